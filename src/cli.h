@@ -1,0 +1,69 @@
+/*
+ * The command line: sendmail's options as sendmail accepts them, mailx's
+ * compose options, and postie's own long options.  The only module that
+ * includes <popt.h>.
+ */
+#ifndef POSTIE_CLI_H
+#define POSTIE_CLI_H
+
+#include "util.h"
+
+struct error;
+
+enum cli_mode {
+	CLI_SEND = 0,		/* -bm, the default: deliver a message */
+	CLI_QUEUE_LIST,		/* -bp, mailq: list the queue */
+	CLI_QUEUE_RUN,		/* -q, --flush: flush the queue */
+	CLI_NEWALIASES,		/* -bi, newaliases */
+	CLI_HELP,		/* --help: printed by cli_parse() */
+	CLI_USAGE,		/* --usage: printed by cli_parse() */
+	CLI_VERSION		/* --version, -bV... */
+};
+
+struct cli_opts {
+	enum cli_mode	 mode;
+	const char	*progname;	/* basename of argv[0], borrowed */
+
+	/* sendmail */
+	int		 extract_rcpts;	/* -t */
+	int		 ignore_dots;	/* -i, -oi */
+	char		*sender;	/* -f / -r; NULL not given, "" = <> */
+	char		*fullname;	/* -F */
+	int		 verbose;	/* -v, --verbose (count) */
+	char		*config_file;	/* -C, --config */
+	char		*errmode;	/* -oeX: "m" "e" "p" "q" "w" or NULL */
+	char		*delivery;	/* -odX: "i" "b" "q" "d" or NULL */
+	char		*queue_arg;	/* -qXXX argument ("f", "30m"), or NULL */
+
+	/* compose (mailx): filled in by the compose issue */
+	char		*subject;	/* -s */
+	struct strlist	 attach;	/* -a */
+	struct strlist	 cc;		/* -c */
+	struct strlist	 bcc;		/* -b ADDR */
+
+	/* postie */
+	char		*account;	/* --account */
+	int		 dry_run;	/* --dry-run */
+	int		 json;		/* --json */
+
+	struct strlist	 rcpts;		/* operands, split at commas */
+	struct strlist	 ignored;	/* accepted-and-ignored options seen,
+					   as given ("-oem", "-B8BITMIME") */
+};
+
+/*
+ * Parse argv.  The program name (argv[0]'s basename) picks the face:
+ * "mailq" lists the queue, "newaliases" is -bi, anything else is
+ * sendmail.  For --help/--usage the text is printed to stdout here and
+ * mode says so.  argv is not modified.
+ * Errors: EX_USAGE naming the option or operand ("unknown option -x",
+ * "option -f needs an argument", "recipient '-x' starts with '-'",
+ * "-bs is not supported"...).
+ */
+int	cli_parse(struct cli_opts *, int, char **, struct error *);
+void	cli_opts_release(struct cli_opts *);
+
+/* The usage line printed after a usage error ("try 'postie --help'"). */
+const char *cli_usage_hint(void);
+
+#endif

@@ -1,0 +1,132 @@
+/*
+ * Configuration: msmtp-compatible files (system, then user), accounts,
+ * aliases and secrets.  An existing msmtprc works unchanged.
+ */
+#ifndef POSTIE_CONFIG_H
+#define POSTIE_CONFIG_H
+
+#include "util.h"
+
+struct error;
+
+#define TRI_AUTO	(-1)	/* for set_*_header: "auto" */
+
+/* One account: msmtp's keys plus postie's own.  All strings owned. */
+struct account {
+	char	*name;		/* "default" for the unnamed defaults */
+	char	*file;		/* where it was defined, for messages */
+	int	 line;
+
+	char	*host;		/* NULL: no relay; the embedded local default */
+	int	 port;		/* 0: 25, or 465 for tls on + tls_starttls off */
+	int	 tls;		/* tls on|off (0) */
+	int	 tls_starttls;	/* on (1) | off: implicit TLS (smtps) */
+	char	*tls_trust_file;/* CA file; NULL or "system": system store */
+	char	*tls_crl_file;
+	int	 tls_certcheck;	/* on (1) | off */
+	char	*tls_fingerprint; /* SHA-256 of the server's public key or
+				     certificate, "AB:CD:..." as msmtp */
+	char	*tls_cert_file;
+	char	*tls_key_file;
+	char	*tls_host_override;
+
+	char	*auth;		/* NULL or "off": none; "on": any; else the
+				   mechanism: "plain" "login" "cram-md5"
+				   "xoauth2" "oauthbearer" "external" ... */
+	char	*user;
+	char	*password;	/* secret; wiped on free */
+	char	*passwordeval;	/* command run with /bin/sh -c */
+	int	 auth_cleartext;/* postie: allow AUTH without TLS (0) */
+
+	char	*from;		/* envelope sender default (after expansion
+				   of %U %H %C %M as msmtp); may hold
+				   wildcards for account selection */
+	char	*from_full_name;
+	int	 allow_from_override;	/* on (1) */
+	char	*domain;	/* EHLO argument; default "localhost" as msmtp */
+	char	*qualify_domain;/* postie: for bare local names; default
+				   /etc/mailname, else the host's FQDN */
+	char	*aliases;	/* aliases file */
+	int	 timeout;	/* seconds; 0: postie's default */
+	char	*logfile;
+	char	*syslog;	/* NULL/off, or a facility name ("LOG_MAIL") */
+	int	 set_from_header;	/* TRI_AUTO | 0 | 1 */
+	int	 set_date_header;	/* TRI_AUTO | 0 */
+	int	 set_msgid_header;	/* TRI_AUTO | 0 */
+	int	 remove_bcc_headers;	/* 1 | 0 */
+	int	 undisclosed_recipients;/* 0 | 1 */
+
+	char	*local_spool;	/* postie: mbox directory (/var/mail) */
+	char	*local_maildir;	/* postie: Maildir path template
+				   ("~/Maildir"; ~ is the user's home,
+				   %u the user name) */
+};
+
+struct config {
+	struct account	**accounts;	/* in definition order */
+	size_t		  naccounts;
+	char		 *default_name;	/* "account default : NAME" or NULL */
+	struct strlist	  files;	/* files read, in order */
+};
+#define CONFIG_INIT	{ NULL, 0, NULL, STRLIST_INIT }
+
+/*
+ * Load the system file (SYSCONFDIR "/postie.conf"; $POSTIE_SYSCONFIG
+ * overrides the path, for tests), then the user file: path when given
+ * (-C), else $POSTIE_CONFIG, else $XDG_CONFIG_HOME/postie/config, else
+ * ~/.postierc.  Missing default files are fine (nothing configured);
+ * a file named explicitly must exist.
+ * Errors: EX_CONFIG "FILE:LINE: what is wrong" for an unknown key, a bad
+ * value, a file holding a password that is not 0600 and owned by the
+ * user (as msmtp); EX_NOINPUT-free: an unreadable named file is EX_CONFIG.
+ */
+int	config_load(struct config *, const char *path, struct error *);
+
+/* Parse one file's text (for tests and fuzzing); name is for messages. */
+int	config_parse(struct config *, const char *text, size_t len,
+	    const char *name, struct error *);
+
+void	config_release(struct config *);
+
+/*
+ * Choose the account: by name when name is not NULL (EX_CONFIG if there is
+ * none), else the first whose "from" matches the envelope sender (exact,
+ * case-insensitive, or a shell wildcard), else "account default", else
+ * the first account, else an empty account (no host: local delivery).
+ * Never returns NULL without setting err.  The result is borrowed from
+ * cfg (or a static empty account).
+ */
+const struct account *config_select(const struct config *, const char *name,
+	    const char *sender, struct error *);
+
+/*
+ * The account's password: "password", else the first line printed by
+ * "passwordeval" (run with /bin/sh -c, stdin /dev/null), else NULL with
+ * no error (libcurl then tries without).  *out is allocated; free it with
+ * freezero_str().
+ * Errors: EX_CONFIG when passwordeval fails or prints nothing (its stderr
+ * is passed through).
+ */
+int	account_password(const struct account *, char **out, struct error *);
+
+/* The qualify domain: the account's, else /etc/mailname, else the FQDN.
+ * Returns an allocated string. */
+char	*account_qualify_domain(const struct account *);
+
+/*
+ * Aliases: an /etc/aliases-style file: "name: target, target", comments
+ * with '#', continuation lines starting with white space, and a
+ * "default: target" entry used for every local name without its own.
+ */
+struct aliases;
+struct aliases *aliases_load(const char *path, struct error *);
+struct aliases *aliases_parse(const char *text, size_t len, const char *name,
+	    struct error *);
+/*
+ * Expand a local name (no '@'): appends its targets (or the default's, or
+ * the name itself when neither exists) to out.  One level, as msmtp.
+ */
+void	aliases_expand(const struct aliases *, const char *, struct strlist *);
+void	aliases_free(struct aliases *);
+
+#endif

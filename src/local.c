@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "autoconfig.h"
+#include "local.h"

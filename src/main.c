@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "autoconfig.h"
+int main(void) { return 70; }

@@ -1,0 +1,3 @@
+/* placeholder: being written */
+#include "autoconfig.h"
+#include "rfc5322.h"

@@ -1,0 +1,81 @@
+/*
+ * SMTP delivery through libcurl, to the account's relay.  The only module
+ * that includes <curl/curl.h>.
+ */
+#ifndef POSTIE_TRANSPORT_H
+#define POSTIE_TRANSPORT_H
+
+#include <sys/types.h>
+
+struct account;
+struct envelope;
+struct error;
+struct message_reader;
+
+/* What happened to one recipient. */
+enum rcpt_state {
+	RCPT_PENDING = 0,	/* not tried (the transaction failed first) */
+	RCPT_ACCEPTED,		/* delivered (accepted, then final 250) */
+	RCPT_TEMPFAIL,		/* 4xx: try again later */
+	RCPT_PERMFAIL		/* 5xx: never try again */
+};
+
+struct rcpt_result {
+	enum rcpt_state	 state;
+	int		 code;		/* SMTP reply code, 0 if none */
+	char		*reply;		/* reply text, owned, may be NULL */
+};
+
+/* The outcome of one transaction; used by the local transport too. */
+struct send_result {
+	struct rcpt_result	*rcpt;	/* one per envelope recipient, in order */
+	size_t			 n;
+	int			 unknown; /* lost after the final "." (the
+					     duplicate window) */
+};
+
+void	send_result_init(struct send_result *, size_t nrcpts);
+void	send_result_release(struct send_result *);
+/* Counts of recipients in a state. */
+size_t	send_result_count(const struct send_result *, enum rcpt_state);
+
+/* One relay connection set-up, reusable for several messages. */
+struct transport;
+
+/*
+ * Prepare a transport for the account (which must have a host): TLS
+ * settings checked, the password resolved (passwordeval runs here).
+ * Errors: EX_CONFIG (bad TLS/auth settings, passwordeval failed),
+ * EX_SOFTWARE (libcurl init).
+ */
+struct transport *transport_new(const struct account *, int verbose,
+	    struct error *);
+
+/*
+ * Send one message over the transport (the connection is kept for the
+ * next call).  size is the exact message size or -1.  res must have been
+ * initialised for the envelope's recipients; each is set.  Returns 0 when
+ * the message was delivered to at least one recipient (rejected ones are
+ * in res and reported with log_warnx), -1 otherwise, with err set:
+ *   EX_TEMPFAIL   connect refused/timed out, 4xx anywhere, lost connection
+ *   EX_NOHOST     the relay's name does not resolve
+ *   EX_NOUSER     every recipient refused with 5xx
+ *   EX_UNAVAILABLE 5xx at greeting, MAIL, DATA or after the final "."; TLS
+ *                 required but unavailable or the certificate not trusted
+ *   EX_NOPERM     authentication refused
+ *   EX_PROTOCOL   unintelligible server reply
+ * The message names the SMTP step and quotes the server's reply.
+ */
+int	transport_send(struct transport *, const struct envelope *,
+	    struct message_reader *, off_t size, struct send_result *,
+	    struct error *);
+
+void	transport_free(struct transport *);
+
+/*
+ * The sysexits code for a libcurl result and the last SMTP reply code
+ * (0 when there was none).  Pure; unit-tested as a table.
+ */
+int	transport_exitcode(int curlcode, long smtp_code);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * Small shared helpers: a growable byte buffer, a string list, and a few
+ * string functions.  Nothing here does I/O except util_read_file().
+ */
+#ifndef POSTIE_UTIL_H
+#define POSTIE_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct error;
+
+/*
+ * A growable buffer.  data is always NUL-terminated (the NUL is not counted
+ * in len), so it can be used as a C string when it holds text.
+ * Initialise with BUF_INIT or buf_init(); release with buf_release().
+ */
+struct buf {
+	char	*data;		/* owned; NULL until the first add */
+	size_t	 len;
+	size_t	 cap;
+};
+#define BUF_INIT	{ NULL, 0, 0 }
+
+void	 buf_init(struct buf *);
+void	 buf_grow(struct buf *, size_t);	/* room for n more bytes */
+void	 buf_add(struct buf *, const void *, size_t);
+void	 buf_addstr(struct buf *, const char *);
+void	 buf_addch(struct buf *, int);
+void	 buf_printf(struct buf *, const char *, ...)
+	    __attribute__((__format__(printf, 2, 3)));
+void	 buf_reset(struct buf *);		/* len = 0, keeps memory */
+void	 buf_release(struct buf *);		/* frees; reusable after */
+/* Returns the allocated string (never NULL) and leaves the buffer empty. */
+char	*buf_detach(struct buf *);
+/* Returns data as a C string ("" when empty); borrowed. */
+const char *buf_str(const struct buf *);
+
+/*
+ * A list of owned strings.  v[n] is always NULL once anything was added.
+ */
+struct strlist {
+	char	**v;
+	size_t	  n;
+	size_t	  cap;
+};
+#define STRLIST_INIT	{ NULL, 0, 0 }
+
+void	 strlist_add(struct strlist *, const char *);	/* copies */
+void	 strlist_add_owned(struct strlist *, char *);	/* takes ownership */
+int	 strlist_contains(const struct strlist *, const char *); /* exact */
+int	 strlist_contains_nocase(const struct strlist *, const char *);
+void	 strlist_release(struct strlist *);
+
+/* Trim ASCII space and tab at both ends, in place; returns s. */
+char	*str_trim(char *);
+/* 1 if s starts with prefix, ignoring ASCII case. */
+int	 str_has_prefix_nocase(const char *, const char *);
+/* 1 if the n bytes at p hold a CR, LF or NUL. */
+int	 mem_has_crlfnul(const char *, size_t);
+/* 1 if s (a C string) holds a CR or LF. */
+int	 str_has_crlf(const char *);
+
+/*
+ * The host's fully qualified name: the canonical name of gethostname()
+ * from getaddrinfo(AI_CANONNAME) when it has a dot, else the short name.
+ * Returns an allocated string; never NULL ("localhost" as a last resort).
+ */
+char	*util_fqdn(void);
+
+/*
+ * The first line of a small text file (like /etc/mailname), trimmed.
+ * Returns an allocated string, or NULL when the file cannot be read or
+ * the line is empty.
+ */
+char	*util_first_line(const char *);
+
+/*
+ * write(2) all n bytes, retrying on EINTR and short writes.
+ * Returns 0, or -1 with errno set.
+ */
+int	 util_write_all(int, const void *, size_t);
+
+#endif
