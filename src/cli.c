@@ -1,3 +1,707 @@
-/* placeholder: being written */
+/*
+ * The command line: popt tables for sendmail's options (accepted as
+ * sendmail accepts them), mailx's compose options and postie's long
+ * options, and the checks that keep an operand from acting as an option.
+ */
 #include "autoconfig.h"
+
+#include <popt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli.h"
+#include "error.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * Values poptGetNextOpt() returns.  Short options use their letter; the
+ * long-only ones start above any character so the two never meet.
+ */
+enum {
+	OPT_ACCOUNT = 256,
+	OPT_BCC,
+	OPT_DRY_RUN,
+	OPT_FLUSH,
+	OPT_HELP,
+	OPT_JSON,
+	OPT_USAGE,
+	OPT_VERSION
+};
+
+/*
+ * The longest argv we copy for the -q pre-pass.  Real callers pass a few
+ * dozen words; the cap only bounds the allocation.
+ */
+#define CLI_MAX_ARGS	100000
+
+/* Upper bound of long option names, for cli_long_options(). */
+#define CLI_MAX_LONG	32
+
+static const char *progname = "postie";	/* borrowed from argv[0] */
+static char	 hint_name[64] = "postie";	/* a copy, for the hint */
+static char	 usage_hint[128];
+
+static int	 prepass(int, char **, const char ***, int *, struct strlist *,
+		    struct error *);
+static const struct poptOption *find_short(const struct poptOption *, int);
+static const struct poptOption *find_long(const struct poptOption *,
+		    const char *, size_t);
+static int	 takes_arg(const struct poptOption *);
+static int	 handle(struct cli_opts *, int, char *, struct error *);
+static int	 set_mode_b(struct cli_opts *, const char *, struct error *);
+static int	 set_o(struct cli_opts *, const char *, struct error *);
+static int	 set_errmode(struct cli_opts *, const char *);
+static int	 add_list(struct strlist *, const char *, const char *,
+		    struct error *);
+static int	 bad_option(poptContext, int, struct error *);
+static void	 ignore(struct cli_opts *, int, const char *);
+static void	 replace(char **, char *);
+static char	*synopsis(void);
+static void	 long_names(const struct poptOption *, const char **, size_t *);
+
+/*
+ * Sendmail's own options.  Which letters exist and which are ignored
+ * follows Postfix sendmail(1) (src/sendmail/sendmail.c GETOPT_LIST) and
+ * OpenSMTPD enqueue.c; -C and --config are the same option.
+ */
+static struct poptOption sendmail_table[] = {
+	{ NULL, 't', POPT_ARG_NONE, NULL, 't',
+	  "read recipients from the To, Cc and Bcc headers", NULL },
+	{ NULL, 'i', POPT_ARG_NONE, NULL, 'i',
+	  "a line holding a single dot does not end the message", NULL },
+	{ NULL, 'f', POPT_ARG_STRING, NULL, 'f',
+	  "envelope sender ('' or '<>' for the null sender)", "ADDR" },
+	{ "from", 'r', POPT_ARG_STRING, NULL, 'r',
+	  "envelope sender, as -f", "ADDR" },
+	{ NULL, 'F', POPT_ARG_STRING, NULL, 'F',
+	  "full name for a From header that postie adds", "NAME" },
+	{ "verbose", 'v', POPT_ARG_NONE, NULL, 'v',
+	  "trace the delivery on stderr (repeat for more)", NULL },
+	{ "config", 'C', POPT_ARG_STRING, NULL, 'C',
+	  "read this configuration file", "FILE" },
+	{ NULL, 'b', POPT_ARG_STRING, NULL, 'b',
+	  "-bm send (default), -bp list the queue, -bi newaliases; "
+	  "a value longer than one letter is a Bcc address", "MODE|ADDR" },
+	{ NULL, 'q', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, 'q',
+	  "flush the queue (-qf, -q30m, -qIid, -qRsite: passed on)", "ARG" },
+	{ NULL, 'o', POPT_ARG_STRING, NULL, 'o',
+	  "-oi as -i, -oeX error mode, -odX delivery mode; "
+	  "other -oX ignored", "X" },
+	{ NULL, 'e', POPT_ARG_STRING, NULL, 'e',
+	  "error mode, as -oeX", "X" },
+	{ NULL, 'I', POPT_ARG_NONE, NULL, 'I',
+	  "initialise the aliases, as -bi", NULL },
+	POPT_TABLEEND
+};
+
+/*
+ * Accepted so that existing callers keep working, recorded in
+ * cli_opts.ignored, and otherwise without effect.  -X in particular never
+ * opens its file (the PHPMailer/Roundcube web shell went through it).
+ */
+static struct poptOption ignored_table[] = {
+	{ NULL, 'A', POPT_ARG_STRING, NULL, 'A',
+	  "submission type (-Am, -Ac)", "X" },
+	{ NULL, 'B', POPT_ARG_STRING, NULL, 'B',
+	  "body type (7BIT, 8BITMIME)", "TYPE" },
+	{ NULL, 'G', POPT_ARG_NONE, NULL, 'G', "gateway submission", NULL },
+	{ NULL, 'h', POPT_ARG_STRING, NULL, 'h', "hop count", "N" },
+	{ NULL, 'L', POPT_ARG_STRING, NULL, 'L', "syslog label", "TAG" },
+	{ NULL, 'm', POPT_ARG_NONE, NULL, 'm', "me too", NULL },
+	{ NULL, 'N', POPT_ARG_STRING, NULL, 'N', "DSN notify", "DSN" },
+	{ NULL, 'n', POPT_ARG_NONE, NULL, 'n', "no aliasing", NULL },
+	{ NULL, 'O', POPT_ARG_STRING, NULL, 'O', "sendmail option",
+	  "OPT=VAL" },
+	{ NULL, 'p', POPT_ARG_STRING, NULL, 'p', "received protocol",
+	  "PROTO" },
+	{ NULL, 'R', POPT_ARG_STRING, NULL, 'R', "DSN return", "RET" },
+	{ NULL, 'U', POPT_ARG_NONE, NULL, 'U', "initial submission", NULL },
+	{ NULL, 'V', POPT_ARG_STRING, NULL, 'V', "DSN envelope id",
+	  "ENVID" },
+	{ NULL, 'X', POPT_ARG_STRING, NULL, 'X',
+	  "traffic log file (never opened)", "FILE" },
+	POPT_TABLEEND
+};
+
+/* mailx's compose options; the compose mode uses them. */
+static struct poptOption compose_table[] = {
+	{ "subject", 's', POPT_ARG_STRING, NULL, 's', "subject",
+	  "SUBJECT" },
+	{ "attach", 'a', POPT_ARG_STRING, NULL, 'a',
+	  "attach a file (repeatable)", "FILE" },
+	{ "cc", 'c', POPT_ARG_STRING, NULL, 'c',
+	  "carbon copy (repeatable)", "ADDR" },
+	{ "bcc", '\0', POPT_ARG_STRING, NULL, OPT_BCC,
+	  "blind carbon copy (repeatable; also -b ADDR)", "ADDR" },
+	POPT_TABLEEND
+};
+
+static struct poptOption postie_table[] = {
+	{ "account", '\0', POPT_ARG_STRING, NULL, OPT_ACCOUNT,
+	  "use this account of the configuration", "NAME" },
+	{ "dry-run", '\0', POPT_ARG_NONE, NULL, OPT_DRY_RUN,
+	  "do everything but send", NULL },
+	{ "json", '\0', POPT_ARG_NONE, NULL, OPT_JSON,
+	  "print the result as JSON", NULL },
+	{ "flush", '\0', POPT_ARG_NONE, NULL, OPT_FLUSH,
+	  "flush the queue, as -q", NULL },
+	{ "help", '\0', POPT_ARG_NONE, NULL, OPT_HELP,
+	  "show this help", NULL },
+	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
+	  "show a short usage message", NULL },
+	{ "version", '\0', POPT_ARG_NONE, NULL, OPT_VERSION,
+	  "show the version", NULL },
+	POPT_TABLEEND
+};
+
+static struct poptOption table[] = {
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, sendmail_table, 0,
+	  "Sendmail options:", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, ignored_table, 0,
+	  "Accepted and ignored (sendmail compatibility):", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, compose_table, 0,
+	  "Compose options (mailx):", NULL },
+	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, postie_table, 0,
+	  "postie options:", NULL },
+	POPT_TABLEEND
+};
+
+int
+cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
+{
+	struct strlist	 owned = STRLIST_INIT;
+	poptContext	 con = NULL;
+	const char	**av = NULL;
+	const char	*const *rest;
+	char		*arg, *other = NULL;
+	const char	*slash;
+	int		 ac = 0, rc = -1, i, done = 0;
+
+	memset(o, 0, sizeof(*o));
+	progname = "postie";
+	if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
+		slash = strrchr(argv[0], '/');
+		progname = slash != NULL && slash[1] != '\0' ? slash + 1 :
+		    argv[0];
+	}
+	o->progname = progname;
+	snprintf(hint_name, sizeof(hint_name), "%s", progname);
+	if (strcmp(progname, "mailq") == 0)
+		o->mode = CLI_QUEUE_LIST;
+	else if (strcmp(progname, "newaliases") == 0)
+		o->mode = CLI_NEWALIASES;
+
+	if (prepass(argc, argv, &av, &ac, &owned, err) == -1)
+		goto fail;
+
+	/*
+	 * POSIXMEHARDER: options end at the first operand, as in Postfix
+	 * (getopt with "+"), so a recipient list cannot smuggle "-C file".
+	 * NO_EXEC, and no poptReadDefaultConfig(): ~/.popt must not add
+	 * aliases or run programs inside /usr/sbin/sendmail.
+	 */
+	con = poptGetContext("postie", ac, av, table,
+	    POPT_CONTEXT_POSIXMEHARDER | POPT_CONTEXT_NO_EXEC);
+	other = synopsis();
+	poptSetOtherOptionHelp(con, other);
+
+	while (!done && (rc = poptGetNextOpt(con)) > 0) {
+		arg = poptGetOptArg(con);
+		switch (rc) {
+		case OPT_HELP:
+			poptPrintHelp(con, stdout, 0);
+			o->mode = CLI_HELP;
+			done = 1;
+			break;
+		case OPT_USAGE:
+			poptSetOtherOptionHelp(con, "[--] [recipient...]");
+			poptPrintUsage(con, stdout, 0);
+			o->mode = CLI_USAGE;
+			done = 1;
+			break;
+		case OPT_VERSION:
+			o->mode = CLI_VERSION;
+			done = 1;
+			break;
+		default:
+			if (handle(o, rc, arg, err) == -1) {
+				free(arg);
+				goto fail;
+			}
+			break;
+		}
+		free(arg);
+	}
+	if (done)
+		goto out;
+	if (rc < -1) {
+		bad_option(con, rc, err);
+		goto fail;
+	}
+
+	/*
+	 * Operands are recipients.  cron's MAILTO="a, b" arrives as one
+	 * word, so split at commas; addr.c validates each piece later.
+	 */
+	rest = (const char *const *)poptGetArgs(con);
+	for (i = 0; rest != NULL && rest[i] != NULL; i++)
+		if (add_list(&o->rcpts, rest[i], "recipient", err) == -1)
+			goto fail;
+
+	switch (o->mode) {
+	case CLI_SEND:
+		if (o->rcpts.n == 0 && o->cc.n == 0 && o->bcc.n == 0 &&
+		    !o->extract_rcpts) {
+			error_set(err, EX_USAGE,
+			    "no recipients given and no -t");
+			goto fail;
+		}
+		break;
+	case CLI_QUEUE_LIST:
+	case CLI_QUEUE_RUN:
+	case CLI_NEWALIASES:
+		if (o->rcpts.n > 0) {
+			error_set(err, EX_USAGE, "unexpected recipient '%s' "
+			    "with %s", o->rcpts.v[0],
+			    o->mode == CLI_QUEUE_RUN ? "-q" :
+			    o->mode == CLI_QUEUE_LIST ? "-bp" : "-bi");
+			goto fail;
+		}
+		break;
+	default:
+		break;
+	}
+
+out:
+	poptFreeContext(con);
+	free(other);
+	free(av);
+	strlist_release(&owned);
+	return 0;
+
+fail:
+	if (con != NULL)
+		poptFreeContext(con);
+	free(other);
+	free(av);
+	strlist_release(&owned);
+	cli_opts_release(o);
+	return -1;
+}
+
+void
+cli_opts_release(struct cli_opts *o)
+{
+	if (o == NULL)
+		return;
+	free(o->sender);
+	free(o->fullname);
+	free(o->config_file);
+	free(o->errmode);
+	free(o->delivery);
+	free(o->queue_arg);
+	free(o->subject);
+	strlist_release(&o->attach);
+	strlist_release(&o->cc);
+	strlist_release(&o->bcc);
+	free(o->account);
+	strlist_release(&o->rcpts);
+	strlist_release(&o->ignored);
+	memset(o, 0, sizeof(*o));
+}
+
+const char *
+cli_usage_hint(void)
+{
+	snprintf(usage_hint, sizeof(usage_hint),
+	    "try '%s --help' for more information", hint_name);
+	return usage_hint;
+}
+
+const char *const *
+cli_long_options(void)
+{
+	static const char	*names[CLI_MAX_LONG + 1];
+	size_t			 n = 0;
+
+	long_names(table, names, &n);
+	names[n] = NULL;
+	return names;
+}
+
+static void
+long_names(const struct poptOption *t, const char **names, size_t *n)
+{
+	for (; t->longName != NULL || t->shortName != '\0' ||
+	    t->arg != NULL; t++) {
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE)
+			long_names(t->arg, names, n);
+		else if (t->longName != NULL && *n < CLI_MAX_LONG)
+			names[(*n)++] = t->longName;
+	}
+}
+
+/*
+ * popt gives an optional argument the next word when the option stands
+ * alone ("-q root" would flush "root"), but sendmail's bare -q takes none
+ * (Postfix matches "-q" exactly before getopt).  Copy argv, turning a
+ * bare -q into --flush; the scan follows popt's own rules so that a word
+ * that is another option's argument ("-F -q") is left alone.
+ */
+static int
+prepass(int argc, char **argv, const char ***avp, int *acp,
+    struct strlist *owned, struct error *err)
+{
+	const struct poptOption	*opt = NULL;
+	const char		**av;
+	const char		*a, *eq;
+	int			 i, j, ac = 0, opts = 1;
+
+	if (argc < 0 || argc > CLI_MAX_ARGS)
+		return error_set(err, EX_USAGE, "too many arguments (%d)",
+		    argc);
+	/* each word gives at most two, plus argv[0] and the NULL */
+	av = xreallocarray(NULL, (size_t)argc * 2 + 2, sizeof(*av));
+	av[ac++] = argc > 0 && argv[0] != NULL ? argv[0] : "postie";
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (!opts || a[0] != '-' || a[1] == '\0' ||
+		    strcmp(a, "--") == 0) {
+			/* POSIXMEHARDER: the first operand ends options */
+			opts = 0;
+			av[ac++] = a;
+			continue;
+		}
+		if (a[1] == '-') {
+			eq = strchr(a + 2, '=');
+			opt = find_long(table, a + 2,
+			    eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2));
+			av[ac++] = a;
+			if (opt != NULL && eq == NULL && takes_arg(opt) &&
+			    i + 1 < argc)
+				av[ac++] = argv[++i];
+			continue;
+		}
+		for (j = 1; a[j] != '\0'; j++) {
+			opt = find_short(table, (unsigned char)a[j]);
+			if (opt == NULL || takes_arg(opt))
+				break;
+		}
+		if (opt != NULL && a[j] == 'q' && a[j + 1] == '\0') {
+			if (j > 1) {
+				strlist_add_owned(owned, xstrndup(a, j));
+				av[ac++] = owned->v[owned->n - 1];
+			}
+			av[ac++] = "--flush";
+			continue;
+		}
+		av[ac++] = a;
+		if (opt != NULL && a[j] != '\0' && a[j + 1] == '\0' &&
+		    !(opt->argInfo & POPT_ARGFLAG_OPTIONAL) && i + 1 < argc)
+			av[ac++] = argv[++i];
+	}
+	av[ac] = NULL;
+	*avp = av;
+	*acp = ac;
+	return 0;
+}
+
+static const struct poptOption *
+find_short(const struct poptOption *t, int c)
+{
+	const struct poptOption	*r;
+
+	for (; t->longName != NULL || t->shortName != '\0' ||
+	    t->arg != NULL; t++) {
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
+			if ((r = find_short(t->arg, c)) != NULL)
+				return r;
+		} else if (t->shortName != '\0' && t->shortName == c)
+			return t;
+	}
+	return NULL;
+}
+
+static const struct poptOption *
+find_long(const struct poptOption *t, const char *name, size_t len)
+{
+	const struct poptOption	*r;
+
+	for (; t->longName != NULL || t->shortName != '\0' ||
+	    t->arg != NULL; t++) {
+		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
+			if ((r = find_long(t->arg, name, len)) != NULL)
+				return r;
+		} else if (t->longName != NULL &&
+		    strlen(t->longName) == len &&
+		    strncmp(t->longName, name, len) == 0)
+			return t;
+	}
+	return NULL;
+}
+
+static int
+takes_arg(const struct poptOption *opt)
+{
+	return (opt->argInfo & POPT_ARG_MASK) != POPT_ARG_NONE;
+}
+
+/* One option from poptGetNextOpt(); arg is borrowed (NULL for none). */
+static int
+handle(struct cli_opts *o, int c, char *arg, struct error *err)
+{
+	switch (c) {
+	case 't':
+		o->extract_rcpts = 1;
+		break;
+	case 'i':
+		o->ignore_dots = 1;
+		break;
+	case 'f':
+	case 'r':
+		/* Postfix sendmail(1) SECURITY: "-f -bv" is no sender */
+		if (arg[0] == '-')
+			return error_set(err, EX_USAGE, "sender '%s' looks "
+			    "like an option", arg);
+		replace(&o->sender, xstrdup(arg));
+		break;
+	case 'F':
+		replace(&o->fullname, xstrdup(arg));
+		break;
+	case 'v':
+		o->verbose++;
+		break;
+	case 'C':
+		replace(&o->config_file, xstrdup(arg));
+		break;
+	case 'b':
+		return set_mode_b(o, arg, err);
+	case 'q':
+		o->mode = CLI_QUEUE_RUN;
+		replace(&o->queue_arg, arg != NULL && arg[0] != '\0' ?
+		    xstrdup(arg) : NULL);
+		break;
+	case OPT_FLUSH:
+		o->mode = CLI_QUEUE_RUN;
+		replace(&o->queue_arg, NULL);
+		break;
+	case 'o':
+		return set_o(o, arg, err);
+	case 'e':
+		if (set_errmode(o, arg) == 0)
+			ignore(o, c, arg);
+		break;
+	case 'I':
+		o->mode = CLI_NEWALIASES;
+		break;
+	case 'A':
+	case 'B':
+	case 'h':
+	case 'L':
+	case 'N':
+	case 'O':
+	case 'p':
+	case 'R':
+	case 'V':
+	case 'X':
+		ignore(o, c, arg);
+		break;
+	case 'G':
+	case 'm':
+	case 'n':
+	case 'U':
+		ignore(o, c, "");
+		break;
+	case 's':
+		replace(&o->subject, xstrdup(arg));
+		break;
+	case 'a':
+		strlist_add(&o->attach, arg);
+		break;
+	case 'c':
+		return add_list(&o->cc, arg, "cc address", err);
+	case OPT_BCC:
+		return add_list(&o->bcc, arg, "bcc address", err);
+	case OPT_ACCOUNT:
+		replace(&o->account, xstrdup(arg));
+		break;
+	case OPT_DRY_RUN:
+		o->dry_run = 1;
+		break;
+	case OPT_JSON:
+		o->json = 1;
+		break;
+	default:
+		return error_set(err, EX_SOFTWARE, "option value %d not "
+		    "handled", c);
+	}
+	return 0;
+}
+
+/*
+ * -b is sendmail's mode and mailx's Bcc.  A one-letter value is a mode
+ * ("-bm", "-b p"); anything longer is an address ("-bx@y", "-b root").
+ */
+static int
+set_mode_b(struct cli_opts *o, const char *v, struct error *err)
+{
+	if (v[0] == '\0')
+		return error_set(err, EX_USAGE,
+		    "option '-b' needs an argument");
+	if (v[1] != '\0')
+		return add_list(&o->bcc, v, "bcc address", err);
+	switch (v[0]) {
+	case 'm':
+		o->mode = CLI_SEND;
+		return 0;
+	case 'p':
+		o->mode = CLI_QUEUE_LIST;
+		return 0;
+	case 'i':
+		o->mode = CLI_NEWALIASES;
+		return 0;
+	case 'a':	/* ARPANET mode */
+	case 'D':	/* daemon, foreground */
+	case 'd':	/* daemon */
+	case 'H':	/* purge host status */
+	case 'h':	/* print host status */
+	case 'l':	/* daemon, loopback */
+	case 'P':	/* shared memory queue counts */
+	case 's':	/* SMTP on stdin */
+	case 't':	/* address test mode */
+	case 'v':	/* verify addresses */
+		return error_set(err, EX_USAGE,
+		    "-b%c is not supported by postie", v[0]);
+	default:
+		return error_set(err, EX_USAGE, "unknown mode '-b%c'", v[0]);
+	}
+}
+
+/*
+ * -oX: sendmail's one-letter options.  -oi, -oeX and -odX mean
+ * something to postie; every other one is recorded and ignored
+ * (including -oQ, the queue directory).
+ */
+static int
+set_o(struct cli_opts *o, const char *v, struct error *err)
+{
+	if (v[0] == '\0')
+		return error_set(err, EX_USAGE,
+		    "option '-o' needs an argument");
+	if (strcmp(v, "i") == 0) {
+		o->ignore_dots = 1;
+		return 0;
+	}
+	if (v[0] == 'e' && set_errmode(o, v + 1) == 1)
+		return 0;
+	if (v[0] == 'd' && v[1] != '\0' && v[2] == '\0' &&
+	    strchr("ibqd", v[1]) != NULL) {
+		replace(&o->delivery, xstrndup(v + 1, 1));
+		return 0;
+	}
+	ignore(o, 'o', v);
+	return 0;
+}
+
+/* Returns 1 when v is one error-mode letter (m e p q w) and was set. */
+static int
+set_errmode(struct cli_opts *o, const char *v)
+{
+	if (v[0] == '\0' || v[1] != '\0' || strchr("mepqw", v[0]) == NULL)
+		return 0;
+	replace(&o->errmode, xstrndup(v, 1));
+	return 1;
+}
+
+/*
+ * Split s at commas, trim each piece, drop empty ones and add the rest.
+ * A piece that starts with '-' is refused: Postfix sendmail(1) SECURITY,
+ * an address from a user must never become an option.
+ */
+static int
+add_list(struct strlist *l, const char *s, const char *what,
+    struct error *err)
+{
+	char	*copy, *p, *piece, *next;
+
+	copy = xstrdup(s);
+	for (p = copy; p != NULL; p = next) {
+		next = strchr(p, ',');
+		if (next != NULL)
+			*next++ = '\0';
+		piece = str_trim(p);
+		if (*piece == '\0')
+			continue;
+		if (*piece == '-') {
+			error_set(err, EX_USAGE, "%s '%s' looks like an "
+			    "option", what, piece);
+			free(copy);
+			return -1;
+		}
+		strlist_add(l, piece);
+	}
+	free(copy);
+	return 0;
+}
+
+static int
+bad_option(poptContext con, int rc, struct error *err)
+{
+	const char	*bad = poptBadOption(con, POPT_BADOPTION_NOALIAS);
+	const char	*p;
+	char		 letter[3] = { '-', '\0', '\0' };
+
+	if (bad == NULL)
+		bad = "?";
+	if (rc == POPT_ERROR_NOARG)
+		return error_set(err, EX_USAGE,
+		    "option '%s' needs an argument", bad);
+	if (rc == POPT_ERROR_BADOPT) {
+		/* name the letter in a cluster: "-tk" is "-k" */
+		if (bad[0] == '-' && bad[1] != '-' && bad[1] != '\0') {
+			for (p = bad + 1; *p != '\0'; p++)
+				if (find_short(table, (unsigned char)*p) ==
+				    NULL)
+					break;
+			if (*p != '\0') {
+				letter[1] = *p;
+				bad = letter;
+			}
+		}
+		return error_set(err, EX_USAGE, "unknown option '%s'", bad);
+	}
+	return error_set(err, EX_USAGE, "option '%s': %s", bad,
+	    poptStrerror(rc));
+}
+
+/* Record an accepted-and-ignored option as "-Xvalue". */
+static void
+ignore(struct cli_opts *o, int c, const char *v)
+{
+	strlist_add_owned(&o->ignored, xasprintf("-%c%s", c,
+	    v != NULL ? v : ""));
+}
+
+static void
+replace(char **field, char *v)
+{
+	free(*field);
+	*field = v;
+}
+
+/* The text after "Usage: PROG": one SYNOPSIS line per face. */
+static char *
+synopsis(void)
+{
+	return xasprintf("[-iv] [-f sender] [-F name] [-o option]... "
+	    "[--] recipient...\n"
+	    "  or:  %s -t [-iv] [-f sender] [-F name] < message\n"
+	    "  or:  %s -s subject [-a file]... [-c addr]... [-b addr]... "
+	    "recipient...\n"
+	    "  or:  %s -bp | mailq\n"
+	    "  or:  %s -q[arg] | %s --flush\n"
+	    "  or:  %s -bi | newaliases",
+	    progname, progname, progname, progname, progname, progname);
+}

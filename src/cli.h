@@ -17,7 +17,7 @@ enum cli_mode {
 	CLI_NEWALIASES,		/* -bi, newaliases */
 	CLI_HELP,		/* --help: printed by cli_parse() */
 	CLI_USAGE,		/* --usage: printed by cli_parse() */
-	CLI_VERSION		/* --version, -bV... */
+	CLI_VERSION		/* --version */
 };
 
 struct cli_opts {
@@ -56,14 +56,23 @@ struct cli_opts {
  * "mailq" lists the queue, "newaliases" is -bi, anything else is
  * sendmail.  For --help/--usage the text is printed to stdout here and
  * mode says so.  argv is not modified.
- * Errors: EX_USAGE naming the option or operand ("unknown option -x",
- * "option -f needs an argument", "recipient '-x' starts with '-'",
- * "-bs is not supported"...).
+ * Errors: EX_USAGE naming the option or operand ("unknown option '-x'",
+ * "option '-f' needs an argument", "recipient '-x' looks like an option",
+ * "-bs is not supported by postie", "no recipients given and no -t"...).
+ * o is initialised here; after an error it is released (empty).
+ * Operands and -c/-b/--bcc values are split at commas and trimmed.
  */
 int	cli_parse(struct cli_opts *, int, char **, struct error *);
 void	cli_opts_release(struct cli_opts *);
 
 /* The usage line printed after a usage error ("try 'postie --help'"). */
 const char *cli_usage_hint(void);
+
+/*
+ * The long option names of the popt table ("account", "config", ...),
+ * NULL-terminated, without the leading "--"; static storage.  The unit
+ * test checks that doc/postie.1 documents each one.
+ */
+const char *const *cli_long_options(void);
 
 #endif
