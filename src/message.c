@@ -59,6 +59,9 @@ struct body_src {
 	int		 fd;		/* -1: mem */
 	off_t		 start;
 	off_t		 end;
+	const struct message_body_ops *gen;	/* a generated body, or NULL */
+	void		*genctx;
+	off_t		 gensize;
 };
 
 struct message {
@@ -276,6 +279,24 @@ message_read(int fd, const struct message_opts *opts, struct error *err)
 		return NULL;
 	}
 	free(r.buf);
+	return msg;
+}
+
+struct message *
+message_new_composed(const char *const *names, const char *const *values,
+    size_t n, const struct message_body_ops *ops, void *ctx, off_t size)
+{
+	struct message	*msg = xcalloc(1, sizeof(*msg));
+	size_t		 i;
+
+	msg->body.fd = -1;
+	msg->body.gen = ops;
+	msg->body.genctx = ctx;
+	msg->body.gensize = size;
+	for (i = 0; i < n; i++) {
+		header_list_add(&msg->hdrs, names[i], "");
+		header_list_set(&msg->hdrs, msg->hdrs.n - 1, values[i]);
+	}
 	return msg;
 }
 
@@ -547,11 +568,13 @@ message_finalize(struct message *msg, const struct message_opts *opts,
 
 	if (add_missing(msg, opts, err) == -1)
 		goto fail;
-	if (choose_encoding(msg, err) == -1)
+	if (msg->body.gen == NULL && choose_encoding(msg, err) == -1)
 		goto fail;
 	if (serialise_head(msg, err) == -1)
 		goto fail;
-	if (msg->enc == BODY_QP) {
+	if (msg->body.gen != NULL)
+		msg->body_size = msg->body.gensize;
+	else if (msg->enc == BODY_QP) {
 		if ((msg->body_size = count_body(msg, err)) == -1)
 			goto fail;
 	} else {
@@ -970,6 +993,8 @@ message_free(struct message *msg)
 	buf_release(&msg->body.mem);
 	if (msg->body.fd != -1)
 		close(msg->body.fd);
+	if (msg->body.gen != NULL && msg->body.gen->free != NULL)
+		msg->body.gen->free(msg->body.genctx);
 	buf_release(&msg->head);
 	free(msg->msgid);
 	free(msg);
@@ -1053,7 +1078,7 @@ void
 message_reader_rewind(struct message_reader *r)
 {
 	r->hpos = 0;
-	r->bpos = r->msg->body.start;
+	r->bpos = r->msg->body.gen != NULL ? 0 : r->msg->body.start;
 	r->body_done = 0;
 	r->prev_cr = 0;
 	r->midline = 0;
@@ -1127,6 +1152,20 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
 		}
 		if (r->body_done)
 			break;
+		if (msg->body.gen != NULL) {
+			if (r->bpos == 0 && msg->body.gen->rewind(
+			    msg->body.genctx, err) == -1)
+				return -1;
+			got = msg->body.gen->read(msg->body.genctx,
+			    (char *)dst + done, len - done, err);
+			if (got == -1)
+				return -1;
+			if (got == 0)
+				r->body_done = 1;
+			r->bpos += got;
+			done += (size_t)got;
+			continue;
+		}
 		buf_reset(&r->out);
 		r->outpos = 0;
 		got = body_pread(msg, r->in, CHUNK / 4, r->bpos, err);

@@ -69,6 +69,28 @@ struct message *message_read(int fd, const struct message_opts *,
 int	message_finalize(struct message *, const struct message_opts *,
 	    struct error *);
 
+/*
+ * A body made by another module (compose mode): the callbacks yield the
+ * body's exact wire bytes (CRLF lines of at most 998 octets), can start
+ * over, and free their context.  size is the exact octet count.
+ */
+struct message_body_ops {
+	ssize_t	(*read)(void *ctx, void *buf, size_t len, struct error *);
+	int	(*rewind)(void *ctx, struct error *);
+	void	(*free)(void *ctx);
+};
+
+/*
+ * A message from header fields (name, value pairs; values are unfolded
+ * text that the formatter folds when serialising) and a generated body.
+ * Takes ownership of ctx (freed with ops->free by message_free, also on
+ * error).  message_finalize() then completes it as any other message;
+ * the body is never re-encoded.
+ */
+struct message *message_new_composed(const char *const *names,
+	    const char *const *values, size_t nfields,
+	    const struct message_body_ops *, void *ctx, off_t size);
+
 void	message_free(struct message *);
 
 const struct envelope *message_envelope(const struct message *);
