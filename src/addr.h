@@ -35,7 +35,8 @@ struct addr_list {
  * comments are dropped.  An empty group ("undisclosed-recipients:;")
  * adds nothing.  The value is borrowed.
  * Errors: EX_DATAERR naming the problem (unbalanced quote, comment or
- * angle bracket; CR, LF or NUL; an empty address).
+ * angle bracket; CR, LF or NUL; an empty address; a value over 64 KiB or
+ * comments nested deeper than 32).  On error list is left unchanged.
  */
 int	addr_parse_list(const char *, struct addr_list *, struct error *);
 void	addr_list_release(struct addr_list *);
@@ -78,7 +79,8 @@ int	addr_split_arg(const char *, struct strlist *, struct error *);
 /* 1 when the mailbox has an unquoted '@' with a domain after it. */
 int	addr_has_domain(const char *);
 /* Pointer to the domain part of a mailbox (after the last unquoted '@'),
- * or NULL for a bare local name.  Borrowed from s. */
+ * or NULL for a bare local name (or an '@' with nothing after it).
+ * Borrowed from s. */
 const char *addr_domain(const char *);
 
 #endif
