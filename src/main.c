@@ -33,6 +33,7 @@ main(int argc, char **argv)
 {
 	struct error	 err = ERROR_INIT;
 	struct cli_opts	 opts;
+	size_t		 i;
 	int		 rv = 0, code;
 
 	/* A closed connection must be an error, never a silent death. */
@@ -51,6 +52,8 @@ main(int argc, char **argv)
 		return code;
 	}
 	log_init(opts.progname, opts.verbose);
+	for (i = 0; i < opts.ignored.n; i++)
+		log_debug("option %s accepted and ignored", opts.ignored.v[i]);
 	switch (opts.mode) {
 	case CLI_HELP:
 	case CLI_USAGE:

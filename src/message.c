@@ -70,6 +70,7 @@ struct message {
 	struct body_src		 body;
 	struct body_stats	 stats;
 	enum body_enc		 enc;
+	int			 verbatim;	/* body bytes are final */
 	struct buf		 head;	/* serialised header block + CRLF */
 	off_t			 body_size;	/* octets the body yields */
 	char			*msgid;
@@ -297,6 +298,24 @@ message_new_composed(const char *const *names, const char *const *values,
 		header_list_add(&msg->hdrs, names[i], "");
 		header_list_set(&msg->hdrs, msg->hdrs.n - 1, values[i]);
 	}
+	return msg;
+}
+
+struct message *
+message_new_wire(int fd, off_t size, const struct envelope *env)
+{
+	struct message	*msg = xcalloc(1, sizeof(*msg));
+	size_t		 i;
+
+	msg->body.fd = fd;
+	msg->body.start = 0;
+	msg->body.end = size;
+	msg->body_size = size;
+	msg->verbatim = 1;
+	msg->finalized = 1;
+	msg->env.sender = xstrdup(env->sender);
+	for (i = 0; i < env->rcpts.n; i++)
+		strlist_add(&msg->env.rcpts, env->rcpts.v[i]);
 	return msg;
 }
 
@@ -1173,6 +1192,8 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
 			return -1;
 		if (got == 0) {
 			r->body_done = 1;
+			if (msg->verbatim)
+				continue;
 			if (msg->enc == BODY_QP)
 				qp_enc_finish(&r->qp, &r->out);
 			else if (r->midline)
@@ -1180,7 +1201,10 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
 			continue;
 		}
 		r->bpos += got;
-		transform(r, r->in, (size_t)got);
+		if (msg->verbatim)
+			buf_add(&r->out, r->in, (size_t)got);
+		else
+			transform(r, r->in, (size_t)got);
 	}
 	return (ssize_t)done;
 }

@@ -91,6 +91,13 @@ struct message *message_new_composed(const char *const *names,
 	    const char *const *values, size_t nfields,
 	    const struct message_body_ops *, void *ctx, off_t size);
 
+/*
+ * A message whose bytes are already final (a queue entry): the n octets
+ * of fd from offset 0 are sent verbatim, with this envelope.  Takes
+ * ownership of fd; the envelope is copied.  Needs no finalize.
+ */
+struct message *message_new_wire(int fd, off_t size, const struct envelope *);
+
 void	message_free(struct message *);
 
 const struct envelope *message_envelope(const struct message *);

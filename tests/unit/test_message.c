@@ -762,6 +762,44 @@ message_write__fd__same_bytes_as_reader(void **state)
 	strlist_release(&rcpts);
 }
 
+static void
+message_new_wire__queued_bytes__sent_verbatim(void **state)
+{
+	static const char wire[] = "Subject: q\r\n\r\nline\r\n.dot\r\n";
+	struct envelope		 env;
+	struct message		*msg;
+	struct message_reader	*r;
+	struct error		 err = ERROR_INIT;
+	char			 path[] = "/tmp/postie-test-wire.XXXXXX";
+	char			 got[256];
+	ssize_t			 n;
+	int			 fd, pass;
+
+	(void)state;
+	fd = mkstemp(path);
+	unlink(path);
+	assert_int_equal(util_write_all(fd, wire, sizeof(wire) - 1), 0);
+	memset(&env, 0, sizeof(env));
+	env.sender = (char *)(uintptr_t)"a@example.org";
+	strlist_add(&env.rcpts, "b@example.org");
+	msg = message_new_wire(fd, sizeof(wire) - 1, &env);
+	assert_int_equal(message_size(msg), sizeof(wire) - 1);
+	assert_string_equal(message_envelope(msg)->rcpts.v[0],
+	    "b@example.org");
+	r = message_reader_new(msg);
+	for (pass = 0; pass < 2; pass++) {
+		n = message_reader_read(r, got, sizeof(got), &err);
+		assert_int_equal(n, sizeof(wire) - 1);
+		assert_memory_equal(got, wire, sizeof(wire) - 1);
+		assert_int_equal(message_reader_read(r, got, sizeof(got),
+		    &err), 0);
+		message_reader_rewind(r);
+	}
+	message_reader_free(r);
+	message_free(msg);
+	strlist_release(&env.rcpts);
+}
+
 int
 main(void)
 {
@@ -786,6 +824,7 @@ main(void)
 		cmocka_unit_test(message__aliases__local_names_expanded_before_qualification),
 		cmocka_unit_test(message__bad_recipient__dataerr_or_usage),
 		cmocka_unit_test(message_write__fd__same_bytes_as_reader),
+		cmocka_unit_test(message_new_wire__queued_bytes__sent_verbatim),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
