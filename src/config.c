@@ -1191,11 +1191,13 @@ parse_text(struct parse *p, const char *text, size_t len, const char *name,
 			goto fail;
 		s = nl != NULL ? nl + 1 : end;
 	}
-	/* A file with defaults naming a relay but no account: they are the
-	 * "default" account. */
-	if (p->naccts == 0 && (p->defaults.mask & BIT(F_HOST)) &&
-	    start_account(p, "default", err) == -1)
-		goto fail;
+	/* A file with defaults but no account: they are its "default"
+	 * account (implicit: see config_select()). */
+	if (p->naccts == 0 && p->defaults.mask != 0) {
+		if (start_account(p, "default", err) == -1)
+			goto fail;
+		p->accts[p->naccts - 1]->a->implicit = 1;
+	}
 	explicit_bzero(line, LINE_MAX_LEN + 1);
 	free(line);
 	return 0;
@@ -1470,7 +1472,7 @@ const struct account *
 config_select(const struct config *cfg, const char *name, const char *sender,
     struct error *err)
 {
-	const struct account	*a;
+	const struct account	*a, *implicit;
 	size_t			 i;
 
 	if (name != NULL) {
@@ -1490,13 +1492,25 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 			    || fnmatch(a->from, sender, FNM_CASEFOLD) == 0))
 				return a;
 		}
-	if ((a = find_account(cfg, "default")) != NULL)
-		return a;
+	/*
+	 * An implicit "default" (keys outside any account) that names a relay
+	 * ranks after the explicit default; one that does not ranks last, so
+	 * that a system file holding only local settings never hides a user's
+	 * accounts.
+	 */
+	implicit = find_account(cfg, "default");
+	if (implicit != NULL && !implicit->implicit)
+		return implicit;
 	if (cfg->default_name != NULL &&
 	    (a = find_account(cfg, cfg->default_name)) != NULL)
 		return a;
-	if (cfg->naccounts > 0)
-		return cfg->accounts[0];
+	if (implicit != NULL && implicit->host != NULL)
+		return implicit;
+	for (i = 0; i < cfg->naccounts; i++)
+		if (!cfg->accounts[i]->implicit)
+			return cfg->accounts[i];
+	if (implicit != NULL)
+		return implicit;
 	return &empty_account;
 }
 

@@ -57,6 +57,8 @@ struct account {
 	int	 undisclosed_recipients;/* 0 | 1 */
 
 	char	*local_spool;	/* postie: mbox directory (/var/mail) */
+	int	 implicit;	/* made from a file's keys outside any
+				   account: ranked below explicit ones */
 	char	*local_maildir;	/* postie: Maildir path template
 				   ("~/Maildir"; ~ is the user's home,
 				   %u the user name) */

@@ -1467,9 +1467,18 @@ config_parse__keys_before_any_section__are_the_default_account(void **state)
 	assert_int_equal(a->port, 2525);
 	config_release(&cfg);
 
-	/* Defaults without a host create no account. */
-	assert_int_equal(config_parse(&cfg, "tls on\n", 7, "t.conf", &err), 0);
-	assert_int_equal(cfg.naccounts, 0);
+	/* Local-only keys make an implicit default too... */
+	assert_int_equal(config_parse(&cfg, "local_spool /s\n", 15, "t.conf",
+	    &err), 0);
+	a = config_select(&cfg, NULL, NULL, &err);
+	assert_non_null(a);
+	assert_string_equal(a->local_spool, "/s");
+	assert_null(a->host);
+	/* ...that an explicit account in a later file outranks. */
+	assert_int_equal(config_parse(&cfg, "account work\nhost w\n", 20,
+	    "u.conf", &err), 0);
+	a = config_select(&cfg, NULL, NULL, &err);
+	assert_string_equal(a->name, "work");
 	config_release(&cfg);
 }
 

@@ -1,0 +1,72 @@
+#!/bin/sh
+# The program's faces and its refusals: --version, --help, mailq, -bp,
+# newaliases, -q; unknown options, unsupported -b modes, recipients that
+# look like options, and option injection (-X never opens its file).
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+
+run_postie --version
+check_rc 0
+check_grep '^postie [0-9]' "$TMP/stdout"
+run_postie --help
+check_rc 0
+check_grep '(^| )-t' "$TMP/stdout"
+
+ln -s "$POSTIE" "$TMP/mailq"
+ln -s "$POSTIE" "$TMP/newaliases"
+set +e
+HOME=$TMP POSTIE_SYSCONFIG=/nonexistent "$TMP/mailq" >"$TMP/stdout" 2>&1
+rc=$?
+set -e
+check_rc 0
+check_grep 'queue is empty' "$TMP/stdout"
+set +e
+HOME=$TMP POSTIE_SYSCONFIG=/nonexistent "$TMP/newaliases" >"$TMP/stdout" 2>&1
+rc=$?
+set -e
+check_rc 0
+run_postie -bp
+check_rc 0
+check_grep 'queue is empty' "$TMP/stdout"
+run_postie -q
+check_rc 0
+
+for bad in -bs -bd -bv -bz; do
+	run_postie "$bad" a@example.com </dev/null
+	check_rc 64
+	check_grep "$bad" "$TMP/stderr"
+done
+run_postie -k a@example.com </dev/null
+check_rc 64
+check_grep "unknown option" "$TMP/stderr"
+run_postie -f </dev/null
+check_rc 64
+
+# Option injection: a recipient or sender that looks like an option.
+for args in "-- -oQ/tmp/x@y" "-- -X$TMP/log" "-f -bv a@example.com"; do
+	# shellcheck disable=SC2086
+	run_postie $args </dev/null
+	check_rc 64
+done
+[ ! -e /tmp/x@y ] || fail "a file was created through a recipient"
+[ ! -e "$TMP/log" ] || fail "a file was created through a recipient"
+
+# -X is accepted and ignored: the file is never opened.
+write_config "$TMP/config" <<EOF
+local_spool $TMP/spool
+EOF
+mkdir "$TMP/spool"
+printf 'Subject: x\n\nbody\n' >"$TMP/in"
+run_postie -C "$TMP/config" -X "$TMP/log" root <"$TMP/in"
+check_rc 0
+[ ! -e "$TMP/log" ] || fail "-X created its log file"
+[ -s "$TMP/spool/root" ] || fail "the message did not land in the mailbox"
+
+# No recipients at all.
+printf 'Subject: x\n\nbody\n' >"$TMP/in"
+run_postie -C "$TMP/config" <"$TMP/in"
+check_rc 64
+check_grep 'recipient' "$TMP/stderr"
+# -t that finds none.
+run_postie -C "$TMP/config" -t </dev/null
+check_rc 66
+exit 0

@@ -1,0 +1,37 @@
+#!/bin/sh
+# Plain SMTP delivery: the envelope and the exact bytes the relay gets.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+
+start_smtpd
+write_config "$TMP/config" <<CONF
+account default
+host 127.0.0.1
+port $SMTPD_PORT
+from sender@example.org
+CONF
+
+printf 'Subject: plain\n\nhello\n.dot line\n' >"$TMP/msg"
+run_postie -C "$TMP/config" -f env@example.org a@example.com b@example.com \
+    <"$TMP/msg"
+check_rc 0
+check_count 1
+[ "$(json_field 1 mail_from)" = '"env@example.org"' ] ||
+    fail "mail_from is $(json_field 1 mail_from)"
+[ "$(json_field 1 rcpt_tos)" = '["a@example.com", "b@example.com"]' ] ||
+    fail "rcpt_tos is $(json_field 1 rcpt_tos)"
+[ "$(json_field 1 tls)" = false ] || fail "tls is on"
+check_grep '^MAIL FROM:<env@example.org>' "$(transcript)"
+check_grep '^EHLO localhost$' "$(transcript)"
+# CRLF everywhere, and a leading dot survives the dot-stuffing round trip.
+check_grep '^Subject: plain.$' "$SMTPD_DIR/0001.eml"
+printf 'hello\r\n.dot line\r\n' >"$TMP/tail"
+tail -c "$(wc -c <"$TMP/tail")" "$SMTPD_DIR/0001.eml" | cmp -s - "$TMP/tail" ||
+    fail "message body differs"
+[ ! -s "$TMP/stderr" ] || fail "unexpected stderr output"
+
+# Null sender: MAIL FROM:<>.
+run_postie -C "$TMP/config" -f '' a@example.com <"$TMP/msg"
+check_rc 0
+check_count 2
+check_grep '^MAIL FROM:<>' "$(transcript)"
+exit 0
