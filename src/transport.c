@@ -1,3 +1,1322 @@
-/* placeholder: being written */
+/*
+ * SMTP delivery through libcurl: one easy handle per relay, the envelope
+ * and the streamed message handed to libcurl, and every server reply
+ * parsed on the side so that each recipient gets its own outcome.
+ */
 #include "autoconfig.h"
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#ifdef HAVE_OPENSSL
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#endif
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "message.h"
 #include "transport.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/*
+ * Timeouts when the account sets none.  RFC 5321 4.5.3.2 asks a client to
+ * wait at least 5 minutes for most replies and 10 for the one after the
+ * final "."; libcurl 7.88.1 has one per-reply timeout, so 5 minutes for
+ * all.  Connecting is not in the RFC: 30 s, as most MTAs.  With "timeout
+ * N" in the config, N is used for all three.
+ */
+#define CONNECT_TIMEOUT		30
+#define REPLY_TIMEOUT		300
+
+#define REPLY_TEXT_MAX		1024	/* reply text kept per reply */
+#define LINE_MAX_LEN		4096	/* RFC 5321 4.5.3.1.5 says 512 */
+#define FP_LEN			32	/* SHA-256 */
+
+/* The SMTP command the next reply answers. */
+enum step {
+	STEP_GREETING,
+	STEP_EHLO,
+	STEP_HELO,
+	STEP_STARTTLS,
+	STEP_AUTH,
+	STEP_MAIL,
+	STEP_RCPT,
+	STEP_DATA,
+	STEP_BODY,	/* 354 seen: the data, then the final reply */
+	STEP_DOT,	/* the final reply came */
+	STEP_OTHER,
+	STEP_MAX
+};
+
+struct reply {
+	int	 code;		/* 0: none */
+	char	*text;		/* owned, NULL when none */
+};
+
+/* What one transport_send() learns; reset for every message. */
+struct sendstate {
+	enum step		 step;
+	size_t			 nrcpt;		/* RCPT commands sent */
+	struct send_result	*res;
+	struct message_reader	*reader;
+	struct error		 rderr;		/* the reader's failure */
+	int			 rdfail;
+	int			 body_eof;	/* all of the message was read */
+	off_t			 size;		/* its size, or -1 */
+	off_t			 nread;
+	struct buf		 line;		/* partial reply line */
+	int			 cur_code;	/* reply being assembled */
+	struct buf		 cur_text;
+	int			 cur_lines;
+	struct reply		 rep[STEP_MAX];	/* last reply per step */
+	struct reply		 last;
+	int			 in_auth;	/* AUTH exchange in progress */
+	int			 tls_up;	/* STARTTLS answered 220 */
+	int			 ehlo_auth;	/* last EHLO listed AUTH */
+	int			 quitting;	/* QUIT sent: step is frozen */
+	struct error		 abort;		/* our own reason to stop */
+	int			 aborted;
+	size_t			 data_bytes;	/* for the -v trace */
+	struct buf		 trace;
+};
+
+struct transport {
+	CURL		*curl;
+	char		*url;
+	char		*host;		/* the relay, for messages */
+	char		*tlsname;	/* the name the certificate is for */
+	char		*where;		/* "host:port", for messages */
+	struct curl_slist *connect_to;
+	int		 implicit_tls;
+	int		 starttls;
+	int		 auth;		/* credentials are configured */
+	int		 verbose;
+	int		 fp_cert;	/* a certificate fingerprint is set */
+	unsigned char	 fp[FP_LEN];
+	int		 fp_ok;		/* this connection's cert matched */
+	int		 fp_bad;
+	char		 fp_seen[FP_LEN * 3];
+	char		 errbuf[CURL_ERROR_SIZE];
+	struct sendstate st;
+};
+
+static int	curl_users;	/* transports alive: curl_global_init once */
+#ifdef HAVE_OPENSSL
+static int	fp_index = -1;	/* our SSL_CTX ex_data slot */
+#endif
+
+static int	global_init(struct error *);
+static int	hexval(int);
+static int	parse_fingerprint(struct transport *, const char *,
+		    const char **, struct error *);
+static int	auth_options(const struct account *, const char **,
+		    struct error *);
+static int	valid_host(const char *);
+static char	*bracket(const char *);
+static int	setup(struct transport *, const struct account *,
+		    struct error *);
+static void	reply_set(struct reply *, int, const char *);
+static void	reply_clear(struct reply *);
+static void	state_reset(struct sendstate *);
+static void	state_release(struct sendstate *);
+static size_t	on_header(char *, size_t, size_t, void *);
+static void	reply_line(struct transport *, const char *, size_t);
+static void	reply_done(struct transport *, int, const char *);
+static int	on_debug(CURL *, curl_infotype, char *, size_t, void *);
+static void	note_command(struct transport *, const char *, size_t);
+static void	trace_flush(struct transport *);
+static size_t	on_read(char *, size_t, size_t, void *);
+static int	outcome(struct transport *, CURLcode,
+		    const struct envelope *, struct send_result *,
+		    struct error *);
+static void	finish_accepted(struct send_result *, enum rcpt_state,
+		    const struct reply *);
+static const char *reply_str(const struct reply *, char *, size_t);
+#ifdef HAVE_OPENSSL
+static int	fp_verify(int, X509_STORE_CTX *);
+static CURLcode	on_sslctx(CURL *, void *, void *);
+#endif
+
+void
+send_result_init(struct send_result *res, size_t n)
+{
+	res->rcpt = xcalloc(n > 0 ? n : 1, sizeof(*res->rcpt));
+	res->n = n;
+	res->unknown = 0;
+}
+
+void
+send_result_release(struct send_result *res)
+{
+	size_t	i;
+
+	if (res == NULL)
+		return;
+	for (i = 0; i < res->n && res->rcpt != NULL; i++)
+		free(res->rcpt[i].reply);
+	free(res->rcpt);
+	res->rcpt = NULL;
+	res->n = 0;
+	res->unknown = 0;
+}
+
+size_t
+send_result_count(const struct send_result *res, enum rcpt_state s)
+{
+	size_t	i, c = 0;
+
+	for (i = 0; i < res->n; i++)
+		if (res->rcpt[i].state == s)
+			c++;
+	return c;
+}
+
+/*
+ * The table of transport.h.  The SMTP code wins where the server said
+ * something (4xx is always worth a retry); the libcurl code decides the
+ * rest.  A refused MAIL, RCPT or DATA is CURLE_SEND_ERROR and a refused
+ * final "." is CURLE_WEIRD_SERVER_REPLY, so both defer to the reply.
+ */
+int
+transport_exitcode(int curlcode, long smtp_code)
+{
+	int	cls = (int)(smtp_code / 100);
+
+	switch (curlcode) {
+	case CURLE_OK:
+		if (cls == 4)
+			return EX_TEMPFAIL;
+		if (cls == 5)
+			return EX_UNAVAILABLE;
+		return EX_OK;
+	case CURLE_SEND_ERROR:
+		if (cls == 5)
+			return EX_UNAVAILABLE;
+		/* 4xx, or the connection broke while writing */
+		return EX_TEMPFAIL;
+	case CURLE_WEIRD_SERVER_REPLY:
+		if (cls == 4)
+			return EX_TEMPFAIL;
+		if (cls == 5)
+			return EX_UNAVAILABLE;
+		return EX_PROTOCOL;
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+		if (cls == 4)
+			return EX_TEMPFAIL;	/* 454 4.7.0 */
+		return EX_NOPERM;
+	case CURLE_USE_SSL_FAILED:
+		if (cls == 4)
+			return EX_TEMPFAIL;	/* 454 TLS not available */
+		return EX_UNAVAILABLE;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return EX_NOHOST;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_AGAIN:
+		return EX_TEMPFAIL;
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_SHUTDOWN_FAILED:
+		return EX_UNAVAILABLE;
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_ENGINE_NOTFOUND:
+	case CURLE_SSL_ENGINE_SETFAILED:
+	case CURLE_SSL_ENGINE_INITFAILED:
+	case CURLE_URL_MALFORMAT:
+		return EX_CONFIG;
+	case CURLE_READ_ERROR:
+	case CURLE_ABORTED_BY_CALLBACK:
+	case CURLE_WRITE_ERROR:
+		return EX_IOERR;
+	case CURLE_OUT_OF_MEMORY:
+		return EX_OSERR;
+	default:
+		if (cls == 4)
+			return EX_TEMPFAIL;
+		return EX_SOFTWARE;
+	}
+}
+
+int
+transport_redact(const char *line, size_t len, int in_auth, struct buf *out)
+{
+	size_t	i, mech_end;
+
+	if (in_auth) {
+		buf_addstr(out, "<redacted>");
+		return 1;
+	}
+	if (len >= 5 && strncasecmp(line, "AUTH ", 5) == 0) {
+		/* "AUTH" SP mechanism [SP initial-response] (RFC 4954 4) */
+		for (i = 5; i < len && line[i] == ' '; i++)
+			;
+		mech_end = i;
+		while (mech_end < len && line[mech_end] != ' ')
+			mech_end++;
+		buf_add(out, line, mech_end);
+		if (mech_end < len)
+			buf_addstr(out, " <redacted>");
+		return 1;
+	}
+	buf_add(out, line, len);
+	return 0;
+}
+
+static int
+global_init(struct error *err)
+{
+	if (curl_users == 0) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+			return error_set(err, EX_SOFTWARE,
+			    "cannot initialise libcurl");
+#ifdef HAVE_OPENSSL
+		if (fp_index < 0)
+			fp_index = SSL_CTX_get_ex_new_index(0, NULL, NULL,
+			    NULL, NULL);
+#endif
+	}
+	curl_users++;
+	return 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * tls_fingerprint comes in two forms:
+ *  - "sha256//BASE64": libcurl's pin of the SHA-256 of the server's
+ *    public key (SubjectPublicKeyInfo), as "openssl x509 -pubkey | openssl
+ *    pkey -pubin -outform der | openssl dgst -sha256 -binary | base64"
+ *    prints it.  Checked by libcurl itself (CURLOPT_PINNEDPUBLICKEY).
+ *  - 32 hex bytes with or without colons: msmtp's form, the SHA-256 of the
+ *    whole certificate ("openssl x509 -noout -fingerprint -sha256").
+ *    libcurl cannot pin certificate hashes, so with the OpenSSL backend
+ *    the peer certificate is hashed in OpenSSL's verify callback, before
+ *    the handshake completes and before any SMTP command goes out.
+ * msmtp's SHA-1 and MD5 forms are refused: too weak to pin with.  When a
+ * fingerprint is set, it replaces chain and host name verification, as
+ * in msmtp.
+ */
+static int
+parse_fingerprint(struct transport *t, const char *s, const char **pin,
+    struct error *err)
+{
+	size_t	n = 0;
+	int	hi, lo;
+
+	*pin = NULL;
+	if (strncmp(s, "sha256//", 8) == 0) {
+		*pin = s;
+		return 0;
+	}
+	while (*s != '\0') {
+		if (*s == ':') {
+			s++;
+			continue;
+		}
+		if (n == FP_LEN || (hi = hexval(s[0])) < 0 ||
+		    (lo = hexval(s[1])) < 0)
+			break;
+		t->fp[n++] = (unsigned char)(hi << 4 | lo);
+		s += 2;
+	}
+	if (*s != '\0' || (n != FP_LEN && n != 20 && n != 16))
+		return error_set(err, EX_CONFIG, "tls_fingerprint: expected "
+		    "a SHA-256 fingerprint (32 hex bytes, AB:CD:...) or "
+		    "sha256//BASE64");
+	if (n != FP_LEN)
+		return error_set(err, EX_CONFIG, "tls_fingerprint: SHA-1 and "
+		    "MD5 fingerprints are not accepted; use the SHA-256 one "
+		    "(openssl x509 -noout -fingerprint -sha256)");
+#ifdef HAVE_OPENSSL
+	{
+		const curl_version_info_data *vi;
+
+		vi = curl_version_info(CURLVERSION_NOW);
+		if (vi->ssl_version == NULL ||
+		    strncmp(vi->ssl_version, "OpenSSL", 7) != 0)
+			return error_set(err, EX_CONFIG, "tls_fingerprint: "
+			    "a certificate fingerprint needs libcurl's "
+			    "OpenSSL backend (this one is %s); use the "
+			    "sha256//BASE64 public key form",
+			    vi->ssl_version != NULL ? vi->ssl_version :
+			    "none");
+	}
+	t->fp_cert = 1;
+	return 0;
+#else
+	return error_set(err, EX_CONFIG, "tls_fingerprint: this build cannot "
+	    "check certificate fingerprints (built without OpenSSL); use the "
+	    "sha256//BASE64 public key form");
+#endif
+}
+
+/* CURLOPT_LOGIN_OPTIONS for the account's "auth" value. */
+static int
+auth_options(const struct account *a, const char **opts, struct error *err)
+{
+	static const struct {
+		const char	*name;
+		const char	*opt;
+	} mechs[] = {
+		{ "on", "AUTH=*" },
+		{ "plain", "AUTH=PLAIN" },
+		{ "login", "AUTH=LOGIN" },
+		{ "cram-md5", "AUTH=CRAM-MD5" },
+		{ "digest-md5", "AUTH=DIGEST-MD5" },
+		{ "ntlm", "AUTH=NTLM" },
+		{ "gssapi", "AUTH=GSSAPI" },
+		{ "external", "AUTH=EXTERNAL" },
+		{ "xoauth2", "AUTH=XOAUTH2" },
+		{ "oauthbearer", "AUTH=OAUTHBEARER" },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(mechs) / sizeof(mechs[0]); i++)
+		if (strcasecmp(a->auth, mechs[i].name) == 0) {
+			*opts = mechs[i].opt;
+			return 0;
+		}
+	return error_set(err, EX_CONFIG, "authentication method '%s' is not "
+	    "supported (use on, plain, login, cram-md5, digest-md5, ntlm, "
+	    "gssapi, external, xoauth2 or oauthbearer)", a->auth);
+}
+
+/* A host name or address literal that cannot change the URL's shape. */
+static int
+valid_host(const char *h)
+{
+	const unsigned char	*p;
+
+	if (*h == '\0')
+		return 0;
+	for (p = (const unsigned char *)h; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f || strchr("/?#@\\%", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+/* An IPv6 literal in brackets, for URLs and CURLOPT_CONNECT_TO. */
+static char *
+bracket(const char *h)
+{
+	if (strchr(h, ':') != NULL && h[0] != '[')
+		return xasprintf("[%s]", h);
+	return xstrdup(h);
+}
+
+#define SETOPT(t, opt, val) do {					\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt((t)->curl, (opt), (val));		\
+} while (0)
+
+static int
+setup(struct transport *t, const struct account *a, struct error *err)
+{
+	const char	*mech = NULL, *pin = NULL, *ehlo;
+	char		*pw = NULL, *esc, *host, *urlhost, *ct;
+	long		 tmo;
+	CURLcode	 rc = CURLE_OK;
+	int		 port;
+
+	t->implicit_tls = a->tls && !a->tls_starttls;
+	t->starttls = a->tls && a->tls_starttls;
+	port = a->port > 0 ? a->port : t->implicit_tls ? 465 : 25;
+	t->auth = a->auth != NULL && strcasecmp(a->auth, "off") != 0;
+	host = bracket(a->host);
+	t->where = xasprintf("%s:%d", host, port);
+	t->host = xstrdup(a->host);
+
+	if (t->auth && !a->tls && !a->auth_cleartext) {
+		error_set(err, EX_CONFIG, "refusing to send credentials over "
+		    "an unencrypted connection to %s; enable tls or set "
+		    "auth_cleartext on", a->host);
+		goto fail;
+	}
+	if (t->auth && auth_options(a, &mech, err) == -1)
+		goto fail;
+	if (t->auth && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
+	    (a->user == NULL || *a->user == '\0')) {
+		error_set(err, EX_CONFIG, "auth is %s but no user is set for "
+		    "account '%s'", a->auth, a->name != NULL ? a->name : "");
+		goto fail;
+	}
+	if (a->tls && a->tls_fingerprint != NULL &&
+	    parse_fingerprint(t, a->tls_fingerprint, &pin, err) == -1)
+		goto fail;
+	if (t->auth && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
+	    account_password(a, &pw, err) == -1)
+		goto fail;
+
+	ehlo = a->domain != NULL && *a->domain != '\0' ? a->domain :
+	    "localhost";
+	esc = curl_easy_escape(t->curl, ehlo, 0);
+	if (esc == NULL) {
+		error_set(err, EX_SOFTWARE, "cannot build the relay URL");
+		goto fail;
+	}
+	/*
+	 * tls_host_override: the URL names the host the certificate must be
+	 * valid for (and SNI), CURLOPT_CONNECT_TO sends the connection to the
+	 * real relay, resolved by libcurl as usual.
+	 */
+	if (a->tls && a->tls_host_override != NULL &&
+	    *a->tls_host_override != '\0') {
+		urlhost = bracket(a->tls_host_override);
+		t->tlsname = xstrdup(a->tls_host_override);
+		ct = xasprintf("%s:%d:%s:%d", urlhost, port, host, port);
+		t->connect_to = curl_slist_append(NULL, ct);
+		free(ct);
+		if (t->connect_to == NULL) {
+			free(urlhost);
+			curl_free(esc);
+			error_set(err, EX_OSERR, "out of memory");
+			goto fail;
+		}
+	} else {
+		urlhost = xstrdup(host);
+		t->tlsname = xstrdup(a->host);
+	}
+	/* The path is the EHLO name; without it libcurl uses gethostname(). */
+	t->url = xasprintf("%s://%s:%d/%s", t->implicit_tls ? "smtps" :
+	    "smtp", urlhost, port, esc);
+	curl_free(esc);
+	free(urlhost);
+
+	SETOPT(t, CURLOPT_URL, t->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+	SETOPT(t, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+#endif
+	/* A sendmail does not follow $all_proxy (msmtp does not either). */
+	SETOPT(t, CURLOPT_PROXY, "");
+	if (t->connect_to != NULL)
+		SETOPT(t, CURLOPT_CONNECT_TO, t->connect_to);
+	SETOPT(t, CURLOPT_ERRORBUFFER, t->errbuf);
+	SETOPT(t, CURLOPT_NOSIGNAL, 1L);
+	SETOPT(t, CURLOPT_TCP_NODELAY, 1L);
+	tmo = a->timeout > 0 ? a->timeout : CONNECT_TIMEOUT;
+	SETOPT(t, CURLOPT_CONNECTTIMEOUT, tmo);
+	tmo = a->timeout > 0 ? a->timeout : REPLY_TIMEOUT;
+	SETOPT(t, CURLOPT_SERVER_RESPONSE_TIMEOUT, tmo);
+	/* A receiver that stops reading the data: under 1 byte/s for tmo. */
+	SETOPT(t, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	SETOPT(t, CURLOPT_LOW_SPEED_TIME, tmo);
+
+	if (a->tls) {
+		/* Never CURLUSESSL_TRY: a stripped STARTTLS must fail. */
+		SETOPT(t, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		if (!a->tls_certcheck || pin != NULL || t->fp_cert) {
+			SETOPT(t, CURLOPT_SSL_VERIFYPEER, 0L);
+			SETOPT(t, CURLOPT_SSL_VERIFYHOST, 0L);
+		} else {
+			SETOPT(t, CURLOPT_SSL_VERIFYPEER, 1L);
+			SETOPT(t, CURLOPT_SSL_VERIFYHOST, 2L);
+		}
+		if (a->tls_trust_file != NULL &&
+		    strcmp(a->tls_trust_file, "system") != 0)
+			SETOPT(t, CURLOPT_CAINFO, a->tls_trust_file);
+		if (a->tls_crl_file != NULL)
+			SETOPT(t, CURLOPT_CRLFILE, a->tls_crl_file);
+		if (a->tls_cert_file != NULL)
+			SETOPT(t, CURLOPT_SSLCERT, a->tls_cert_file);
+		if (a->tls_key_file != NULL)
+			SETOPT(t, CURLOPT_SSLKEY, a->tls_key_file);
+		if (pin != NULL)
+			SETOPT(t, CURLOPT_PINNEDPUBLICKEY, pin);
+#ifdef HAVE_OPENSSL
+		if (t->fp_cert) {
+			SETOPT(t, CURLOPT_SSL_CTX_FUNCTION, on_sslctx);
+			SETOPT(t, CURLOPT_SSL_CTX_DATA, t);
+		}
+#endif
+	}
+
+	if (t->auth) {
+		SETOPT(t, CURLOPT_LOGIN_OPTIONS, mech);
+		if (a->user != NULL)
+			SETOPT(t, CURLOPT_USERNAME, a->user);
+		if (strcmp(mech, "AUTH=XOAUTH2") == 0 ||
+		    strcmp(mech, "AUTH=OAUTHBEARER") == 0) {
+			if (pw != NULL)
+				SETOPT(t, CURLOPT_XOAUTH2_BEARER, pw);
+		} else if (pw != NULL)
+			SETOPT(t, CURLOPT_PASSWORD, pw);
+		/* RFC 4954 4: the initial response saves a round trip. */
+		SETOPT(t, CURLOPT_SASL_IR, 1L);
+	}
+
+	SETOPT(t, CURLOPT_UPLOAD, 1L);
+	SETOPT(t, CURLOPT_READFUNCTION, on_read);
+	SETOPT(t, CURLOPT_READDATA, t);
+	SETOPT(t, CURLOPT_HEADERFUNCTION, on_header);
+	SETOPT(t, CURLOPT_HEADERDATA, t);
+	/*
+	 * The debug callback tells which command each reply answers, so it
+	 * is always on; it prints only with -v.
+	 */
+	SETOPT(t, CURLOPT_DEBUGFUNCTION, on_debug);
+	SETOPT(t, CURLOPT_DEBUGDATA, t);
+	SETOPT(t, CURLOPT_VERBOSE, 1L);
+#if LIBCURL_VERSION_NUM >= 0x080200
+	SETOPT(t, CURLOPT_MAIL_RCPT_ALLOWFAILS, 1L);
+#else
+	SETOPT(t, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 1L);
+#endif
+	if (rc != CURLE_OK) {
+		error_set(err, rc == CURLE_OUT_OF_MEMORY ? EX_OSERR :
+		    EX_SOFTWARE, "cannot set up libcurl for %s: %s", t->where,
+		    curl_easy_strerror(rc));
+		goto fail;
+	}
+	/*
+	 * libcurl keeps its own copy (which it frees without wiping: nothing
+	 * we can do about that); ours goes now.
+	 */
+	freezero_str(pw);
+	free(host);
+	return 0;
+fail:
+	freezero_str(pw);
+	free(host);
+	return -1;
+}
+
+struct transport *
+transport_new(const struct account *a, int verbose, struct error *err)
+{
+	struct transport	*t;
+
+	if (a->host == NULL || !valid_host(a->host)) {
+		error_set(err, EX_CONFIG, "invalid relay host '%s'",
+		    a->host != NULL ? a->host : "");
+		return NULL;
+	}
+	if (a->tls && a->tls_host_override != NULL &&
+	    !valid_host(a->tls_host_override)) {
+		error_set(err, EX_CONFIG, "invalid tls_host_override '%s'",
+		    a->tls_host_override);
+		return NULL;
+	}
+	if (global_init(err) == -1)
+		return NULL;
+	t = xcalloc(1, sizeof(*t));
+	t->verbose = verbose;
+	buf_init(&t->st.line);
+	buf_init(&t->st.cur_text);
+	buf_init(&t->st.trace);
+	t->curl = curl_easy_init();
+	if (t->curl == NULL) {
+		error_set(err, EX_SOFTWARE, "cannot create a libcurl handle");
+		transport_free(t);
+		return NULL;
+	}
+	if (setup(t, a, err) == -1) {
+		transport_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+void
+transport_free(struct transport *t)
+{
+	if (t == NULL)
+		return;
+	if (t->curl != NULL) {
+		curl_easy_cleanup(t->curl);
+		if (--curl_users == 0)
+			curl_global_cleanup();
+	}
+	state_release(&t->st);
+	curl_slist_free_all(t->connect_to);
+	free(t->url);
+	free(t->host);
+	free(t->tlsname);
+	free(t->where);
+	explicit_bzero(t, sizeof(*t));
+	free(t);
+}
+
+static void
+reply_set(struct reply *r, int code, const char *text)
+{
+	free(r->text);
+	r->code = code;
+	r->text = xstrdup(text);
+}
+
+static void
+reply_clear(struct reply *r)
+{
+	free(r->text);
+	r->text = NULL;
+	r->code = 0;
+}
+
+static void
+state_reset(struct sendstate *st)
+{
+	int	i;
+
+	st->step = STEP_GREETING;
+	st->nrcpt = 0;
+	st->res = NULL;
+	st->reader = NULL;
+	error_release(&st->rderr);
+	st->rdfail = 0;
+	st->body_eof = 0;
+	st->size = -1;
+	st->nread = 0;
+	buf_reset(&st->line);
+	st->cur_code = 0;
+	buf_reset(&st->cur_text);
+	st->cur_lines = 0;
+	for (i = 0; i < STEP_MAX; i++)
+		reply_clear(&st->rep[i]);
+	reply_clear(&st->last);
+	st->in_auth = 0;
+	st->tls_up = 0;
+	st->ehlo_auth = 0;
+	st->quitting = 0;
+	error_release(&st->abort);
+	st->aborted = 0;
+	st->data_bytes = 0;
+	buf_reset(&st->trace);
+}
+
+static void
+state_release(struct sendstate *st)
+{
+	state_reset(st);
+	buf_release(&st->line);
+	buf_release(&st->cur_text);
+	buf_release(&st->trace);
+}
+
+/*
+ * Every reply line, in order (libcurl hands them to the header callback,
+ * CRLF included).  Split into lines ourselves in case one call carries
+ * several or a part.  Returning less than given stops the transfer
+ * (CURLE_WRITE_ERROR): used when st.abort says why.
+ */
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct transport	*t = arg;
+	struct sendstate	*st = &t->st;
+	size_t			 i, len = size * n;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\n') {
+			if (st->line.len > 0 &&
+			    st->line.data[st->line.len - 1] == '\r')
+				st->line.len--;
+			reply_line(t, buf_str(&st->line), st->line.len);
+			buf_reset(&st->line);
+		} else if (st->line.len < LINE_MAX_LEN)
+			buf_addch(&st->line, p[i]);
+	}
+	return st->aborted ? 0 : len;
+}
+
+/* One reply line: "250-text" continues, "250 text" or "250" ends. */
+static void
+reply_line(struct transport *t, const char *l, size_t len)
+{
+	struct sendstate	*st = &t->st;
+	const char		*text = len > 4 ? l + 4 : "";
+	int			 code = 0, last;
+
+	if (len >= 3 && l[0] >= '2' && l[0] <= '5' && l[1] >= '0' &&
+	    l[1] <= '9' && l[2] >= '0' && l[2] <= '9')
+		code = (l[0] - '0') * 100 + (l[1] - '0') * 10 + (l[2] - '0');
+	last = len <= 3 || l[3] != '-';
+	if (code == 0)
+		last = 1;	/* garbage: libcurl fails the transfer */
+	if (st->cur_lines == 0) {
+		st->cur_code = code;
+		buf_reset(&st->cur_text);
+	} else if (st->cur_text.len < REPLY_TEXT_MAX)
+		buf_addch(&st->cur_text, ' ');
+	if (code == 0)
+		text = l;
+	if (st->cur_text.len < REPLY_TEXT_MAX)
+		buf_add(&st->cur_text, text,
+		    strnlen(text, REPLY_TEXT_MAX - st->cur_text.len));
+	st->cur_lines++;
+	/*
+	 * libcurl 7.88.1 looks for "AUTH " exactly (case-sensitive, not the
+	 * old "AUTH="); without it, it silently skips authentication.
+	 */
+	if (st->step == STEP_EHLO && st->cur_lines > 1 &&
+	    strncmp(text, "AUTH ", 5) == 0)
+		st->ehlo_auth = 1;
+	if (last) {
+		st->cur_lines = 0;
+		reply_done(t, st->cur_code, buf_str(&st->cur_text));
+	}
+}
+
+static void
+reply_done(struct transport *t, int code, const char *text)
+{
+	struct sendstate	*st = &t->st;
+	struct rcpt_result	*r;
+	int			 tls_now;
+
+	/*
+	 * libcurl says QUIT after a refusal; its 221 must not hide the
+	 * reply that failed the transaction.
+	 */
+	if (st->quitting)
+		return;
+	reply_set(&st->last, code, text);
+	switch (st->step) {
+	case STEP_RCPT:
+		if (st->res != NULL && st->nrcpt > 0 &&
+		    st->nrcpt <= st->res->n) {
+			r = &st->res->rcpt[st->nrcpt - 1];
+			r->code = code;
+			free(r->reply);
+			r->reply = xstrdup(text);
+			if (code / 100 == 4)
+				r->state = RCPT_TEMPFAIL;
+			else if (code / 100 == 5 || code == 0)
+				r->state = RCPT_PERMFAIL;
+		}
+		break;
+	case STEP_AUTH:
+		if (code == 334)
+			return;		/* the exchange goes on */
+		st->in_auth = 0;
+		break;
+	case STEP_STARTTLS:
+		if (code == 220)
+			st->tls_up = 1;
+		break;
+	case STEP_DATA:
+		reply_set(&st->rep[STEP_DATA], code, text);
+		if (code == 354)
+			st->step = STEP_BODY;
+		return;
+	case STEP_BODY:
+		reply_set(&st->rep[STEP_DOT], code, text);
+		st->step = STEP_DOT;
+		return;
+	default:
+		break;
+	}
+	reply_set(&st->rep[st->step], code, text);
+
+	tls_now = t->implicit_tls || st->tls_up;
+	/*
+	 * The fingerprint was checked in the handshake; make sure it was,
+	 * before the client says anything that matters over this TLS.
+	 */
+	if (t->fp_cert && tls_now && st->step != STEP_STARTTLS && !t->fp_ok &&
+	    !st->aborted) {
+		error_set(&st->abort, EX_UNAVAILABLE, "TLS certificate of %s "
+		    "was not checked against tls_fingerprint", t->tlsname);
+		st->aborted = 1;
+	}
+	/*
+	 * Credentials configured but no AUTH in the EHLO reply that counts
+	 * (after STARTTLS when there is one): libcurl would go on without
+	 * authenticating.  msmtp stops here, so do we.
+	 */
+	if ((st->step == STEP_EHLO || st->step == STEP_HELO) &&
+	    code / 100 == 2 && t->auth &&
+	    (!t->starttls || st->tls_up) && !st->ehlo_auth && !st->aborted) {
+		error_set(&st->abort, EX_UNAVAILABLE, "cannot send to %s: the "
+		    "server does not support authentication (no AUTH in its "
+		    "EHLO reply)", t->where);
+		st->aborted = 1;
+	}
+}
+
+/*
+ * libcurl's trace: HEADER_OUT is each command we send, HEADER_IN each
+ * reply line, DATA_OUT the message.  Must return 0.
+ */
+static int
+on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
+{
+	struct transport	*t = arg;
+	size_t			 len;
+
+	(void)h;
+	switch (type) {
+	case CURLINFO_HEADER_OUT:
+		trace_flush(t);
+		note_command(t, data, size);
+		break;
+	case CURLINFO_HEADER_IN:
+		trace_flush(t);
+		if (!t->verbose)
+			break;
+		while (size > 0) {
+			for (len = 0; len < size && data[len] != '\n'; len++)
+				;
+			log_debug("<- %.*s", (int)(len > 0 &&
+			    data[len - 1] == '\r' ? len - 1 : len), data);
+			if (len < size)
+				len++;
+			data += len;
+			size -= len;
+		}
+		break;
+	case CURLINFO_DATA_OUT:
+		t->st.data_bytes += size;
+		break;
+	case CURLINFO_TEXT:
+		if (t->verbose && size > 0)
+			log_debug("* %.*s", (int)(data[size - 1] == '\n' ?
+			    size - 1 : size), data);
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* A command went out: the next reply answers it. */
+static void
+note_command(struct transport *t, const char *cmd, size_t len)
+{
+	struct sendstate	*st = &t->st;
+	static const struct {
+		const char	*prefix;
+		enum step	 step;
+	} cmds[] = {
+		{ "EHLO ", STEP_EHLO },
+		{ "HELO ", STEP_HELO },
+		{ "STARTTLS", STEP_STARTTLS },
+		{ "AUTH ", STEP_AUTH },
+		{ "MAIL FROM:", STEP_MAIL },
+		{ "RCPT TO:", STEP_RCPT },
+		{ "DATA", STEP_DATA },
+	};
+	size_t	i, plen;
+
+	while (len > 0 && (cmd[len - 1] == '\n' || cmd[len - 1] == '\r'))
+		len--;
+	if (t->verbose) {
+		buf_reset(&st->trace);
+		transport_redact(cmd, len, st->in_auth, &st->trace);
+		log_debug("-> %s", buf_str(&st->trace));
+		buf_reset(&st->trace);
+	}
+	if (st->in_auth)
+		return;		/* SASL data: stays in STEP_AUTH */
+	if (len == 4 && strncasecmp(cmd, "QUIT", 4) == 0) {
+		st->quitting = 1;
+		return;
+	}
+	st->step = STEP_OTHER;
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		plen = strlen(cmds[i].prefix);
+		if (len >= plen && strncasecmp(cmd, cmds[i].prefix, plen) == 0) {
+			st->step = cmds[i].step;
+			break;
+		}
+	}
+	if (st->step == STEP_EHLO)
+		st->ehlo_auth = 0;
+	else if (st->step == STEP_AUTH)
+		st->in_auth = 1;
+	else if (st->step == STEP_RCPT)
+		st->nrcpt++;
+}
+
+static void
+trace_flush(struct transport *t)
+{
+	if (t->st.data_bytes > 0 && t->verbose)
+		log_debug("-> [%zu bytes of message data]", t->st.data_bytes);
+	t->st.data_bytes = 0;
+}
+
+static size_t
+on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct transport	*t = arg;
+	ssize_t			 r;
+
+	if (t->st.body_eof)
+		return 0;
+	r = message_reader_read(t->st.reader, buf, size * n, &t->st.rderr);
+	if (r < 0) {
+		t->st.rdfail = 1;
+		return CURL_READFUNC_ABORT;
+	}
+	t->st.nread += r;
+	/* With a known size libcurl stops asking once it has it all. */
+	if (r == 0 || (t->st.size >= 0 && t->st.nread >= t->st.size))
+		t->st.body_eof = 1;
+	return (size_t)r;
+}
+
+#ifdef HAVE_OPENSSL
+/*
+ * OpenSSL's verify callback, once per certificate of the chain and at
+ * least once for the server's own (depth 0).  Chain errors are ignored:
+ * the fingerprint of the server's certificate decides alone.
+ */
+static int
+fp_verify(int ok, X509_STORE_CTX *xs)
+{
+	SSL			*ssl;
+	struct transport	*t;
+	X509			*cert;
+	unsigned char		 md[EVP_MAX_MD_SIZE];
+	unsigned int		 mdlen = 0, i;
+
+	(void)ok;
+	ssl = X509_STORE_CTX_get_ex_data(xs,
+	    SSL_get_ex_data_X509_STORE_CTX_idx());
+	if (ssl == NULL)
+		return 0;
+	t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), fp_index);
+	if (t == NULL)
+		return 0;
+	if (X509_STORE_CTX_get_error_depth(xs) != 0)
+		return 1;
+	cert = X509_STORE_CTX_get_current_cert(xs);
+	if (cert == NULL || X509_digest(cert, EVP_sha256(), md, &mdlen) != 1 ||
+	    mdlen != FP_LEN)
+		return 0;
+	if (memcmp(md, t->fp, FP_LEN) == 0) {
+		t->fp_ok = 1;
+		return 1;
+	}
+	t->fp_bad = 1;
+	for (i = 0; i < FP_LEN; i++)
+		snprintf(t->fp_seen + i * 3, 4, "%02X%s", md[i],
+		    i + 1 < FP_LEN ? ":" : "");
+	return 0;
+}
+
+/* Called by libcurl for each new TLS connection, before the handshake. */
+static CURLcode
+on_sslctx(CURL *h, void *sslctx, void *arg)
+{
+	struct transport	*t = arg;
+	SSL_CTX			*ctx = sslctx;
+
+	(void)h;
+	t->fp_ok = 0;
+	if (fp_index < 0 || SSL_CTX_set_ex_data(ctx, fp_index, t) != 1)
+		return CURLE_SSL_CONNECT_ERROR;
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, fp_verify);
+	return CURLE_OK;
+}
+#endif
+
+int
+transport_send(struct transport *t, const struct envelope *env,
+    struct message_reader *rd, off_t size, struct send_result *res,
+    struct error *err)
+{
+	struct curl_slist	*rcpts = NULL, *tmp;
+	char			*from;
+	CURLcode		 rc = CURLE_OK;
+	size_t			 i;
+	int			 ret;
+
+	if (env->rcpts.n == 0 || res->n != env->rcpts.n)
+		return error_set(err, EX_SOFTWARE, "no recipients to send to");
+	/*
+	 * libcurl before 8.22 puts CR/LF in an address on the wire as is:
+	 * SMTP command injection.  The formatter refuses them already.
+	 */
+	if (str_has_crlf(env->sender))
+		return error_set(err, EX_DATAERR, "invalid envelope sender: "
+		    "it contains CR or LF");
+	for (i = 0; i < env->rcpts.n; i++)
+		if (str_has_crlf(env->rcpts.v[i]))
+			return error_set(err, EX_DATAERR, "invalid envelope "
+			    "recipient: it contains CR or LF");
+
+	for (i = 0; i < res->n; i++) {
+		res->rcpt[i].state = RCPT_PENDING;
+		res->rcpt[i].code = 0;
+		free(res->rcpt[i].reply);
+		res->rcpt[i].reply = NULL;
+	}
+	res->unknown = 0;
+	from = xasprintf("<%s>", env->sender);
+	for (i = 0; i < env->rcpts.n; i++) {
+		char	*r = xasprintf("<%s>", env->rcpts.v[i]);
+
+		tmp = curl_slist_append(rcpts, r);
+		free(r);
+		if (tmp == NULL) {
+			curl_slist_free_all(rcpts);
+			free(from);
+			return error_set(err, EX_OSERR, "out of memory");
+		}
+		rcpts = tmp;
+	}
+
+	state_reset(&t->st);
+	t->st.res = res;
+	t->st.reader = rd;
+	t->st.size = size;
+	t->fp_bad = 0;
+	t->errbuf[0] = '\0';
+	SETOPT(t, CURLOPT_MAIL_FROM, from);
+	SETOPT(t, CURLOPT_MAIL_RCPT, rcpts);
+	SETOPT(t, CURLOPT_INFILESIZE_LARGE,
+	    (curl_off_t)(size >= 0 ? size : -1));
+	if (rc == CURLE_OK)
+		rc = curl_easy_perform(t->curl);
+	trace_flush(t);
+	ret = outcome(t, rc, env, res, err);
+	curl_easy_setopt(t->curl, CURLOPT_MAIL_RCPT, NULL);
+	curl_slist_free_all(rcpts);
+	free(from);
+	t->st.res = NULL;
+	t->st.reader = NULL;
+	return ret;
+}
+
+static const char *
+reply_str(const struct reply *r, char *b, size_t sz)
+{
+	if (r->code == 0)
+		snprintf(b, sz, "%s", r->text != NULL ? r->text : "no reply");
+	else
+		snprintf(b, sz, "%d %s", r->code, r->text != NULL ?
+		    r->text : "");
+	return b;
+}
+
+/* Recipients that got 2xx to RCPT take the transaction's outcome. */
+static void
+finish_accepted(struct send_result *res, enum rcpt_state s,
+    const struct reply *r)
+{
+	size_t	i;
+
+	for (i = 0; i < res->n; i++) {
+		if (res->rcpt[i].state != RCPT_PENDING ||
+		    res->rcpt[i].code / 100 != 2)
+			continue;
+		res->rcpt[i].state = s;
+		if (r != NULL && s != RCPT_ACCEPTED) {
+			res->rcpt[i].code = r->code;
+			free(res->rcpt[i].reply);
+			res->rcpt[i].reply = r->text != NULL ?
+			    xstrdup(r->text) : NULL;
+		}
+	}
+}
+
+static int
+outcome(struct transport *t, CURLcode rc, const struct envelope *env,
+    struct send_result *res, struct error *err)
+{
+	struct sendstate	*st = &t->st;
+	const struct reply	*r;
+	char			 rb[REPLY_TEXT_MAX + 16];
+	const char		*cerr;
+	size_t			 i, n4 = 0, n5 = 0, first = (size_t)-1;
+	long			 oserr = 0;
+	int			 code;
+
+	cerr = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc);
+
+	if (rc == CURLE_OK) {
+		/* libcurl only gets here after a 250 to the final "." */
+		for (i = 0; i < res->n; i++) {
+			struct rcpt_result *rr = &res->rcpt[i];
+
+			if (rr->state == RCPT_PENDING) {
+				rr->state = RCPT_ACCEPTED;
+				continue;
+			}
+			log_warnx("recipient <%s> %s by server: %d %s",
+			    env->rcpts.v[i], rr->state ==
+			    RCPT_TEMPFAIL ? "deferred" : "rejected", rr->code,
+			    rr->reply != NULL ? rr->reply : "");
+		}
+		return 0;
+	}
+
+	if (st->rdfail) {
+		error_set(err, st->rderr.code, "%s", st->rderr.msg != NULL ?
+		    st->rderr.msg : "cannot read the message");
+		return -1;
+	}
+	if (st->aborted) {
+		error_set(err, st->abort.code, "%s", st->abort.msg);
+		return -1;
+	}
+	if (t->fp_bad) {
+		return error_set(err, EX_UNAVAILABLE, "TLS certificate of %s "
+		    "does not match tls_fingerprint (its SHA-256 "
+		    "fingerprint is %s)", t->tlsname, t->fp_seen);
+	}
+
+	switch (rc) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return error_set(err, EX_NOHOST, "cannot resolve relay host "
+		    "'%s': %s", t->host, cerr);
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &oserr);
+		if (oserr == ECONNREFUSED)
+			return error_set(err, EX_TEMPFAIL, "connection to %s "
+			    "refused", t->where);
+		return error_set(err, EX_TEMPFAIL, "cannot connect to %s: %s",
+		    t->where, oserr != 0 ? strerror((int)oserr) : cerr);
+	case CURLE_PEER_FAILED_VERIFICATION:
+		return error_set(err, EX_UNAVAILABLE, "TLS certificate of %s "
+		    "not trusted: %s", t->tlsname, cerr);
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return error_set(err, EX_UNAVAILABLE, "TLS public key of %s "
+		    "does not match tls_fingerprint", t->tlsname);
+	case CURLE_USE_SSL_FAILED:
+		r = &st->rep[STEP_STARTTLS];
+		if (r->code != 0)
+			return error_set(err, transport_exitcode(rc, r->code),
+			    "STARTTLS refused by %s: %s", t->where,
+			    reply_str(r, rb, sizeof(rb)));
+		return error_set(err, EX_UNAVAILABLE, "STARTTLS not offered "
+		    "by %s", t->where);
+	case CURLE_OPERATION_TIMEDOUT:
+		if (st->step == STEP_GREETING && st->last.code == 0 &&
+		    st->last.text == NULL)
+			return error_set(err, EX_TEMPFAIL, "connection to %s "
+			    "timed out", t->where);
+		break;
+	default:
+		break;
+	}
+
+	/* The step the server's last word was about. */
+	switch (st->step) {
+	case STEP_BODY:
+		if (st->body_eof) {
+			/* The duplicate window: the server may have it. */
+			res->unknown = 1;
+			finish_accepted(res, RCPT_TEMPFAIL, NULL);
+			return error_set(err, EX_TEMPFAIL, "cannot send to %s: "
+			    "connection lost after the end of data: the "
+			    "message may have been delivered (possible "
+			    "duplicate)%s", t->where,
+			    rc == CURLE_OPERATION_TIMEDOUT ?
+			    " (no reply in time)" : "");
+		}
+		finish_accepted(res, RCPT_TEMPFAIL, NULL);
+		return error_set(err, EX_TEMPFAIL, "cannot send to %s: "
+		    "connection lost while sending the message: %s",
+		    t->where, cerr);
+	case STEP_DOT:
+	case STEP_DATA:
+		r = &st->rep[st->step];
+		code = transport_exitcode(rc, r->code);
+		finish_accepted(res, code == EX_TEMPFAIL ? RCPT_TEMPFAIL :
+		    RCPT_PERMFAIL, r);
+		return error_set(err, code, "cannot send to %s: %s: %s",
+		    t->where, st->step == STEP_DOT ? "message refused after "
+		    "the end of data" : "DATA refused",
+		    reply_str(r, rb, sizeof(rb)));
+	case STEP_RCPT:
+		for (i = 0; i < res->n; i++) {
+			if (res->rcpt[i].state == RCPT_TEMPFAIL)
+				n4++;
+			else if (res->rcpt[i].state == RCPT_PERMFAIL)
+				n5++;
+			else
+				continue;
+			if (first == (size_t)-1)
+				first = i;
+		}
+		if (rc == CURLE_SEND_ERROR && first != (size_t)-1 &&
+		    n4 + n5 == res->n) {
+			snprintf(rb, sizeof(rb), "%d %s",
+			    res->rcpt[first].code,
+			    res->rcpt[first].reply != NULL ?
+			    res->rcpt[first].reply : "");
+			if (n4 == 0)
+				return error_set(err, EX_NOUSER, "cannot send "
+				    "to %s: all recipients refused: %s",
+				    t->where, rb);
+			return error_set(err, EX_TEMPFAIL, "cannot send to "
+			    "%s: no recipient accepted: %s", t->where, rb);
+		}
+		break;
+	case STEP_MAIL:
+	case STEP_EHLO:
+	case STEP_HELO:
+		r = &st->rep[st->step];
+		if (r->code >= 400)
+			return error_set(err, transport_exitcode(rc, r->code),
+			    "cannot send to %s: %s refused: %s", t->where,
+			    st->step == STEP_MAIL ? "MAIL FROM" :
+			    st->step == STEP_EHLO ? "EHLO" : "HELO",
+			    reply_str(r, rb, sizeof(rb)));
+		break;
+	case STEP_AUTH:
+		r = &st->rep[STEP_AUTH];
+		if (r->code != 0)
+			return error_set(err, transport_exitcode(rc, r->code),
+			    "cannot send to %s: authentication failed: %s",
+			    t->where, reply_str(r, rb, sizeof(rb)));
+		break;
+	case STEP_GREETING:
+		r = &st->rep[STEP_GREETING];
+		if (r->code != 0 && r->code / 100 != 2)
+			return error_set(err, transport_exitcode(rc, r->code),
+			    "cannot send to %s: server refused the "
+			    "connection: %s", t->where,
+			    reply_str(r, rb, sizeof(rb)));
+		break;
+	default:
+		break;
+	}
+	if (rc == CURLE_LOGIN_DENIED)
+		/* libcurl found no mechanism both sides know */
+		return error_set(err, EX_UNAVAILABLE, "cannot send to %s: "
+		    "authentication failed: no usable mechanism (%s)",
+		    t->where, cerr);
+	code = transport_exitcode(rc, st->last.code);
+	if (st->step == STEP_BODY || st->step == STEP_DOT)
+		finish_accepted(res, code == EX_TEMPFAIL ? RCPT_TEMPFAIL :
+		    RCPT_PERMFAIL, NULL);
+	if (st->last.code != 0)
+		return error_set(err, code, "cannot send to %s: %s (last "
+		    "reply: %s)", t->where, cerr, reply_str(&st->last, rb,
+		    sizeof(rb)));
+	return error_set(err, code, "cannot send to %s: %s", t->where, cerr);
+}

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 struct account;
+struct buf;
 struct envelope;
 struct error;
 struct message_reader;
@@ -77,5 +78,16 @@ void	transport_free(struct transport *);
  * (0 when there was none).  Pure; unit-tested as a table.
  */
 int	transport_exitcode(int curlcode, long smtp_code);
+
+/*
+ * The -v trace form of one command line the client sent (line holds no
+ * CRLF), appended to out: SASL data never appears.  An AUTH command with
+ * an initial response becomes "AUTH PLAIN <redacted>", and every line
+ * sent while an AUTH exchange is in progress (in_auth: after AUTH and
+ * before the server's final reply to it) becomes "<redacted>".  Returns
+ * 1 when the line starts or continues an AUTH exchange, else 0.  Pure.
+ */
+int	transport_redact(const char *line, size_t len, int in_auth,
+	    struct buf *out);
 
 #endif

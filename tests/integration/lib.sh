@@ -1,0 +1,176 @@
+# Sourced by every integration test: a private temporary directory, the
+# test SMTP server (smtpd.py), certificates, running postie, assertions.
+# Tests get $POSTIE and $POSTIE_SRCDIR from tests/Makefile.am; exit 77
+# means "skipped" (automake), turned into a failure by POSTIE_REQUIRE_SINK=1.
+
+set -eu
+
+: "${POSTIE:?POSTIE must name the postie binary}"
+: "${POSTIE_SRCDIR:=$(cd "$(dirname "$0")/../.." && pwd)}"
+PYTHON=/usr/bin/python3
+SMTPD="$POSTIE_SRCDIR/tests/integration/smtpd.py"
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/postie-test.XXXXXX")
+SMTPD_PIDS=""
+
+cleanup() {
+	for p in $SMTPD_PIDS; do
+		kill "$p" 2>/dev/null || :
+		wait "$p" 2>/dev/null || :
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	if [ -f "$TMP/stderr" ]; then
+		echo "--- postie stderr:" >&2
+		cat "$TMP/stderr" >&2
+	fi
+	if [ -n "${SMTPD_DIR:-}" ] && [ -f "$SMTPD_DIR/transcript.log" ]; then
+		echo "--- server transcript:" >&2
+		cat "$SMTPD_DIR/transcript.log" >&2
+	fi
+	exit 1
+}
+
+skip() {
+	if [ "${POSTIE_REQUIRE_SINK:-0}" = 1 ]; then
+		echo "FAIL (POSTIE_REQUIRE_SINK=1): $*" >&2
+		exit 1
+	fi
+	echo "SKIP: $*" >&2
+	exit 77
+}
+
+"$PYTHON" -c 'import aiosmtpd' 2>/dev/null ||
+    skip "$PYTHON cannot import aiosmtpd (apt-get install python3-aiosmtpd)"
+
+# start_smtpd [smtpd.py options...]: start a server, wait for its port.
+# Sets SMTPD_PORT, SMTPD_DIR and SMTPD_PID; the server dies on exit.
+# A second call starts a second server (and overwrites the variables).
+start_smtpd() {
+	n=$(( $(echo $SMTPD_PIDS | wc -w) + 1 ))
+	SMTPD_DIR="$TMP/smtpd$n"
+	mkdir "$SMTPD_DIR"
+	"$PYTHON" "$SMTPD" --port-file "$SMTPD_DIR/port" --dir "$SMTPD_DIR" \
+	    --lifetime 120 "$@" >"$SMTPD_DIR/log" 2>&1 &
+	SMTPD_PID=$!
+	SMTPD_PIDS="$SMTPD_PIDS $SMTPD_PID"
+	i=0
+	while [ ! -s "$SMTPD_DIR/port" ]; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$SMTPD_PID" 2>/dev/null; then
+			cat "$SMTPD_DIR/log" >&2
+			skip "the test SMTP server did not start"
+		fi
+		sleep 0.1
+	done
+	SMTPD_PORT=$(cat "$SMTPD_DIR/port")
+	export SMTPD_PORT SMTPD_DIR
+}
+
+# free_port: a port nobody listens on (bound to port 0, then closed).
+free_port() {
+	"$PYTHON" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()'
+}
+
+# make_certs: in $TMP/certs, a CA (ca.pem) and, signed by it, server.pem/
+# server.key for 127.0.0.1 and localhost, wrong.pem/wrong.key for
+# wrong.test only; self.pem/self.key self-signed for 127.0.0.1 (untrusted).
+make_certs() {
+	C="$TMP/certs"
+	mkdir -p "$C"
+	(
+	cd "$C"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=postie test CA" \
+	    -keyout ca.key -out ca.pem 2>/dev/null
+	for name in server wrong; do
+		if [ $name = server ]; then
+			san="subjectAltName=IP:127.0.0.1,DNS:localhost"
+			cn=localhost
+		else
+			san="subjectAltName=DNS:wrong.test"
+			cn=wrong.test
+		fi
+		openssl req -newkey rsa:2048 -nodes -subj "/CN=$cn" \
+		    -keyout $name.key -out $name.csr 2>/dev/null
+		printf '%s\n' "$san" >$name.ext
+		openssl x509 -req -in $name.csr -CA ca.pem -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile $name.ext \
+		    -out $name.pem 2>/dev/null
+	done
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=127.0.0.1" \
+	    -addext "subjectAltName=IP:127.0.0.1" \
+	    -keyout self.key -out self.pem 2>/dev/null
+	) || fail "cannot make test certificates with openssl"
+}
+
+# write_config FILE <<EOF ... EOF: the config, mode 0600 (it may hold a
+# password, and postie refuses such a file when others can read it).
+write_config() {
+	cat >"$1"
+	chmod 600 "$1"
+}
+
+# run_postie ARGS... [<input]: run postie; sets $rc, leaves $TMP/stdout
+# and $TMP/stderr.  Never fails by itself.
+run_postie() {
+	set +e
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" "$@" \
+	    >"$TMP/stdout" 2>"$TMP/stderr"
+	rc=$?
+	set -e
+}
+
+check_rc() {
+	[ "$rc" -eq "$1" ] || fail "exit code $rc, expected $1"
+}
+
+# check_grep PATTERN FILE: an extended regex must match.
+check_grep() {
+	grep -Eq -- "$1" "$2" || fail "'$1' not found in $2"
+}
+
+check_no_grep() {
+	if grep -Eq -- "$1" "$2"; then
+		fail "'$1' unexpectedly found in $2"
+	fi
+}
+
+# check_fixed_absent STRING FILE: a literal string must not occur.
+check_fixed_absent() {
+	if grep -Fq -- "$1" "$2"; then
+		fail "'$1' unexpectedly found in $2"
+	fi
+}
+
+# check_count N: the server recorded N messages.
+check_count() {
+	got=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+	[ "$got" -eq "$1" ] || fail "server received $got messages, expected $1"
+}
+
+# json_field N FIELD: a field of message N's envelope, as JSON.
+json_field() {
+	"$PYTHON" -c 'import json, sys
+print(json.dumps(json.load(open(sys.argv[1]))[sys.argv[2]]))' \
+	    "$SMTPD_DIR/$(printf %04d "$1").json" "$2"
+}
+
+# transcript: the server's command log (empty when nobody connected).
+transcript() {
+	if [ -f "$SMTPD_DIR/transcript.log" ]; then
+		echo "$SMTPD_DIR/transcript.log"
+	else
+		: >"$SMTPD_DIR/transcript.log"
+		echo "$SMTPD_DIR/transcript.log"
+	fi
+}
