@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,7 @@ struct lreader {
 	size_t		 pos;
 	size_t		 len;
 	int		 eof;
+	int		 has_cr;	/* the block holds a CR somewhere */
 	off_t		 offset;	/* input offset of buf[pos] */
 };
 
@@ -112,6 +114,7 @@ struct message_reader {
 
 static int	lr_fill(struct lreader *, struct error *);
 static int	lr_line(struct lreader *, struct line *, struct error *);
+static char	*find_eol(char *, char *, int);
 static void	lr_unread(struct lreader *, const struct line *);
 static int	read_headers(struct message *, struct lreader *,
 		    const struct message_opts *, int *, struct error *);
@@ -166,7 +169,21 @@ lr_fill(struct lreader *r, struct error *err)
 		/* One read is enough to make progress. */
 		break;
 	}
+	/* Most input has no CR at all: then only LF needs looking for. */
+	r->has_cr = memchr(r->buf, '\r', r->len) != NULL;
 	return 0;
+}
+
+/* The first CR or LF in [p, e), or NULL; CR only looked for if cr. */
+static char *
+find_eol(char *p, char *e, int cr)
+{
+	char	*nl = memchr(p, '\n', (size_t)(e - p)), *c;
+
+	if (!cr)
+		return nl;
+	c = memchr(p, '\r', (size_t)((nl != NULL ? nl : e) - p));
+	return c != NULL ? c : nl;
 }
 
 /*
@@ -183,16 +200,7 @@ lr_line(struct lreader *r, struct line *l, struct error *err)
 		avail = r->len - r->pos;
 		s = r->buf + r->pos;
 		e = s + avail;
-		nl = NULL;
-		if (avail > 0) {
-			char *p;
-
-			for (p = s; p < e; p++)
-				if (*p == '\n' || *p == '\r') {
-					nl = p;
-					break;
-				}
-		}
+		nl = avail > 0 ? find_eol(s, e, r->has_cr) : NULL;
 		if (nl != NULL && *nl == '\r' && nl + 1 == e && !r->eof) {
 			/* CR at the end of the block: is an LF next? */
 			if (r->pos == 0 && r->len == CHUNK) {
@@ -409,7 +417,15 @@ stats_line(struct body_stats *s, const char *p, size_t n)
 	if (!s->nul && memchr(p, '\0', n) != NULL)
 		s->nul = 1;
 	if (!s->eightbit) {
-		for (i = 0; i < n; i++)
+		/* Eight octets at a time: any high bit set? */
+		for (i = 0; i + 8 <= n; i += 8) {
+			uint64_t w;
+
+			memcpy(&w, p + i, 8);
+			if (w & UINT64_C(0x8080808080808080))
+				break;
+		}
+		for (; i < n; i++)
 			if ((unsigned char)p[i] > 127) {
 				s->eightbit = 1;
 				utf8_check_data(&s->utf8,
@@ -1112,6 +1128,7 @@ transform(struct message_reader *r, const char *p, size_t n)
 {
 	const char	*e = p + n, *s;
 	int		 qp = r->msg->enc == BODY_QP;
+	int		 cr = memchr(p, '\r', n) != NULL;
 
 	while (p < e) {
 		if (r->prev_cr && *p == '\n') {
@@ -1121,8 +1138,9 @@ transform(struct message_reader *r, const char *p, size_t n)
 			continue;
 		}
 		r->prev_cr = 0;
-		for (s = p; s < e && *s != '\n' && *s != '\r'; s++)
-			;
+		if ((s = find_eol((char *)(uintptr_t)p, (char *)(uintptr_t)e,
+		    cr)) == NULL)
+			s = e;
 		if (s > p) {
 			if (qp)
 				qp_enc_data(&r->qp, p, (size_t)(s - p), &r->out);
