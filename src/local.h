@@ -17,6 +17,8 @@ struct local_opts {
 	const char	*spool;		/* mbox directory; NULL: /var/mail */
 	const char	*maildir;	/* template; NULL: "~/Maildir" */
 	const struct strlist *domains;	/* domains that are this host */
+	int		 lock_timeout;	/* seconds to wait for a mailbox
+					   lock; 0: 10 (tests use 1) */
 };
 
 /*
@@ -35,6 +37,20 @@ char	*local_user(const char *);
  * least one recipient got it, else -1 with err (EX_NOUSER unknown users,
  * EX_TEMPFAIL lock/disk, EX_CANTCREAT cannot write the mailbox).
  * Prints where each copy landed with log_debug().
+ *
+ * As for transport_send(), res must have been set up by the caller with
+ * send_result_init(res, number of envelope recipients) (EX_SOFTWARE
+ * otherwise).  Recipients that are not local (local_is_local() is 0) are
+ * left RCPT_PENDING for the caller; when there is no local recipient at
+ * all the result is -1 with EX_UNAVAILABLE.  A user named twice (root and
+ * root@localhost) gets one copy; both entries share its outcome.
+ *
+ * Where each copy landed: an accepted recipient's rcpt[i].reply is
+ * "delivered to PATH" (PATH: the mbox file, or the Maildir file in new/)
+ * and its code 250.  A failed one holds the reason ("unknown local user
+ * 'x'", code 550; "mailbox '/var/mail/x' is locked", code 451 ...).
+ * Failures are also reported with log_warnx() when the result is 0, and
+ * when several recipients failed (err then summarises).
  */
 int	local_deliver(const struct local_opts *, const struct message *,
 	    struct send_result *, struct error *);
