@@ -3,14 +3,33 @@
  */
 #include "autoconfig.h"
 
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "log.h"
+#include "transport.h"
+#include "util.h"
+#include "xmalloc.h"
+
+#define LOG_FIELD_MAX	512	/* one value in a log line */
 
 static const char	*progname = "postie";
 static int		 verbosity;
+static int		 logfd = -1;
+static char		*logpath;
+static int		 use_syslog;
+
+static void	 field(struct buf *, const char *, const char *, int);
 
 void
 log_init(const char *name, int verbose)
@@ -71,4 +90,159 @@ log_error(const struct error *err)
 {
 	fprintf(stderr, "%s: %s\n", progname,
 	    err->msg != NULL ? err->msg : "unknown error");
+}
+
+static const struct {
+	const char	*name;
+	int		 facility;
+} facilities[] = {
+	{ "LOG_USER", LOG_USER }, { "LOG_MAIL", LOG_MAIL },
+	{ "LOG_LOCAL0", LOG_LOCAL0 }, { "LOG_LOCAL1", LOG_LOCAL1 },
+	{ "LOG_LOCAL2", LOG_LOCAL2 }, { "LOG_LOCAL3", LOG_LOCAL3 },
+	{ "LOG_LOCAL4", LOG_LOCAL4 }, { "LOG_LOCAL5", LOG_LOCAL5 },
+	{ "LOG_LOCAL6", LOG_LOCAL6 }, { "LOG_LOCAL7", LOG_LOCAL7 },
+	{ NULL, 0 }
+};
+
+void
+log_open(const char *logfile, const char *fac)
+{
+	size_t	i;
+
+	if (logfile != NULL && (logpath == NULL ||
+	    strcmp(logpath, logfile) != 0)) {
+		if (logfd > STDERR_FILENO)
+			close(logfd);
+		free(logpath);
+		logpath = xstrdup(logfile);
+		if (strcmp(logfile, "-") == 0)
+			logfd = STDOUT_FILENO;	/* msmtp's "-" */
+		else if ((logfd = open(logfile, O_WRONLY | O_APPEND |
+		    O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600)) == -1)
+			log_warnx("cannot open log file '%s': %s", logfile,
+			    strerror(errno));
+	}
+	if (fac != NULL && !use_syslog) {
+		for (i = 0; facilities[i].name != NULL; i++)
+			if (strcmp(facilities[i].name, fac) == 0)
+				break;
+		openlog(progname, LOG_PID, facilities[i].name != NULL ?
+		    facilities[i].facility : LOG_MAIL);
+		use_syslog = 1;
+	}
+}
+
+void
+log_close(void)
+{
+	if (logfd > STDERR_FILENO)
+		close(logfd);
+	logfd = -1;
+	free(logpath);
+	logpath = NULL;
+	if (use_syslog)
+		closelog();
+	use_syslog = 0;
+}
+
+/* key=value, the value quoted when it holds blanks; never a CR or LF. */
+static void
+field(struct buf *b, const char *key, const char *v, int quote)
+{
+	size_t	i;
+
+	buf_printf(b, " %s=", key);
+	if (v == NULL) {
+		buf_addch(b, '-');
+		return;
+	}
+	if (quote)
+		buf_addch(b, '"');
+	for (i = 0; v[i] != '\0' && i < LOG_FIELD_MAX; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f)
+			buf_addch(b, ' ');
+		else if (quote && (c == '"' || c == '\\')) {
+			buf_addch(b, '\\');
+			buf_addch(b, (char)c);
+		} else
+			buf_addch(b, (char)c);
+	}
+	if (quote)
+		buf_addch(b, '"');
+}
+
+char *
+log_attempt_line(const struct log_attempt *a)
+{
+	static const char *const states[] = { "pending", "accepted",
+	    "deferred", "rejected" };
+	struct buf	 b = BUF_INIT;
+	size_t		 i;
+
+	buf_addstr(&b, "delivery");
+	field(&b, "id", a->queue_id, 0);
+	field(&b, "account", a->account, 1);
+	field(&b, "host", a->host, 0);
+	buf_printf(&b, " tls=%s", a->tls ? "on" : "off");
+	field(&b, "user", a->user, 1);
+	buf_addstr(&b, " from=<");
+	if (a->from != NULL)
+		for (i = 0; a->from[i] != '\0' && i < LOG_FIELD_MAX; i++)
+			buf_addch(&b, (unsigned char)a->from[i] < 0x21 ? '_' :
+			    a->from[i]);
+	buf_addstr(&b, "> rcpts=");
+	for (i = 0; a->rcpts != NULL && i < a->rcpts->n; i++) {
+		const char *r = a->rcpts->v[i], *st = "-";
+		size_t	    k;
+
+		if (a->res != NULL && i < a->res->n &&
+		    (size_t)a->res->rcpt[i].state < 4)
+			st = states[a->res->rcpt[i].state];
+		buf_addstr(&b, i > 0 ? ",<" : "<");
+		for (k = 0; r[k] != '\0' && k < LOG_FIELD_MAX; k++)
+			buf_addch(&b, (unsigned char)r[k] < 0x21 ||
+			    r[k] == ',' ? '_' : r[k]);
+		buf_printf(&b, ">:%s", st);
+		if (a->res != NULL && i < a->res->n &&
+		    a->res->rcpt[i].code != 0)
+			buf_printf(&b, ":%d", a->res->rcpt[i].code);
+	}
+	if (a->rcpts == NULL || a->rcpts->n == 0)
+		buf_addch(&b, '-');
+	buf_printf(&b, " size=%lld smtp=%d", a->size, a->smtp_code);
+	field(&b, "text", a->smtp_text, 1);
+	field(&b, "outcome", a->outcome, 0);
+	buf_printf(&b, " exit=%d", a->exit_code);
+	return buf_detach(&b);
+}
+
+void
+log_attempt(const struct log_attempt *a)
+{
+	struct buf	 b = BUF_INIT;
+	char		*line, ts[64];
+	struct tm	 tm;
+	time_t		 now;
+
+	if (logfd == -1 && !use_syslog)
+		return;
+	line = log_attempt_line(a);
+	if (use_syslog)
+		syslog(a->exit_code == 0 ? LOG_INFO : LOG_ERR, "%s", line);
+	if (logfd != -1) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		buf_printf(&b, "%s %s[%ld]: %s\n", ts, progname,
+		    (long)getpid(), line);
+		/* one write(2) with O_APPEND: lines of parallel runs
+		 * never interleave */
+		if (util_write_all(logfd, b.data, b.len) == -1)
+			log_debug("cannot write the log file: %s",
+			    strerror(errno));
+		buf_release(&b);
+	}
+	free(line);
 }

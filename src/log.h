@@ -16,4 +16,37 @@ void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 /* Print the one error line of a failed run. */
 void	log_error(const struct error *);
 
+/*
+ * The delivery log: "logfile FILE" (appended, O_NOFOLLOW, mode 0600;
+ * "-" is stdout, as msmtp) and "syslog FACILITY" (LOG_MAIL, LOG_USER...).  Either
+ * may be NULL.  log_open() may be called again (another account); a file
+ * that cannot be opened is a warning, never a failure.
+ */
+void	log_open(const char *logfile, const char *syslog_facility);
+void	log_close(void);
+
+struct send_result;
+struct strlist;
+
+/* One delivery attempt: one log line.  Borrowed pointers; NULL: none. */
+struct log_attempt {
+	const char		*queue_id;
+	const char		*account;
+	const char		*host;
+	int			 tls;
+	const char		*user;		/* never the password */
+	const char		*from;
+	const struct strlist	*rcpts;
+	const struct send_result *res;		/* per-recipient status */
+	long long		 size;
+	int			 smtp_code;	/* 0: none */
+	const char		*smtp_text;	/* or the error */
+	const char		*outcome;	/* delivered queued bounced
+						   dead.letter failed ... */
+	int			 exit_code;
+};
+void	log_attempt(const struct log_attempt *);
+/* The line log_attempt() writes, without time and newline (tests). */
+char	*log_attempt_line(const struct log_attempt *);
+
 #endif

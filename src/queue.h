@@ -119,6 +119,76 @@ int	queue_run(struct queue *, int force, time_t lifetime,
 	    queue_deliver_fn, void *ctx, size_t *sent, size_t *left,
 	    struct error *);
 
+/*
+ * What the queue asks of its caller (main): write a bounce (with -oem,
+ * for refused or expired recipients; never called for the null sender),
+ * and hear of each attempt of queue_run (for the log: env holds the
+ * recipients tried, res their outcome; outcome is "delivered",
+ * "partial", "queued", "bounced" or "expired"; env and res may be
+ * NULL).  backoff_max caps the retry delay (0: 4 hours).
+ */
+struct queue_hooks {
+	int	(*bounce)(void *ctx, const char *to, const struct message *orig,
+		    const struct strlist *failed, const char *reason,
+		    struct error *);
+	void	(*attempt)(void *ctx, const struct queue_entry *,
+		    const struct envelope *env, const struct send_result *res,
+		    const struct error *, const char *outcome);
+	void	*ctx;
+	int	 backoff_max;
+};
+void	queue_set_hooks(struct queue *, const struct queue_hooks *);
+/* The directory the queue was opened with (borrowed). */
+const char *queue_path(const struct queue *);
+
+/* Unlock without recording anything (the entry stays as it was). */
+void	queue_unlock(struct queue_lock *);
+
+/* Number of recipients of the entry still to be tried. */
+size_t	queue_entry_pending(const struct queue_entry *);
+
+/* 1 when an entry is due (not held, next attempt passed): the cheap
+ * check before a background flush. */
+int	queue_due(struct queue *, time_t now);
+
+/*
+ * 1 when a delivery error is worth a retry: everything but 5xx refusals
+ * (EX_NOUSER; EX_UNAVAILABLE unless relay_setup, the transport's word
+ * that the relay's TLS or authentication failed, see struct send_result)
+ * and bad messages (EX_DATAERR, EX_USAGE, EX_NOINPUT).  Pure.
+ */
+int	queue_is_temporary(int code, int relay_setup);
+
+/*
+ * The delay before the next attempt, in seconds, after attempts failed
+ * ones: 300 doubling up to max, then +-10% jitter from rnd, never above
+ * max.  Pure.
+ */
+int	queue_backoff(int attempts, int max, unsigned int rnd);
+
+/* Parse an .env file's text (for tests and fuzzing).  EX_DATAERR. */
+int	queue_entry_parse(const char *text, size_t len, const char *id,
+	    struct queue_entry **, struct error *);
+
+/*
+ * The mailq listing of entries (as queue_list returns them): one line
+ * per entry, "ID[!?] SIZE AGE <sender> <rcpt>... attempts=N (error)"
+ * ('!' held, '?' outcome unknown) and a count, or "Mail queue is empty";
+ * with json a JSON array of objects.  Appended to b.
+ */
+void	queue_format(struct buf *, struct queue_entry *const *, size_t n,
+	    time_t now, int json);
+
+/*
+ * A bounce for orig (which must outlive the result): From
+ * MAILER-DAEMON@domain, To to, a text part naming the failed recipients
+ * and the reason, then the original message as message/rfc822.  The
+ * caller finalizes it with the null sender.
+ */
+struct message *queue_bounce_new(const struct message *orig, const char *to,
+	    const struct strlist *failed, const char *reason,
+	    const char *domain);
+
 /* --queue-delete, --queue-hold, --queue-release. */
 int	queue_delete(struct queue *, const char *id, struct error *);
 int	queue_hold(struct queue *, const char *id, int hold, struct error *);

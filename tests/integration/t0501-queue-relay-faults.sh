@@ -1,0 +1,99 @@
+#!/bin/sh
+# The relay faults of the matrix, with queueing on (the default):
+# temporary ones are queued with exit 0 (R3 R4 R6 R8 R12, T3 STARTTLS
+# missing, T6 AUTH 535), permanent ones exit with the contract's code and
+# keep nothing (R5 R7 R9 R13).  Every queued message is then delivered
+# exactly once by a flush against a healthy server.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+. "$POSTIE_SRCDIR/tests/integration/t05lib.sh"
+
+n=0
+# case EXPECTED_RC QUEUED EXTRA_CONFIG -- smtpd options...
+case_run() {
+	want=$1 queued=$2 extra=$3
+	shift 3
+	n=$((n + 1))
+	rm -rf "$Q"
+	start_smtpd "$@"
+	qconf "$SMTPD_PORT" "$extra"
+	msg "case$n"
+	run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+	check_rc "$want"
+	check_queue "$queued"
+	if [ "$queued" -eq 1 ]; then
+		check_grep '^postie: queued as ' "$TMP/stderr"
+	else
+		check_no_grep 'queued as' "$TMP/stderr"
+	fi
+	check_count 0
+	kill "$SMTPD_PID"
+}
+
+case_run 0 1 "" --fail 'greeting=421 4.3.2 busy'		# R4
+check_grep 'server refused the connection: 421' "$TMP/stderr"
+case_run 69 0 "" --fail 'greeting=554 5.3.2 go away'		# R5
+check_grep '554 5.3.2 go away' "$TMP/stderr"
+case_run 0 1 "" --fail 'mail=451 4.3.0 try later'		# R6
+case_run 69 0 "" --fail 'mail=550 5.7.1 no'			# R7
+case_run 0 1 "" --fail 'rcpt:a@example.com=450 4.2.1 later'	# R8
+case_run 67 0 "" --fail 'rcpt:a@example.com=550 5.1.1 unknown'	# R9
+case_run 0 1 "" --fail 'dot=451 4.3.0 later'			# R12
+case_run 69 0 "" --fail 'dot=554 5.7.1 spam'			# R13
+# T3: TLS required, the server offers no STARTTLS: nothing in clear.
+case_run 0 1 "tls on" 
+check_grep 'STARTTLS' "$TMP/stderr"
+check_no_grep '^MAIL' "$(transcript)"
+# T6: AUTH refused with 535: queued (soft bounce); the password is
+# never printed or logged.
+case_run 0 1 "auth plain
+user jane
+password s3cret-pw
+auth_cleartext on" --auth jane:other --no-auth-require-tls \
+    --fail 'auth=535 5.7.8 bad credentials'
+check_grep 'authentication failed' "$TMP/stderr"
+check_fixed_absent 's3cret-pw' "$TMP/stderr"
+check_fixed_absent 's3cret-pw' "$TMP/log"
+check_fixed_absent "$(printf 'jane\000s3cret-pw' | base64)" "$TMP/log"
+check_grep 'user="jane"' "$TMP/log"
+# The queued message goes out once the server takes it.
+start_smtpd --auth jane:s3cret-pw --no-auth-require-tls
+qconf "$SMTPD_PORT" "auth plain
+user jane
+password s3cret-pw
+auth_cleartext on"
+run_postie -C "$TMP/config" -qf
+check_rc 0
+check_queue 0
+check_count 1
+check_msgids "$SMTPD_DIR" 1
+
+# R3: accepts, never greets: the timeout, then queued.
+rm -rf "$Q"
+start_mute
+qconf "$MUTE_PORT" "timeout 1"
+msg mute
+run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+check_rc 0
+check_queue 1
+check_grep 'queued as' "$TMP/stderr"
+
+# R12 again, end to end: queued after 451 on ".", delivered once later.
+rm -rf "$Q"
+start_smtpd --fail 'dot=451 4.3.0 later'
+qconf "$SMTPD_PORT"
+msg r12
+run_postie -C "$TMP/config" a@example.com b@example.com <"$TMP/in"
+check_rc 0
+check_queue 1
+id=$(queued_id)
+check_grep '^rcpt T a@example.com$' "$Q/q/$id.env"
+start_smtpd
+qconf "$SMTPD_PORT"
+run_postie -C "$TMP/config" -qf
+check_rc 0
+check_count 1
+check_queue 0
+[ "$(json_field 1 rcpt_tos)" = '["a@example.com", "b@example.com"]' ] ||
+    fail "rcpts $(json_field 1 rcpt_tos)"
+check_grep '<r12@postie.test>' "$SMTPD_DIR/0001.eml"
+exit 0

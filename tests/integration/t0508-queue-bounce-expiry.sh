@@ -1,0 +1,98 @@
+#!/bin/sh
+# Permanent failures and expiry.  R9 with -oem (cron's flag): exit 67,
+# nothing queued, a bounce with the whole message in the local mailbox.
+# L13: never a bounce for the null sender.  Expiry after queue_lifetime:
+# bounced and removed.  L12: with the clock moved (faketime), the backoff
+# grows and is respected, and the entry expires after 5 days.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+. "$POSTIE_SRCDIR/tests/integration/t05lib.sh"
+
+me=$(id -un)
+box="$TMP/mail/$me"
+
+# R9 + -oem
+start_smtpd --fail 'rcpt:a@example.com=550 5.1.1 no such user'
+qconf "$SMTPD_PORT"
+msg perm
+run_postie -C "$TMP/config" -oem a@example.com <"$TMP/in"
+check_rc 67
+check_queue 0
+check_count 0
+check_grep "^Subject: Undelivered Mail Returned to Sender" "$box"
+check_grep "^Auto-Submitted: auto-replied" "$box"
+check_grep "<a@example.com>" "$box"
+check_grep "550 5.1.1 no such user" "$box"
+check_grep "^Message-ID: <perm@postie.test>" "$box"
+check_grep "^body of perm" "$box"
+check_grep "bounce for <sender@example.org> written" "$TMP/stderr"
+
+# without -oem: no bounce
+rm -f "$box"
+run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+check_rc 67
+[ ! -e "$box" ] || fail "bounce without -oem"
+
+# L13: the null sender never gets a bounce.
+run_postie -C "$TMP/config" -oem -f '' a@example.com <"$TMP/in"
+check_rc 67
+[ ! -e "$box" ] || fail "bounce to the null sender"
+
+# Expiry: lifetime 1 second, relay down, -oem recorded in the entry.
+PORT=$(free_port)
+qconf "$PORT" "queue_lifetime 1"
+msg old
+run_postie -C "$TMP/config" -oem a@example.com <"$TMP/in"
+check_rc 0
+check_queue 1
+id=$(queued_id)
+check_grep '^bounce 1$' "$Q/q/$id.env"
+sleep 2
+run_postie -C "$TMP/config" -q
+check_rc 0
+check_queue 0
+check_grep "queue entry $id expired" "$TMP/stderr"
+check_grep "^Message-ID: <old@postie.test>" "$box"
+check_grep "expired after" "$box"
+check_grep "id=$id .*outcome=expired" "$TMP/log"
+
+# L12: time jumps.
+command -v faketime >/dev/null || skip "faketime not installed"
+rm -f "$box"
+qconf "$PORT"
+msg l12
+run_postie -C "$TMP/config" -oem a@example.com <"$TMP/in"
+id=$(queued_id)
+ft() {
+	set +e
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" faketime -f "$1" "$POSTIE" \
+	    -C "$TMP/config" -q >"$TMP/stdout" 2>"$TMP/stderr"
+	rc=$?
+	set -e
+}
+next() {
+	sed -n 's/^next //p' "$Q/q/$id.env"
+}
+n1=$(next)
+now=$(date +%s)
+[ $((n1 - now)) -ge 260 ] && [ $((n1 - now)) -le 340 ] || fail "first delay $((n1 - now))"
+ft +2m			# not due yet
+check_grep '^attempts 1$' "$Q/q/$id.env"
+ft +6m			# due: second attempt, delay ~10 min
+check_rc 0
+check_grep '^attempts 2$' "$Q/q/$id.env"
+n2=$(next)
+d=$((n2 - now - 360))
+[ $d -ge 530 ] && [ $d -le 670 ] || fail "second delay $d"
+ft +10m			# not due (next at ~+16m)
+check_grep '^attempts 2$' "$Q/q/$id.env"
+ft +17m			# third attempt, delay ~20 min
+check_grep '^attempts 3$' "$Q/q/$id.env"
+n3=$(next)
+d=$((n3 - now - 1020))
+[ $d -ge 1070 ] && [ $d -le 1330 ] || fail "third delay $d"
+ft +6d			# past queue_lifetime (5 days): bounced
+check_rc 0
+check_queue 0
+check_grep "^Message-ID: <l12@postie.test>" "$box"
+check_grep "3 attempts" "$box"
+exit 0

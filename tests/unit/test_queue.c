@@ -1,0 +1,841 @@
+/*
+ * Unit tests of the queue: entries saved, listed, locked, finished,
+ * deleted and held; torn and foreign files refused; the backoff
+ * schedule; the error classification; the listing; dead.letter.
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "error.h"
+#include "message.h"
+#include "queue.h"
+#include "transport.h"
+#include "util.h"
+#include "xmalloc.h"
+
+struct fixture {
+	char		 dir[64];	/* the test's private directory */
+	char		*qdir;
+	struct queue	*q;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture	*f = xcalloc(1, sizeof(*f));
+	struct error	 err = ERROR_INIT;
+
+	strcpy(f->dir, "/tmp/test_queue.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	f->qdir = xasprintf("%s/spool/queue", f->dir);
+	f->q = queue_open(f->qdir, 1, &err);
+	assert_non_null(f->q);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture	*f = *state;
+	char		*cmd;
+
+	queue_close(f->q);
+	cmd = xasprintf("rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(f->qdir);
+	free(f);
+	return 0;
+}
+
+/* A finalized message with these recipients (a NULL-terminated list). */
+static struct message *
+make_msg(const struct fixture *f, const char *sender, const char *body,
+    const char *const *rcpt)
+{
+	struct message_opts	 mo;
+	struct strlist		 rcpts = STRLIST_INIT;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*path, *text;
+	int			 fd;
+
+	for (; *rcpt != NULL; rcpt++)
+		strlist_add(&rcpts, *rcpt);
+	path = xasprintf("%s/input", f->dir);
+	text = xasprintf("Subject: test\nMessage-ID: <%s@test>\n\n%s\n", body,
+	    body);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(util_write_all(fd, text, strlen(text)), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	memset(&mo, 0, sizeof(mo));
+	mo.qualify_domain = "example.org";
+	mo.set_from_header = TRI_AUTO;
+	mo.set_date_header = TRI_AUTO;
+	mo.set_msgid_header = TRI_AUTO;
+	mo.remove_bcc_headers = 1;
+	mo.sender = sender;
+	mo.rcpts = &rcpts;
+	msg = message_read(fd, &mo, &err);
+	assert_non_null(msg);
+	assert_int_equal(message_finalize(msg, &mo, &err), 0);
+	close(fd);
+	unlink(path);
+	free(path);
+	free(text);
+	strlist_release(&rcpts);
+	return msg;
+}
+
+static const char *const two[] = { "a@example.com", "b@example.com", NULL };
+
+static char *
+save(struct fixture *f, const char *body, const struct send_result *res)
+{
+	struct message	*msg = make_msg(f, "s@example.org", body, two);
+	struct error	 err = ERROR_INIT;
+	char		*id;
+
+	id = queue_save(f->q, msg, res, "acct", "relay down", 1, &err);
+	assert_non_null(id);
+	message_free(msg);
+	return id;
+}
+
+/* Number of files in the queue's subdirectory sub ("q" or "tmp"). */
+static int
+count_files(const struct fixture *f, const char *sub)
+{
+	struct dirent	*de;
+	DIR		*d;
+	char		*p = xasprintf("%s/%s", f->qdir, sub);
+	int		 n = 0;
+
+	d = opendir(p);
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	free(p);
+	return n;
+}
+
+static char *
+entry_path(const struct fixture *f, const char *id, const char *ext)
+{
+	return xasprintf("%s/q/%s.%s", f->qdir, id, ext);
+}
+
+static size_t
+list_n(struct fixture *f)
+{
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	size_t			  n;
+
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	queue_entries_free(v, n);
+	return n;
+}
+
+static void
+queue_save__new_message__listed_with_its_envelope(void **state)
+{
+	struct fixture		 *f = *state;
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	size_t			  n;
+	char			 *id;
+
+	id = save(f, "one", NULL);
+	assert_int_equal(count_files(f, "q"), 2);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->id, id);
+	assert_string_equal(v[0]->account, "acct");
+	assert_string_equal(v[0]->sender, "s@example.org");
+	assert_string_equal(v[0]->msgid, "<one@test>");
+	assert_string_equal(v[0]->last_error, "relay down");
+	assert_int_equal(v[0]->rcpts.n, 2);
+	assert_int_equal(v[0]->state[0], RCPT_PENDING);
+	assert_int_equal(v[0]->attempts, 0);
+	assert_int_equal(v[0]->bounce, 1);
+	assert_true(v[0]->next_attempt <= time(NULL));
+	assert_int_equal(queue_entry_pending(v[0]), 2);
+	queue_entries_free(v, n);
+	free(id);
+}
+
+static void
+queue_save__reason_with_newline__stored_on_one_line(void **state)
+{
+	struct fixture		 *f = *state;
+	struct message		 *msg = make_msg(f, "s@example.org", "nl", two);
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	size_t			  n;
+	char			 *id;
+
+	id = queue_save(f->q, msg, NULL, NULL, "bad\r\nrcpt evil", 0, &err);
+	assert_non_null(id);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0]->last_error, "bad  rcpt evil");
+	assert_null(v[0]->account);
+	assert_int_equal(v[0]->rcpts.n, 2);
+	queue_entries_free(v, n);
+	message_free(msg);
+	free(id);
+}
+
+static void
+queue_lock_entry__pending_subset__wire_message_has_only_them(void **state)
+{
+	struct fixture		*f = *state;
+	struct send_result	 res;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*id;
+
+	send_result_init(&res, 2);
+	res.rcpt[0].state = RCPT_ACCEPTED;
+	res.rcpt[1].state = RCPT_TEMPFAIL;
+	res.rcpt[1].code = 450;
+	id = save(f, "partial", &res);
+	send_result_release(&res);
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(message_envelope(msg)->rcpts.n, 1);
+	assert_string_equal(message_envelope(msg)->rcpts.v[0],
+	    "b@example.com");
+	assert_string_equal(message_envelope(msg)->sender, "s@example.org");
+	assert_int_equal(e->attempts, 1);
+	assert_true(e->next_attempt > time(NULL));
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	free(id);
+}
+
+static void
+queue_lock_entry__locked_elsewhere__returns_zero(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l, *l2;
+	struct queue_entry	*e, *e2;
+	struct message		*msg, *msg2;
+	struct error		 err = ERROR_INIT;
+	char			*id = save(f, "lock", NULL);
+	pid_t			 pid;
+	int			 status;
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	/* a second open file description in this process */
+	assert_int_equal(queue_lock_entry(f->q, id, &l2, &e2, &msg2, &err),
+	    0);
+	/* and another process */
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(queue_lock_entry(f->q, id, &l2, &e2, &msg2, &err) == 0 ?
+		    0 : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	/* unlocked: available again */
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	free(id);
+}
+
+static void
+queue_finish__all_accepted__entry_removed(void **state)
+{
+	struct fixture		*f = *state;
+	struct send_result	 res;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*id = save(f, "done", NULL);
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	send_result_init(&res, 2);
+	res.rcpt[0].state = res.rcpt[1].state = RCPT_ACCEPTED;
+	message_free(msg);
+	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
+	assert_int_equal(count_files(f, "q"), 0);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 0);
+	send_result_release(&res);
+	queue_entry_free(e);
+	free(id);
+}
+
+static void
+queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
+{
+	struct fixture		*f = *state;
+	struct send_result	 res;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*id = save(f, "half", NULL);
+	time_t			 now = time(NULL);
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	send_result_init(&res, 2);
+	res.rcpt[0].state = RCPT_ACCEPTED;
+	res.rcpt[1].state = RCPT_TEMPFAIL;
+	res.rcpt[1].code = 451;
+	res.rcpt[1].reply = xstrdup("4.3.0 later");
+	res.unknown = 1;
+	message_free(msg);
+	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
+	send_result_release(&res);
+	queue_entry_free(e);
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(e->state[0], RCPT_ACCEPTED);
+	assert_int_equal(e->state[1], RCPT_TEMPFAIL);
+	assert_int_equal(e->attempts, 1);
+	assert_int_equal(e->unknown, 1);
+	assert_string_equal(e->last_error, "4.3.0 later");
+	assert_true(e->next_attempt >= now + 270 &&
+	    e->next_attempt <= now + 331);
+	assert_int_equal(message_envelope(msg)->rcpts.n, 1);
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	free(id);
+}
+
+static void
+queue_finish__permanent_error__refused_and_removed(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT, perm = ERROR_INIT;
+	char			*id = save(f, "perm", NULL);
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	error_set(&perm, EX_UNAVAILABLE, "MAIL FROM refused: 550 no");
+	assert_int_equal(queue_finish(f->q, l, e, NULL, &perm, &err), 0);
+	assert_int_equal(e->state[0], RCPT_PERMFAIL);
+	assert_int_equal(count_files(f, "q"), 0);
+	error_release(&perm);
+	queue_entry_free(e);
+	free(id);
+}
+
+static void
+queue_delete__entry__gone(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	char		*id = save(f, "del", NULL);
+
+	assert_int_equal(queue_delete(f->q, id, &err), 0);
+	assert_int_equal(count_files(f, "q"), 0);
+	assert_int_equal(queue_delete(f->q, id, &err), -1);
+	assert_int_equal(err.code, EX_NOINPUT);
+	error_release(&err);
+	assert_int_equal(queue_delete(f->q, "../etc/passwd", &err), -1);
+	assert_int_equal(err.code, EX_DATAERR);
+	error_release(&err);
+	free(id);
+}
+
+/* A fake transport: counts calls, accepts everyone. */
+static int	delivered;
+
+static int
+accept_all(void *ctx, const char *account, const struct message *msg,
+    struct send_result *res, struct error *err)
+{
+	size_t	i;
+
+	(void)ctx;
+	(void)err;
+	assert_string_equal(account, "acct");
+	assert_int_equal(res->n, message_envelope(msg)->rcpts.n);
+	for (i = 0; i < res->n; i++)
+		res->rcpt[i].state = RCPT_ACCEPTED;
+	delivered++;
+	return 0;
+}
+
+static int
+refuse_temp(void *ctx, const char *account, const struct message *msg,
+    struct send_result *res, struct error *err)
+{
+	(void)ctx;
+	(void)account;
+	(void)msg;
+	(void)res;
+	delivered++;
+	return error_set(err, EX_TEMPFAIL, "connection refused");
+}
+
+static void
+queue_hold__held_entry__not_sent_until_released(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	size_t		 sent, left;
+	char		*id = save(f, "held", NULL);
+
+	assert_int_equal(queue_hold(f->q, id, 1, &err), 0);
+	delivered = 0;
+	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 0);
+	assert_int_equal(left, 1);
+	assert_int_equal(queue_hold(f->q, id, 0, &err), 0);
+	assert_int_equal(queue_run(f->q, 0, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(sent, 1);
+	assert_int_equal(left, 0);
+	assert_int_equal(count_files(f, "q"), 0);
+	free(id);
+}
+
+static void
+queue_run__failed_attempt__not_due_until_backoff(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	size_t		 sent, left;
+	char		*a = save(f, "r1", NULL), *b = save(f, "r2", NULL);
+
+	delivered = 0;
+	assert_int_equal(queue_run(f->q, 0, 86400, refuse_temp, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 2);
+	assert_int_equal(left, 2);
+	/* backoff: nothing is due now */
+	assert_int_equal(queue_due(f->q, time(NULL)), 0);
+	assert_int_equal(queue_run(f->q, 0, 86400, refuse_temp, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 2);
+	/* -qf ignores the backoff */
+	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 4);
+	assert_int_equal(sent, 2);
+	assert_int_equal(list_n(f), 0);
+	free(a);
+	free(b);
+}
+
+static int	bounces;
+
+static int
+count_bounce(void *ctx, const char *to, const struct message *orig,
+    const struct strlist *failed, const char *reason, struct error *err)
+{
+	(void)ctx;
+	(void)err;
+	assert_string_equal(to, "s@example.org");
+	assert_int_equal(failed->n, 2);
+	assert_non_null(strstr(reason, "expired"));
+	assert_true(message_size(orig) > 0);
+	bounces++;
+	return 0;
+}
+
+static void
+queue_run__expired__bounced_removed_not_sent(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_hooks	 h;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	size_t			 sent, left;
+	char			*a, *b;
+
+	memset(&h, 0, sizeof(h));
+	h.bounce = count_bounce;
+	queue_set_hooks(f->q, &h);
+	a = save(f, "old", NULL);
+	/* the null sender: expires without a bounce (no loops) */
+	msg = make_msg(f, "", "null", two);
+	b = queue_save(f->q, msg, NULL, "acct", "x", 1, &err);
+	assert_non_null(b);
+	message_free(msg);
+	sleep(1);
+	delivered = bounces = 0;
+	assert_int_equal(queue_run(f->q, 0, 1, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 0);
+	assert_int_equal(bounces, 1);
+	assert_int_equal(list_n(f), 0);
+	free(a);
+	free(b);
+}
+
+/* Files that are not what the queue wrote are never sent. */
+static void
+queue_list__torn_or_foreign_files__skipped(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*torn = save(f, "torn", NULL),
+				*cut = save(f, "cut", NULL),
+				*sym = save(f, "sym", NULL),
+				*hard = save(f, "hard", NULL);
+	char			*p, *p2;
+	size_t			 sent, left;
+	struct stat		 st;
+
+	/* .env cut short: no trailer */
+	p = entry_path(f, torn, "env");
+	assert_int_equal(stat(p, &st), 0);
+	assert_int_equal(truncate(p, st.st_size - 4), 0);
+	free(p);
+	/* .msg shorter than recorded */
+	p = entry_path(f, cut, "msg");
+	assert_int_equal(truncate(p, 10), 0);
+	free(p);
+	/* .env replaced by a symlink */
+	p = entry_path(f, sym, "env");
+	p2 = xasprintf("%s/elsewhere", f->dir);
+	assert_int_equal(rename(p, p2), 0);
+	assert_int_equal(symlink(p2, p), 0);
+	free(p);
+	free(p2);
+	/* .msg with a second hard link */
+	p = entry_path(f, hard, "msg");
+	p2 = xasprintf("%s/link", f->dir);
+	assert_int_equal(link(p, p2), 0);
+	free(p);
+	free(p2);
+
+	assert_int_equal(list_n(f), 0);
+	assert_int_equal(queue_lock_entry(f->q, hard, &l, &e, &msg, &err), -1);
+	assert_non_null(strstr(err.msg, "hard links"));
+	error_release(&err);
+	assert_int_equal(queue_lock_entry(f->q, cut, &l, &e, &msg, &err), -1);
+	error_release(&err);
+	assert_int_equal(queue_lock_entry(f->q, sym, &l, &e, &msg, &err), -1);
+	error_release(&err);
+	delivered = 0;
+	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 0);
+	free(torn);
+	free(cut);
+	free(sym);
+	free(hard);
+}
+
+static void
+queue_open__stale_tmp_file__removed(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	struct timespec	 old[2];
+	char		*fresh = xasprintf("%s/tmp/fresh.msg", f->qdir);
+	char		*stale = xasprintf("%s/tmp/stale.msg", f->qdir);
+	int		 fd;
+
+	fd = open(fresh, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	fd = open(stale, O_CREAT | O_WRONLY, 0600);
+	close(fd);
+	old[0].tv_sec = old[1].tv_sec = time(NULL) - 7200;
+	old[0].tv_nsec = old[1].tv_nsec = 0;
+	assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+	queue_close(f->q);
+	f->q = queue_open(f->qdir, 0, &err);
+	assert_non_null(f->q);
+	assert_int_equal(access(stale, F_OK), -1);
+	assert_int_equal(access(fresh, F_OK), 0);
+	free(fresh);
+	free(stale);
+}
+
+static void
+queue_open__missing_without_create__ex_noinput(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	char		*p = xasprintf("%s/none", f->dir);
+
+	assert_null(queue_open(p, 0, &err));
+	assert_int_equal(err.code, EX_NOINPUT);
+	error_release(&err);
+	assert_int_equal(chmod(f->qdir, 0777), 0);
+	assert_null(queue_open(f->qdir, 0, &err));
+	assert_int_equal(err.code, EX_CONFIG);
+	error_release(&err);
+	assert_int_equal(chmod(f->qdir, 0700), 0);
+	free(p);
+}
+
+static const struct {
+	int		attempts;
+	int		max;
+	unsigned int	rnd;
+	int		lo, hi;
+} backoff_cases[] = {
+	{ 1, 14400, 0, 270, 270 },
+	{ 1, 14400, 60, 330, 330 },
+	{ 1, 14400, 12345, 270, 330 },
+	{ 2, 14400, 0, 540, 540 },
+	{ 3, 14400, 0, 1080, 1080 },
+	{ 6, 14400, 99999, 8640, 10560 },
+	{ 7, 14400, 0, 12960, 12960 },	/* 19200 capped at 4 h, -10% */
+	{ 7, 14400, 1u << 31, 12960, 14400 },	/* never above the cap */
+	{ 50, 14400, 7, 12960, 14400 },
+	{ 1000000, 14400, 7, 12960, 14400 },
+	{ 3, 600, 0, 540, 600 },
+	{ 1, 0, 0, 270, 270 },		/* max 0: the default */
+};
+
+static void
+queue_backoff__schedule__doubles_and_caps(void **state)
+{
+	size_t	i;
+	int	d;
+
+	(void)state;
+	for (i = 0; i < sizeof(backoff_cases) / sizeof(backoff_cases[0]);
+	    i++) {
+		d = queue_backoff(backoff_cases[i].attempts,
+		    backoff_cases[i].max, backoff_cases[i].rnd);
+		if (d < backoff_cases[i].lo || d > backoff_cases[i].hi)
+			fail_msg("case %zu: %d not in [%d, %d]", i, d,
+			    backoff_cases[i].lo, backoff_cases[i].hi);
+	}
+}
+
+static const struct {
+	int		 code;
+	int		 relay_setup;
+	int		 temp;
+} temp_cases[] = {
+	{ EX_TEMPFAIL, 0, 1 },		/* connection refused, 4xx */
+	{ EX_NOPERM, 1, 1 },		/* 535 */
+	{ EX_NOHOST, 0, 1 },
+	{ EX_PROTOCOL, 0, 1 },
+	{ EX_CONFIG, 0, 1 },		/* passwordeval failed */
+	{ EX_UNAVAILABLE, 1, 1 },	/* certificate, STARTTLS, AUTH */
+	{ EX_UNAVAILABLE, 0, 0 },	/* 5xx to MAIL, DATA, greeting */
+	{ EX_NOUSER, 0, 0 },		/* all recipients refused */
+	{ EX_NOUSER, 1, 0 },
+	{ EX_DATAERR, 0, 0 },		/* message too big */
+	{ EX_USAGE, 0, 0 },
+	{ EX_NOINPUT, 0, 0 },
+};
+
+static void
+queue_is_temporary__errors__classified(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(temp_cases) / sizeof(temp_cases[0]); i++)
+		if (queue_is_temporary(temp_cases[i].code,
+		    temp_cases[i].relay_setup) != temp_cases[i].temp)
+			fail_msg("case %zu (%d %d)", i, temp_cases[i].code,
+			    temp_cases[i].relay_setup);
+}
+
+#define HEAD	"postie-queue 1\nid X1\naccount a\nsender s@x\nmsgid <m>\n" \
+		"size 10\ncreated 1\nnext 2\nattempts 0\nheld 0\nunknown 0\n" \
+		"bounce 0\nerror e\n"
+
+static const struct {
+	const char	*text;
+	int		 ok;
+} parse_cases[] = {
+	{ HEAD "rcpt P a@x\nend\n", 1 },
+	{ HEAD "rcpt P a@x\nrcpt A b@x\nrcpt F c@x\nrcpt T d@x\nend\n", 1 },
+	{ HEAD "rcpt P a@x\nend", 0 },		/* torn: no newline */
+	{ HEAD "rcpt P a@x\n", 0 },		/* torn: no trailer */
+	{ HEAD "end\n", 0 },			/* no recipient */
+	{ HEAD "rcpt X a@x\nend\n", 0 },	/* unknown state */
+	{ HEAD "rcpt P a@x\r\nend\n", 0 },	/* CR */
+	{ HEAD "rcpt P a@x\nend\nrcpt P evil@x\n", 0 },	/* after end */
+	{ HEAD "RCPT TO:<evil@x>\nend\n", 0 },
+	{ "postie-queue 2\n", 0 },
+	{ "postie-queue 1\nid X2\n", 0 },	/* id not the file's */
+	{ "postie-queue 1\nid X1\nsender s@x\n", 0 },	/* order */
+	{ "", 0 },
+};
+
+static void
+queue_entry_parse__cases__strict(void **state)
+{
+	struct queue_entry	*e;
+	struct error		 err = ERROR_INIT;
+	size_t			 i;
+	int			 rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(parse_cases) / sizeof(parse_cases[0]); i++) {
+		rc = queue_entry_parse(parse_cases[i].text,
+		    strlen(parse_cases[i].text), "X1", &e, &err);
+		if ((rc == 0) != parse_cases[i].ok)
+			fail_msg("case %zu: rc %d", i, rc);
+		if (rc == 0)
+			queue_entry_free(e);
+		else
+			error_release(&err);
+	}
+	assert_int_equal(queue_entry_parse(HEAD "rcpt P a@x\nend\n",
+	    strlen(HEAD "rcpt P a@x\nend\n") + 1, "X1", &e, &err), -1);
+	error_release(&err);
+}
+
+static void
+queue_format__json_and_text__escaped(void **state)
+{
+	struct queue_entry	 e, *v[1];
+	enum rcpt_state		 st[2] = { RCPT_ACCEPTED, RCPT_TEMPFAIL };
+	struct buf		 b = BUF_INIT;
+
+	(void)state;
+	memset(&e, 0, sizeof(e));
+	e.id = xstrdup("ID1");
+	e.sender = xstrdup("a\"b\\c@x");
+	strlist_add(&e.rcpts, "done@x");
+	strlist_add(&e.rcpts, "wait@x");
+	e.state = st;
+	e.size = 42;
+	e.created = 1000;
+	e.attempts = 3;
+	e.last_error = xstrdup("450 \x01 later\t");
+	v[0] = &e;
+	queue_format(&b, v, 1, 1000 + 7200, 1);
+	assert_non_null(strstr(buf_str(&b), "\"sender\": \"a\\\"b\\\\c@x\""));
+	assert_non_null(strstr(buf_str(&b), "\"recipients\": [\"wait@x\"]"));
+	assert_non_null(strstr(buf_str(&b),
+	    "\"last_error\": \"450 \\u0001 later\\t\""));
+	assert_non_null(strstr(buf_str(&b), "\"account\": null"));
+	assert_non_null(strstr(buf_str(&b), "\"age\": 7200"));
+	buf_reset(&b);
+	queue_format(&b, v, 1, 1000 + 7200, 0);
+	assert_string_equal(buf_str(&b), "ID1 42 2h <a\"b\\c@x> <wait@x> "
+	    "attempts=3 (450   later )\n-- 1 request\n");
+	buf_reset(&b);
+	queue_format(&b, v, 0, 0, 0);
+	assert_string_equal(buf_str(&b), "Mail queue is empty\n");
+	buf_reset(&b);
+	queue_format(&b, v, 0, 0, 1);
+	assert_string_equal(buf_str(&b), "[]\n");
+	buf_release(&b);
+	free(e.id);
+	free(e.sender);
+	free(e.last_error);
+	strlist_release(&e.rcpts);
+}
+
+static void
+queue_dead_letter__twice__appended_mboxrd(void **state)
+{
+	struct fixture	*f = *state;
+	struct message	*msg = make_msg(f, "s@example.org", "From me", two);
+	struct error	 err = ERROR_INIT;
+	struct buf	 b = BUF_INIT;
+	char		*path, *want, chunk[4096];
+	ssize_t		 n;
+	int		 fd;
+
+	setenv("HOME", f->dir, 1);
+	path = queue_dead_letter(msg, &err);
+	assert_non_null(path);
+	free(path);
+	path = queue_dead_letter(msg, &err);
+	assert_non_null(path);
+	want = xasprintf("%s/dead.letter", f->dir);
+	assert_string_equal(path, want);
+	fd = open(path, O_RDONLY);
+	while ((n = read(fd, chunk, sizeof(chunk))) > 0)
+		buf_add(&b, chunk, (size_t)n);
+	close(fd);
+	assert_true(strncmp(buf_str(&b), "From s@example.org ", 19) == 0);
+	assert_non_null(strstr(buf_str(&b), "\n>From me\n"));
+	assert_null(strchr(buf_str(&b), '\r'));
+	assert_non_null(strstr(strstr(buf_str(&b), "\n>From me\n") + 1,
+	    "\nFrom s@example.org "));	/* the second copy */
+	/* a symlink is never followed */
+	unlink(path);
+	assert_int_equal(symlink("/etc/passwd", path), 0);
+	free(path);
+	assert_null(queue_dead_letter(msg, &err));
+	error_release(&err);
+	buf_release(&b);
+	free(want);
+	message_free(msg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f)	cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(queue_save__new_message__listed_with_its_envelope),
+		T(queue_save__reason_with_newline__stored_on_one_line),
+		T(queue_lock_entry__pending_subset__wire_message_has_only_them),
+		T(queue_lock_entry__locked_elsewhere__returns_zero),
+		T(queue_finish__all_accepted__entry_removed),
+		T(queue_finish__one_deferred__only_it_stays_with_backoff),
+		T(queue_finish__permanent_error__refused_and_removed),
+		T(queue_delete__entry__gone),
+		T(queue_hold__held_entry__not_sent_until_released),
+		T(queue_run__failed_attempt__not_due_until_backoff),
+		T(queue_run__expired__bounced_removed_not_sent),
+		T(queue_list__torn_or_foreign_files__skipped),
+		T(queue_open__stale_tmp_file__removed),
+		T(queue_open__missing_without_create__ex_noinput),
+		T(queue_dead_letter__twice__appended_mboxrd),
+#undef T
+		cmocka_unit_test(queue_backoff__schedule__doubles_and_caps),
+		cmocka_unit_test(queue_is_temporary__errors__classified),
+		cmocka_unit_test(queue_entry_parse__cases__strict),
+		cmocka_unit_test(queue_format__json_and_text__escaped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
