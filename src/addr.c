@@ -285,12 +285,14 @@ scan_literal(struct parser *p, size_t *pos)
 		if (c == '[')
 			return fail(p, "'[' inside a domain literal at offset "
 			    "%zu", k);
-		if (c == '\\') {
-			if (k + 1 >= p->len)
-				break;
-			k++;
-			c = p->s[k];
-		}
+		/*
+		 * obs-dtext allows a quoted-pair, which no address literal
+		 * (RFC 5321 4.1.3) can hold and which the spec could not keep
+		 * faithfully: refused.
+		 */
+		if (c == '\\')
+			return fail(p, "backslash inside a domain literal at "
+			    "offset %zu", k);
 		if (c == '\r' || c == '\n')
 			return fail(p, "CR or LF at offset %zu", k);
 		k++;

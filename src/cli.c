@@ -26,8 +26,17 @@ enum {
 	OPT_FLUSH,
 	OPT_HELP,
 	OPT_JSON,
+	OPT_QUEUE_DELETE,
+	OPT_QUEUE_HOLD,
+	OPT_QUEUE_RELEASE,
 	OPT_USAGE,
-	OPT_VERSION
+	OPT_VERSION,
+	OPT_REPLY_TO,
+	OPT_HEADER,
+	OPT_HTML,
+	OPT_BODY,
+	OPT_INLINE,
+	OPT_CHARSET
 };
 
 /*
@@ -135,6 +144,18 @@ static struct poptOption compose_table[] = {
 	  "carbon copy (repeatable)", "ADDR" },
 	{ "bcc", '\0', POPT_ARG_STRING, NULL, OPT_BCC,
 	  "blind carbon copy (repeatable; also -b ADDR)", "ADDR" },
+	{ "reply-to", '\0', POPT_ARG_STRING, NULL, OPT_REPLY_TO,
+	  "Reply-To address", "ADDR" },
+	{ "header", '\0', POPT_ARG_STRING, NULL, OPT_HEADER,
+	  "add a header field (repeatable)", "'NAME: VALUE'" },
+	{ "html", '\0', POPT_ARG_STRING, NULL, OPT_HTML,
+	  "HTML version of the text (alone: HTML only)", "FILE" },
+	{ "body", '\0', POPT_ARG_STRING, NULL, OPT_BODY,
+	  "read the text from FILE instead of stdin", "FILE" },
+	{ "inline", '\0', POPT_ARG_STRING, NULL, OPT_INLINE,
+	  "a file the HTML shows, as cid:NAME (repeatable)", "FILE" },
+	{ "charset", '\0', POPT_ARG_STRING, NULL, OPT_CHARSET,
+	  "charset of the text when it is not UTF-8", "NAME" },
 	POPT_TABLEEND
 };
 
@@ -147,6 +168,12 @@ static struct poptOption postie_table[] = {
 	  "print the result as JSON", NULL },
 	{ "flush", '\0', POPT_ARG_NONE, NULL, OPT_FLUSH,
 	  "flush the queue, as -q", NULL },
+	{ "queue-delete", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_DELETE,
+	  "remove a message from the queue", "ID" },
+	{ "queue-hold", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_HOLD,
+	  "keep a queued message from being sent", "ID" },
+	{ "queue-release", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_RELEASE,
+	  "send a held message with the next flush", "ID" },
 	{ "help", '\0', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -261,12 +288,17 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 		break;
 	case CLI_QUEUE_LIST:
 	case CLI_QUEUE_RUN:
+	case CLI_QUEUE_DELETE:
+	case CLI_QUEUE_HOLD:
+	case CLI_QUEUE_RELEASE:
 	case CLI_NEWALIASES:
 		if (o->rcpts.n > 0) {
 			error_set(err, EX_USAGE, "unexpected recipient '%s' "
 			    "with %s", o->rcpts.v[0],
 			    o->mode == CLI_QUEUE_RUN ? "-q" :
-			    o->mode == CLI_QUEUE_LIST ? "-bp" : "-bi");
+			    o->mode == CLI_QUEUE_LIST ? "-bp" :
+			    o->mode == CLI_NEWALIASES ? "-bi" :
+			    "--queue-delete/-hold/-release");
 			goto fail;
 		}
 		break;
@@ -302,10 +334,17 @@ cli_opts_release(struct cli_opts *o)
 	free(o->errmode);
 	free(o->delivery);
 	free(o->queue_arg);
+	free(o->queue_id);
 	free(o->subject);
 	strlist_release(&o->attach);
 	strlist_release(&o->cc);
 	strlist_release(&o->bcc);
+	free(o->reply_to);
+	strlist_release(&o->headers);
+	free(o->html);
+	free(o->body_file);
+	strlist_release(&o->inlines);
+	free(o->charset);
 	free(o->account);
 	strlist_release(&o->rcpts);
 	strlist_release(&o->ignored);
@@ -515,15 +554,43 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		ignore(o, c, "");
 		break;
 	case 's':
+		o->compose = 1;
 		replace(&o->subject, xstrdup(arg));
 		break;
 	case 'a':
+		o->compose = 1;
 		strlist_add(&o->attach, arg);
 		break;
 	case 'c':
+		o->compose = 1;
 		return add_list(&o->cc, arg, "cc address", err);
 	case OPT_BCC:
+		o->compose = 1;
 		return add_list(&o->bcc, arg, "bcc address", err);
+	case OPT_REPLY_TO:
+		o->compose = 1;
+		replace(&o->reply_to, xstrdup(arg));
+		break;
+	case OPT_HEADER:
+		o->compose = 1;
+		strlist_add(&o->headers, arg);
+		break;
+	case OPT_HTML:
+		o->compose = 1;
+		replace(&o->html, xstrdup(arg));
+		break;
+	case OPT_BODY:
+		o->compose = 1;
+		replace(&o->body_file, xstrdup(arg));
+		break;
+	case OPT_INLINE:
+		o->compose = 1;
+		strlist_add(&o->inlines, arg);
+		break;
+	case OPT_CHARSET:
+		o->compose = 1;
+		replace(&o->charset, xstrdup(arg));
+		break;
 	case OPT_ACCOUNT:
 		replace(&o->account, xstrdup(arg));
 		break;
@@ -532,6 +599,13 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_JSON:
 		o->json = 1;
+		break;
+	case OPT_QUEUE_DELETE:
+	case OPT_QUEUE_HOLD:
+	case OPT_QUEUE_RELEASE:
+		o->mode = c == OPT_QUEUE_DELETE ? CLI_QUEUE_DELETE :
+		    c == OPT_QUEUE_HOLD ? CLI_QUEUE_HOLD : CLI_QUEUE_RELEASE;
+		replace(&o->queue_id, xstrdup(arg));
 		break;
 	default:
 		return error_set(err, EX_SOFTWARE, "option value %d not "
@@ -550,8 +624,10 @@ set_mode_b(struct cli_opts *o, const char *v, struct error *err)
 	if (v[0] == '\0')
 		return error_set(err, EX_USAGE,
 		    "option '-b' needs an argument");
-	if (v[1] != '\0')
+	if (v[1] != '\0') {
+		o->compose = 1;
 		return add_list(&o->bcc, v, "bcc address", err);
+	}
 	switch (v[0]) {
 	case 'm':
 		o->mode = CLI_SEND;

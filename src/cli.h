@@ -14,6 +14,9 @@ enum cli_mode {
 	CLI_SEND = 0,		/* -bm, the default: deliver a message */
 	CLI_QUEUE_LIST,		/* -bp, mailq: list the queue */
 	CLI_QUEUE_RUN,		/* -q, --flush: flush the queue */
+	CLI_QUEUE_DELETE,	/* --queue-delete ID */
+	CLI_QUEUE_HOLD,		/* --queue-hold ID */
+	CLI_QUEUE_RELEASE,	/* --queue-release ID */
 	CLI_NEWALIASES,		/* -bi, newaliases */
 	CLI_HELP,		/* --help: printed by cli_parse() */
 	CLI_USAGE,		/* --usage: printed by cli_parse() */
@@ -34,12 +37,20 @@ struct cli_opts {
 	char		*errmode;	/* -oeX: "m" "e" "p" "q" "w" or NULL */
 	char		*delivery;	/* -odX: "i" "b" "q" "d" or NULL */
 	char		*queue_arg;	/* -qXXX argument ("f", "30m"), or NULL */
+	char		*queue_id;	/* --queue-delete/-hold/-release ID */
 
-	/* compose (mailx): filled in by the compose issue */
+	/* compose (mailx): any of these turns compose on */
+	int		 compose;	/* a compose option was given */
 	char		*subject;	/* -s */
-	struct strlist	 attach;	/* -a */
+	struct strlist	 attach;	/* -a FILE[;type=T][;name=N] */
 	struct strlist	 cc;		/* -c */
 	struct strlist	 bcc;		/* -b ADDR */
+	char		*reply_to;	/* --reply-to */
+	struct strlist	 headers;	/* --header 'Name: value' */
+	char		*html;		/* --html FILE */
+	char		*body_file;	/* --body FILE (else stdin) */
+	struct strlist	 inlines;	/* --inline FILE */
+	char		*charset;	/* --charset: the text's charset */
 
 	/* postie */
 	char		*account;	/* --account */

@@ -52,7 +52,8 @@ enum field {
 	F_ALLOW_FROM_OVERRIDE, F_DOMAIN, F_QUALIFY_DOMAIN, F_ALIASES,
 	F_TIMEOUT, F_LOGFILE, F_SYSLOG, F_SET_FROM_HEADER, F_SET_DATE_HEADER,
 	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
-	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_NONE
+	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_QUEUE, F_QUEUE_DIR,
+	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX, F_NONE
 };
 #define BIT(f)	((uint64_t)1 << (f))
 
@@ -96,6 +97,11 @@ static const struct fielddef fields[F_NONE] = {
 	[F_UNDISCLOSED_RECIPIENTS] = I(undisclosed_recipients),
 	[F_LOCAL_SPOOL] = S(local_spool),
 	[F_LOCAL_MAILDIR] = S(local_maildir),
+	[F_QUEUE] = I(queue),
+	[F_QUEUE_DIR] = S(queue_dir),
+	[F_QUEUE_LIFETIME] = I(queue_lifetime),
+	[F_QUEUE_FLUSH_ON_SEND] = I(queue_flush_on_send),
+	[F_QUEUE_BACKOFF_MAX] = I(queue_backoff_max),
 };
 #undef S
 #undef I
@@ -189,6 +195,8 @@ static int	 k_fingerprint(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_syslog(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_duration(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 k_from_header(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_auto_off(struct parse *, struct pacct *,
@@ -270,6 +278,12 @@ static const struct keydef keys[] = {
 	/* local delivery */
 	{ "local_spool", k_string, F_LOCAL_SPOOL, K_FILE },
 	{ "local_maildir", k_string, F_LOCAL_MAILDIR, 0 },
+	/* the queue */
+	{ "queue", k_bool, F_QUEUE, 0 },
+	{ "queue_dir", k_string, F_QUEUE_DIR, K_FILE },
+	{ "queue_lifetime", k_duration, F_QUEUE_LIFETIME, 0 },
+	{ "queue_flush_on_send", k_bool, F_QUEUE_FLUSH_ON_SEND, 0 },
+	{ "queue_backoff_max", k_duration, F_QUEUE_BACKOFF_MAX, 0 },
 	/* logging */
 	{ "logfile", k_string, F_LOGFILE, K_FILE },
 	{ "syslog", k_syslog, F_SYSLOG, 0 },
@@ -313,6 +327,10 @@ static struct account empty_account = {
 	.set_date_header = TRI_AUTO,
 	.set_msgid_header = TRI_AUTO,
 	.remove_bcc_headers = 1,
+	.queue = 1,
+	.queue_lifetime = CONFIG_QUEUE_LIFETIME,
+	.queue_flush_on_send = 1,
+	.queue_backoff_max = CONFIG_QUEUE_BACKOFF_MAX,
 };
 
 /* Accounts and their fields. */
@@ -334,6 +352,10 @@ account_new(const char *file, int line, const char *name)
 	a->set_date_header = TRI_AUTO;
 	a->set_msgid_header = TRI_AUTO;
 	a->remove_bcc_headers = 1;
+	a->queue = 1;
+	a->queue_lifetime = CONFIG_QUEUE_LIFETIME;
+	a->queue_flush_on_send = 1;
+	a->queue_backoff_max = CONFIG_QUEUE_BACKOFF_MAX;
 	return a;
 }
 
@@ -762,6 +784,46 @@ k_syslog(struct parse *p, struct pacct *pa, const struct keydef *k,
 	return 0;
 }
 
+/*
+ * A duration: seconds, or a number with one unit letter s, m, h, d, w
+ * ("5d", "12h", "90").  At least 1 second, at most 365 days.
+ */
+static int
+k_duration(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	size_t	n = strlen(v);
+	long	mult = 1;
+	int	t;
+
+	if (n > 1 && !isdigit((unsigned char)v[n - 1])) {
+		switch (tolower((unsigned char)v[n - 1])) {
+		case 's':
+			mult = 1;
+			break;
+		case 'm':
+			mult = 60;
+			break;
+		case 'h':
+			mult = 3600;
+			break;
+		case 'd':
+			mult = 86400;
+			break;
+		case 'w':
+			mult = 7 * 86400;
+			break;
+		default:
+			return bad_value(p, k, v, err);
+		}
+		n--;
+	}
+	if (parse_int(v, n, 1, 365L * 86400 / mult, &t) == -1)
+		return bad_value(p, k, v, err);
+	set_int(pa, k->field, (int)(t * mult));
+	return 0;
+}
+
 static int
 k_from_header(struct parse *p, struct pacct *pa, const struct keydef *k,
     const char *v, struct error *err)
@@ -879,7 +941,8 @@ pct_decode(const char *s, size_t n, char **out)
 		    tolower((unsigned char)s[i + 1]) - 'a' + 10;
 		lo = isdigit((unsigned char)s[i + 2]) ? s[i + 2] - '0' :
 		    tolower((unsigned char)s[i + 2]) - 'a' + 10;
-		if (hi == 0 && lo == 0) {
+		/* No control characters: a user name goes into AUTH. */
+		if (hi * 16 + lo < 32 || hi * 16 + lo == 127) {
 			buf_release(&b);
 			return -1;
 		}

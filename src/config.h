@@ -11,6 +11,10 @@ struct error;
 
 #define TRI_AUTO	(-1)	/* for set_*_header: "auto" */
 
+/* Queue defaults (seconds): 5 days of retries, backoff capped at 4 h. */
+#define CONFIG_QUEUE_LIFETIME		(5 * 86400)
+#define CONFIG_QUEUE_BACKOFF_MAX	(4 * 3600)
+
 /* One account: msmtp's keys plus postie's own.  All strings owned. */
 struct account {
 	char	*name;		/* "default" for the unnamed defaults */
@@ -62,6 +66,13 @@ struct account {
 	char	*local_maildir;	/* postie: Maildir path template
 				   ("~/Maildir"; ~ is the user's home,
 				   %u the user name) */
+
+	int	 queue;		/* postie: queue on temporary failure (1) */
+	char	*queue_dir;	/* NULL: queue_default_dir() */
+	int	 queue_lifetime;	/* seconds before a bounce (5 days) */
+	int	 queue_flush_on_send;	/* flush due entries after a
+					   successful send (1) */
+	int	 queue_backoff_max;	/* seconds, cap of the retry delay */
 };
 
 struct config {

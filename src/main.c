@@ -5,10 +5,17 @@
  */
 #include "autoconfig.h"
 
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -17,16 +24,56 @@
 #include "local.h"
 #include "log.h"
 #include "message.h"
+#include "mime.h"
+#include "queue.h"
 #include "transport.h"
 #include "util.h"
 #include "xmalloc.h"
 
+/* The queue runner's state: one transport (connection) per account. */
+struct runner {
+	const struct config	*cfg;
+	const struct account	**acct;
+	struct transport	**t;
+	size_t			  n;
+	int			  bounce;	/* -oem */
+};
+
 static int	send_message(const struct cli_opts *, struct error *);
-static int	deliver(const struct account *, const struct message *,
+static int	submit(const struct cli_opts *, const struct account *,
+		    const struct message *, struct error *);
+static int	keep(const struct account *, const struct message *,
+		    const struct send_result *, const char *, int,
+		    struct error *);
+static int	deliver(const struct account *, struct transport **,
+		    const struct message *, struct send_result *,
 		    struct error *);
 static int	deliver_local(const struct account *, const struct message *,
+		    const char *, struct send_result *, struct error *);
+static void	local_domains(struct strlist *, const char *);
+static int	bounce(const struct account *, const char *,
+		    const struct message *, const struct strlist *,
 		    const char *, struct error *);
-static void	report(const struct message *, const struct send_result *);
+static void	log_send(const struct account *, const char *,
+		    const struct message *, const struct envelope *,
+		    const struct send_result *, const char *, const char *,
+		    int);
+static struct queue *open_queue(const struct account *, int,
+		    struct error *);
+static int	queue_command(const struct cli_opts *, struct error *);
+static int	run_deliver(void *, const char *, const struct message *,
+		    struct send_result *, struct error *);
+static int	run_bounce(void *, const char *, const struct message *,
+		    const struct strlist *, const char *, struct error *);
+static void	run_attempt(void *, const struct queue_entry *,
+		    const struct envelope *, const struct send_result *,
+		    const struct error *, const char *);
+static const struct account *run_account(struct runner *, const char *,
+		    struct error *);
+static void	flush_background(const struct account *,
+		    const struct cli_opts *);
+static int	flush_queue(const struct cli_opts *, struct config *,
+		    const struct account *, int, struct error *);
 
 int
 main(int argc, char **argv)
@@ -38,6 +85,9 @@ main(int argc, char **argv)
 
 	/* A closed connection must be an error, never a silent death. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A file size limit must be EFBIG (queue: could not queue), not a
+	 * silent death (as Postfix). */
+	signal(SIGXFSZ, SIG_IGN);
 	log_init("postie", 0);
 	if (getuid() != geteuid() || getgid() != getegid()) {
 		error_set(&err, EX_NOPERM, "refusing to run set-user-ID or "
@@ -66,17 +116,18 @@ main(int argc, char **argv)
 		    "'aliases' in the config; there is nothing to rebuild");
 		break;
 	case CLI_QUEUE_LIST:
-		/* XXX: the queue does not exist yet: nothing is ever kept. */
-		printf("Mail queue is empty\n");
-		break;
 	case CLI_QUEUE_RUN:
-		log_debug("the mail queue is empty");
+	case CLI_QUEUE_DELETE:
+	case CLI_QUEUE_HOLD:
+	case CLI_QUEUE_RELEASE:
+		rv = queue_command(&opts, &err);
 		break;
 	case CLI_SEND:
 		rv = send_message(&opts, &err);
 		break;
 	}
 	cli_opts_release(&opts);
+	log_close();
 out:
 	if (rv == -1 || err.code != EX_OK) {
 		log_error(&err);
@@ -122,6 +173,7 @@ send_message(const struct cli_opts *opts, struct error *err)
 	struct aliases		*al = NULL;
 	struct message		*msg = NULL;
 	struct message_opts	 mo;
+	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL;
 	size_t			 i;
 	int			 rv = -1;
@@ -137,8 +189,11 @@ send_message(const struct cli_opts *opts, struct error *err)
 		goto out;
 	fill_message_opts(&mo, opts, acct, qd, al);
 
-	if ((msg = message_read(STDIN_FILENO, &mo, err)) == NULL ||
-	    message_finalize(msg, &mo, err) == -1)
+	/* Compose mode builds the message from the options instead. */
+	msg = opts->compose ?
+	    mime_compose(opts, &mo, STDIN_FILENO, &rcpts, err) :
+	    message_read(STDIN_FILENO, &mo, err);
+	if (msg == NULL || message_finalize(msg, &mo, err) == -1)
 		goto out;
 
 	if (opts->dry_run) {
@@ -150,63 +205,209 @@ send_message(const struct cli_opts *opts, struct error *err)
 		rv = message_write(msg, STDOUT_FILENO, err);
 		goto out;
 	}
-	rv = deliver(acct, msg, err);
+	rv = submit(opts, acct, msg, err);
 out:
 	message_free(msg);
+	strlist_release(&rcpts);
 	aliases_free(al);
 	free(qd);
 	config_release(&cfg);
 	return rv;
 }
 
+/* What -oem asks for: mail the errors back (cron passes it). */
 static int
-deliver(const struct account *acct, const struct message *msg,
+want_bounce(const struct cli_opts *opts)
+{
+	return opts->errmode != NULL && strcmp(opts->errmode, "m") == 0;
+}
+
+/*
+ * Deliver now, or keep: the exit-code contract of doc/postie.1 (EXIT
+ * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
+ * or durably queued; a permanent refusal keeps the transport's code.
+ */
+static int
+submit(const struct cli_opts *opts, const struct account *acct,
+    const struct message *msg, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct strlist		 failed = STRLIST_INIT;
+	struct send_result	 res;
+	struct transport	*t = NULL;
+	struct error		 derr = ERROR_INIT;
+	const char		*why = NULL;
+	size_t			 i, pending = 0;
+	int			 rv, bnc = want_bounce(opts);
+
+	send_result_init(&res, env->rcpts.n);
+	if (acct->queue && opts->delivery != NULL &&
+	    strcmp(opts->delivery, "q") == 0) {
+		/* -odq: queue only; the next flush sends it */
+		rv = keep(acct, msg, NULL, "queued on request (-odq)", bnc,
+		    err);
+		send_result_release(&res);
+		return rv;
+	}
+	rv = deliver(acct, &t, msg, &res, &derr);
+	transport_free(t);
+	if (rv == 0) {
+		for (i = 0; i < res.n; i++) {
+			if (res.rcpt[i].state == RCPT_PERMFAIL)
+				strlist_add(&failed, env->rcpts.v[i]);
+			else if (res.rcpt[i].state != RCPT_ACCEPTED) {
+				pending++;
+				if (why == NULL)
+					why = res.rcpt[i].reply;
+			}
+		}
+		if (failed.n > 0 && bnc && env->sender[0] != '\0' &&
+		    bounce(acct, env->sender, msg, &failed, "refused by the "
+		    "server", &derr) == -1) {
+			log_warnx("cannot write the bounce: %s", derr.msg);
+			error_release(&derr);
+		}
+		if (pending > 0 && acct->queue) {
+			/* only the 4xx recipients stay queued */
+			rv = keep(acct, msg, &res, why != NULL ? why :
+			    "temporary failure", bnc, err);
+		} else {
+			if (pending > 0)
+				log_warnx("%zu recipient(s) not delivered "
+				    "(temporary failure) and 'queue' is off: "
+				    "not retried", pending);
+			log_send(acct, NULL, msg, env, &res, NULL,
+			    failed.n > 0 ? "partial" : "delivered", 0);
+			flush_background(acct, opts);
+		}
+		strlist_release(&failed);
+		send_result_release(&res);
+		return rv;
+	}
+	if (!queue_is_temporary(derr.code, res.relay_setup) || !acct->queue) {
+		/* refused for good, or queue off: msmtp's behaviour */
+		for (i = 0; i < res.n; i++)
+			if (res.rcpt[i].state != RCPT_ACCEPTED)
+				strlist_add(&failed, env->rcpts.v[i]);
+		if (bnc && env->sender[0] != '\0' &&
+		    !queue_is_temporary(derr.code, res.relay_setup)) {
+			struct error	berr = ERROR_INIT;
+
+			if (bounce(acct, env->sender, msg, &failed, derr.msg,
+			    &berr) == -1) {
+				log_warnx("cannot write the bounce: %s",
+				    berr.msg);
+				error_release(&berr);
+			}
+		}
+		log_send(acct, NULL, msg, env, &res, derr.msg, "failed",
+		    derr.code);
+		error_set(err, derr.code, "%s", derr.msg);
+		error_release(&derr);
+		strlist_release(&failed);
+		send_result_release(&res);
+		return -1;
+	}
+	rv = keep(acct, msg, &res, derr.msg, bnc, err);
+	error_release(&derr);
+	send_result_release(&res);
+	return rv;
+}
+
+/*
+ * Queue the message (res: the attempt, NULL for -odq), or when the
+ * queue cannot be written, dead.letter and EX_TEMPFAIL.
+ */
+static int
+keep(const struct account *acct, const struct message *msg,
+    const struct send_result *res, const char *reason, int bnc,
     struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
-	struct transport	*t;
+	struct error		 qerr = ERROR_INIT, derr = ERROR_INIT;
+	struct queue		*q;
+	char			*id = NULL, *dead;
+
+	if ((q = open_queue(acct, 1, &qerr)) != NULL) {
+		id = queue_save(q, msg, res, acct->name, reason, bnc, &qerr);
+		queue_close(q);
+	}
+	if (id != NULL) {
+		log_info("queued as %s: %s", id, reason);
+		log_send(acct, id, msg, env, res, reason, "queued", 0);
+		free(id);
+		return 0;
+	}
+	if ((dead = queue_dead_letter(msg, &derr)) != NULL) {
+		error_set(err, EX_TEMPFAIL, "%s (%s); the whole message was "
+		    "appended to '%s' (if the sender retries too, it may "
+		    "arrive twice)", qerr.msg, reason, dead);
+		log_send(acct, NULL, msg, env, res, err->msg, "dead.letter",
+		    EX_TEMPFAIL);
+		free(dead);
+	} else {
+		error_set(err, EX_TEMPFAIL, "%s (%s); the message was not "
+		    "kept (%s): the caller must retry", qerr.msg, reason,
+		    derr.msg);
+		log_send(acct, NULL, msg, env, res, err->msg, "failed",
+		    EX_TEMPFAIL);
+	}
+	error_release(&qerr);
+	error_release(&derr);
+	return -1;
+}
+
+/* res must be set up for the envelope; *tp is created on first use. */
+static int
+deliver(const struct account *acct, struct transport **tp,
+    const struct message *msg, struct send_result *res, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
 	struct message_reader	*r;
-	struct send_result	 res;
 	char			*qd;
 	int			 rv;
 
 	if (acct->host == NULL) {
 		qd = account_qualify_domain(acct);
-		rv = deliver_local(acct, msg, qd, err);
+		rv = deliver_local(acct, msg, qd, res, err);
 		free(qd);
 		return rv;
 	}
-	if ((t = transport_new(acct, log_verbose(), err)) == NULL)
+	if (*tp == NULL &&
+	    (*tp = transport_new(acct, log_verbose(), err)) == NULL)
 		return -1;
 	r = message_reader_new(msg);
-	send_result_init(&res, env->rcpts.n);
 	/* transport_send() names refused recipients itself. */
-	rv = transport_send(t, env, r, message_size(msg), &res, err);
-	send_result_release(&res);
+	rv = transport_send(*tp, env, r, message_size(msg), res, err);
 	message_reader_free(r);
-	transport_free(t);
 	return rv;
+}
+
+static void
+local_domains(struct strlist *domains, const char *qd)
+{
+	char	host[256];
+
+	strlist_add(domains, qd);
+	strlist_add_owned(domains, util_fqdn());
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		strlist_add(domains, host);
+	}
 }
 
 /* The embedded default: every recipient must be on this host. */
 static int
 deliver_local(const struct account *acct, const struct message *msg,
-    const char *qd, struct error *err)
+    const char *qd, struct send_result *res, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct strlist		 domains = STRLIST_INIT;
 	struct local_opts	 lo;
-	struct send_result	 res;
-	char			 host[256];
 	size_t			 i;
 	int			 rv = -1;
 
-	strlist_add(&domains, qd);
-	strlist_add_owned(&domains, util_fqdn());
-	if (gethostname(host, sizeof(host)) == 0) {
-		host[sizeof(host) - 1] = '\0';
-		strlist_add(&domains, host);
-	}
+	local_domains(&domains, qd);
 	memset(&lo, 0, sizeof(lo));
 	lo.spool = acct->local_spool;
 	lo.maildir = acct->local_maildir;
@@ -220,41 +421,361 @@ deliver_local(const struct account *acct, const struct message *msg,
 			    env->rcpts.v[i]);
 			goto out;
 		}
-	send_result_init(&res, env->rcpts.n);
-	rv = local_deliver(&lo, msg, &res, err);
-	if (rv == 0)
-		report(msg, &res);
-	send_result_release(&res);
+	rv = local_deliver(&lo, msg, res, err);
 out:
 	strlist_release(&domains);
 	return rv;
 }
 
-/* After a delivery that succeeded for some: name the others. */
-static void
-report(const struct message *msg, const struct send_result *res)
+/*
+ * A bounce (-oem) to the sender's local mailbox: the sender when it is
+ * a local address, else the user running postie (the local owner).
+ * Sent with the null sender, so it can never bounce itself.
+ */
+static int
+bounce(const struct account *acct, const char *sender,
+    const struct message *orig, const struct strlist *failed,
+    const char *reason, struct error *err)
 {
-	const struct envelope	*env = message_envelope(msg);
+	struct strlist		 domains = STRLIST_INIT, rcpts = STRLIST_INIT;
+	struct message_opts	 mo;
+	struct local_opts	 lo;
+	struct send_result	 res;
+	struct message		*m;
+	struct passwd		*pw;
+	char			*qd, *to;
+	int			 rv = -1;
+
+	qd = account_qualify_domain(acct);
+	local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.spool = acct->local_spool;
+	lo.maildir = acct->local_maildir;
+	lo.domains = &domains;
+	if (local_is_local(&lo, sender))
+		to = xstrdup(sender);
+	else if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
+		to = xasprintf("%s@%s", pw->pw_name, qd);
+	else
+		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
+	strlist_add(&rcpts, to);
+	m = queue_bounce_new(orig, to, failed, reason, qd);
+	memset(&mo, 0, sizeof(mo));
+	mo.sender = "";
+	mo.qualify_domain = qd;
+	mo.msgid_domain = qd;
+	mo.set_from_header = TRI_AUTO;
+	mo.set_date_header = TRI_AUTO;
+	mo.set_msgid_header = TRI_AUTO;
+	mo.remove_bcc_headers = 1;
+	mo.rcpts = &rcpts;
+	if (message_finalize(m, &mo, err) == 0) {
+		send_result_init(&res, message_envelope(m)->rcpts.n);
+		if ((rv = local_deliver(&lo, m, &res, err)) == 0)
+			log_info("bounce for <%s> written to the local "
+			    "mailbox of <%s>", sender, to);
+		send_result_release(&res);
+	}
+	message_free(m);
+	strlist_release(&rcpts);
+	strlist_release(&domains);
+	free(to);
+	free(qd);
+	return rv;
+}
+
+/* One line per attempt for "logfile" and "syslog"; never the password. */
+static void
+log_send(const struct account *acct, const char *id,
+    const struct message *msg, const struct envelope *env,
+    const struct send_result *res, const char *text, const char *outcome,
+    int code)
+{
+	struct log_attempt	a;
+	size_t			i;
+
+	if (acct->logfile == NULL && acct->syslog == NULL)
+		return;
+	log_open(acct->logfile, acct->syslog);
+	memset(&a, 0, sizeof(a));
+	a.queue_id = id;
+	a.account = acct->name;
+	a.host = acct->host != NULL ? acct->host : "local";
+	a.tls = acct->tls;
+	a.user = acct->user;
+	a.from = env->sender;
+	a.rcpts = &env->rcpts;
+	a.res = res;
+	a.size = (long long)message_size(msg);
+	for (i = 0; res != NULL && i < res->n; i++)
+		if (res->rcpt[i].code != 0 && (a.smtp_code == 0 ||
+		    res->rcpt[i].code >= 400)) {
+			a.smtp_code = res->rcpt[i].code;
+			a.smtp_text = res->rcpt[i].reply;
+		}
+	if (text != NULL)
+		a.smtp_text = text;
+	a.outcome = outcome;
+	a.exit_code = code;
+	log_attempt(&a);
+}
+
+static struct queue *
+open_queue(const struct account *acct, int create, struct error *err)
+{
+	struct queue_hooks	 h;
+	struct queue		*q;
+	char			*dir;
+
+	dir = acct->queue_dir != NULL ? xstrdup(acct->queue_dir) :
+	    queue_default_dir();
+	q = queue_open(dir, create, err);
+	free(dir);
+	if (q != NULL) {
+		memset(&h, 0, sizeof(h));
+		h.backoff_max = acct->queue_backoff_max;
+		queue_set_hooks(q, &h);
+	}
+	return q;
+}
+
+/*
+ * After a successful send: flush what is due, detached (double fork,
+ * setsid, stdio on /dev/null) so that the caller never waits for it.
+ * Only when something is due: a normal send pays one readdir.
+ */
+static void
+flush_background(const struct account *acct, const struct cli_opts *opts)
+{
+	struct config	 cfg = CONFIG_INIT;
+	struct error	 err = ERROR_INIT;
+	struct queue	*q;
+	pid_t		 pid;
+	int		 due, fd, status;
+
+	if (!acct->queue || !acct->queue_flush_on_send)
+		return;
+	if ((q = open_queue(acct, 0, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	due = queue_due(q, time(NULL));
+	queue_close(q);
+	if (!due)
+		return;
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() == -1 || (pid = fork()) == -1)
+		_exit(0);
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	if (config_load(&cfg, opts->config_file, &err) == 0)
+		flush_queue(opts, &cfg, acct, 0, &err);
+	config_release(&cfg);
+	error_release(&err);
+	_exit(0);
+}
+
+/* -bp, -q, --queue-delete, --queue-hold, --queue-release. */
+static int
+queue_command(const struct cli_opts *opts, struct error *err)
+{
+	struct config		  cfg = CONFIG_INIT;
+	const struct account	 *acct;
+	struct queue_entry	**v = NULL;
+	struct queue		 *q = NULL;
+	struct buf		  b = BUF_INIT;
+	size_t			  n = 0;
+	int			  rv = -1;
+
+	if (config_load(&cfg, opts->config_file, err) == -1)
+		goto out;
+	if ((acct = config_select(&cfg, opts->account, NULL, err)) == NULL)
+		goto out;
+	if (opts->mode == CLI_QUEUE_RUN) {
+		rv = flush_queue(opts, &cfg, acct, opts->queue_arg != NULL &&
+		    strchr(opts->queue_arg, 'f') != NULL, err);
+		goto out;
+	}
+	if ((q = open_queue(acct, opts->mode != CLI_QUEUE_LIST, err)) ==
+	    NULL) {
+		if (opts->mode == CLI_QUEUE_LIST && err->code == EX_NOINPUT) {
+			/* no queue directory yet: nothing was ever kept */
+			error_release(err);
+			fputs(opts->json ? "[]\n" : "Mail queue is empty\n",
+			    stdout);
+			rv = 0;
+		}
+		goto out;
+	}
+	switch (opts->mode) {
+	case CLI_QUEUE_LIST:
+		if (queue_list(q, &v, &n, err) == -1)
+			goto out;
+		queue_format(&b, v, n, time(NULL), opts->json);
+		fputs(buf_str(&b), stdout);
+		rv = fflush(stdout) == 0 ? 0 : error_set_errno(err, EX_IOERR,
+		    "cannot write the listing");
+		break;
+	case CLI_QUEUE_DELETE:
+		rv = queue_delete(q, opts->queue_id, err);
+		break;
+	case CLI_QUEUE_HOLD:
+	case CLI_QUEUE_RELEASE:
+		rv = queue_hold(q, opts->queue_id,
+		    opts->mode == CLI_QUEUE_HOLD, err);
+		break;
+	default:
+		rv = error_set(err, EX_SOFTWARE, "unexpected queue command");
+		break;
+	}
+out:
+	queue_entries_free(v, n);
+	buf_release(&b);
+	queue_close(q);
+	config_release(&cfg);
+	return rv;
+}
+
+/*
+ * postie -q: every due entry through one transport per account, so
+ * one SMTP connection per account for the whole run.
+ */
+static int
+flush_queue(const struct cli_opts *opts, struct config *cfg,
+    const struct account *acct, int force, struct error *err)
+{
+	struct queue_hooks	 h;
+	struct runner		 run;
+	struct queue		*q;
+	size_t			 sent, left, i;
+	int			 rv;
+
+	if ((q = open_queue(acct, 1, err)) == NULL)
+		return -1;
+	memset(&run, 0, sizeof(run));
+	run.cfg = cfg;
+	run.bounce = want_bounce(opts);
+	memset(&h, 0, sizeof(h));
+	h.bounce = run_bounce;
+	h.attempt = run_attempt;
+	h.ctx = &run;
+	h.backoff_max = acct->queue_backoff_max;
+	queue_set_hooks(q, &h);
+	rv = queue_run(q, force, acct->queue_lifetime, run_deliver, &run,
+	    &sent, &left, err);
+	if (rv == 0)
+		log_debug("queue '%s': %zu sent, %zu left", queue_path(q),
+		    sent, left);
+	for (i = 0; i < run.n; i++)
+		transport_free(run.t[i]);
+	free(run.t);
+	free(run.acct);
+	queue_close(q);
+	return rv;
+}
+
+static const struct account *
+run_account(struct runner *run, const char *name, struct error *err)
+{
+	const struct account	*a;
+
+	a = config_select(run->cfg, name, NULL, err);
+	if (a == NULL && name != NULL && strcmp(name, "default") == 0) {
+		/* the built-in account of an empty config */
+		error_release(err);
+		a = config_select(run->cfg, NULL, NULL, err);
+	}
+	return a;
+}
+
+static int
+run_deliver(void *ctx, const char *name, const struct message *msg,
+    struct send_result *res, struct error *err)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
 	size_t			 i;
 
-	for (i = 0; i < res->n && i < env->rcpts.n; i++) {
-		const struct rcpt_result *rr = &res->rcpt[i];
-
-		switch (rr->state) {
-		case RCPT_ACCEPTED:
+	if ((a = run_account(run, name, err)) == NULL)
+		return -1;
+	for (i = 0; i < run->n; i++)
+		if (run->acct[i] == a)
 			break;
-		case RCPT_PERMFAIL:
-			log_warnx("<%s> not delivered: %d %s",
-			    env->rcpts.v[i], rr->code,
-			    rr->reply != NULL ? rr->reply : "");
-			break;
-		case RCPT_TEMPFAIL:
-		case RCPT_PENDING:
-			/* XXX: kept nowhere until the queue exists. */
-			log_warnx("<%s> not delivered (temporary failure, "
-			    "not retried): %d %s", env->rcpts.v[i], rr->code,
-			    rr->reply != NULL ? rr->reply : "");
-			break;
-		}
+	if (i == run->n) {
+		run->acct = xreallocarray(run->acct, run->n + 1,
+		    sizeof(*run->acct));
+		run->t = xreallocarray(run->t, run->n + 1, sizeof(*run->t));
+		run->acct[i] = a;
+		run->t[i] = NULL;
+		run->n++;
 	}
+	return deliver(a, &run->t[i], msg, res, err);
+}
+
+static int
+run_bounce(void *ctx, const char *to, const struct message *orig,
+    const struct strlist *failed, const char *reason, struct error *err)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
+
+	if ((a = run_account(run, NULL, err)) == NULL)
+		return -1;
+	return bounce(a, to, orig, failed, reason, err);
+}
+
+static void
+run_attempt(void *ctx, const struct queue_entry *e,
+    const struct envelope *env, const struct send_result *res,
+    const struct error *ae, const char *outcome)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
+	struct error		 err = ERROR_INIT;
+	struct log_attempt	 la;
+	size_t			 i;
+
+	if ((a = run_account(run, e->account, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	if (a->logfile == NULL && a->syslog == NULL)
+		return;
+	log_open(a->logfile, a->syslog);
+	memset(&la, 0, sizeof(la));
+	la.queue_id = e->id;
+	la.account = a->name;
+	la.host = a->host != NULL ? a->host : "local";
+	la.tls = a->tls;
+	la.user = a->user;
+	la.from = e->sender;
+	la.rcpts = env != NULL ? &env->rcpts : &e->rcpts;
+	la.res = res;
+	la.size = (long long)e->size;
+	la.smtp_text = ae != NULL ? ae->msg : NULL;
+	for (i = 0; res != NULL && i < res->n; i++)
+		if (res->rcpt[i].code != 0 && (la.smtp_code == 0 ||
+		    res->rcpt[i].code >= 400)) {
+			la.smtp_code = res->rcpt[i].code;
+			if (la.smtp_text == NULL)
+				la.smtp_text = res->rcpt[i].reply;
+		}
+	la.outcome = outcome;
+	la.exit_code = ae != NULL && strcmp(outcome, "queued") != 0 ?
+	    ae->code : 0;
+	log_attempt(&la);
 }

@@ -136,6 +136,7 @@ static int	on_debug(CURL *, curl_infotype, char *, size_t, void *);
 static void	note_command(struct transport *, const char *, size_t);
 static void	trace_flush(struct transport *);
 static size_t	on_read(char *, size_t, size_t, void *);
+static int	relay_setup_failed(const struct transport *, CURLcode);
 static int	outcome(struct transport *, CURLcode,
 		    const struct envelope *, struct send_result *,
 		    struct error *);
@@ -1102,6 +1103,8 @@ transport_send(struct transport *t, const struct envelope *env,
 		rc = curl_easy_perform(t->curl);
 	trace_flush(t);
 	ret = outcome(t, rc, env, res, err);
+	if (ret == -1)
+		res->relay_setup = relay_setup_failed(t, rc);
 	curl_easy_setopt(t->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);
 	free(from);
@@ -1139,6 +1142,32 @@ finish_accepted(struct send_result *res, enum rcpt_state s,
 			res->rcpt[i].reply = r->text != NULL ?
 			    xstrdup(r->text) : NULL;
 		}
+	}
+}
+
+/*
+ * A failure of the relay's security set-up (certificate, pin, STARTTLS,
+ * AUTH) rather than of the message: the queue keeps such mail.
+ */
+static int
+relay_setup_failed(const struct transport *t, CURLcode rc)
+{
+	if (t->st.aborted || t->fp_bad)
+		return 1;	/* unchecked fingerprint, no AUTH offered */
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+	case CURLE_USE_SSL_FAILED:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_INVALIDCERTSTATUS:
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+		return 1;
+	default:
+		return 0;
 	}
 }
 

@@ -33,6 +33,11 @@ struct send_result {
 	size_t			 n;
 	int			 unknown; /* lost after the final "." (the
 					     duplicate window) */
+	int			 relay_setup; /* failed on the relay's TLS
+					     or authentication, not on this
+					     message: a fix of the config or
+					     the server cures it, so the
+					     queue keeps the message */
 };
 
 void	send_result_init(struct send_result *, size_t nrcpts);

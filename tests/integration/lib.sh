@@ -116,7 +116,8 @@ make_certs() {
 # write_config FILE <<EOF ... EOF: the config, mode 0600 (it may hold a
 # password, and postie refuses such a file when others can read it).
 write_config() {
-	cat >"$1"
+	# Every test's queue lives in $TMP: never the real spool.
+	{ printf 'defaults\nqueue_dir %s/queue\n' "$TMP"; cat; } >"$1"
 	chmod 600 "$1"
 }
 

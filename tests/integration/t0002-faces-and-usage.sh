@@ -4,6 +4,13 @@
 # look like options, and option injection (-X never opens its file).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
+# The user config (HOME is $TMP) keeps the queue in $TMP: the queue
+# commands below never touch the real spool.
+write_config "$TMP/.postierc" <<EOF
+local_spool $TMP/spool
+EOF
+mkdir -p "$TMP/spool"
+
 run_postie --version
 check_rc 0
 check_grep '^postie [0-9]' "$TMP/stdout"
@@ -54,7 +61,7 @@ done
 write_config "$TMP/config" <<EOF
 local_spool $TMP/spool
 EOF
-mkdir "$TMP/spool"
+mkdir -p "$TMP/spool"
 printf 'Subject: x\n\nbody\n' >"$TMP/in"
 run_postie -C "$TMP/config" -X "$TMP/log" root <"$TMP/in"
 check_rc 0

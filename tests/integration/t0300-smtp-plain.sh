@@ -5,6 +5,8 @@
 start_smtpd
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

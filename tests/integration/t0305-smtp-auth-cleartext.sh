@@ -6,6 +6,8 @@
 start_smtpd --auth user:S3cr3t-pw --no-auth-require-tls
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

@@ -10,6 +10,8 @@ start_smtpd --starttls "$C/self.pem" "$C/self.key"
 config() {
 	write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

@@ -7,6 +7,8 @@ start_smtpd --fail 'rcpt:bad@example.com=550 5.1.1 user unknown' \
     --fail 'rcpt:slow@example.com=450 4.2.1 try later'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

@@ -6,6 +6,8 @@
 start_smtpd --fail 'mail=451 4.3.0 try later'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org
@@ -21,6 +23,8 @@ check_grep 'cannot send to 127.0.0.1:[0-9]+: MAIL FROM refused: 451 4.3.0 try la
 start_smtpd --fail 'mail=553 5.7.1 sender rejected'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

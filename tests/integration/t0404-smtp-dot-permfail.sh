@@ -5,6 +5,8 @@
 start_smtpd --fail 'dot=554 5.7.1 message rejected as spam'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org
@@ -19,6 +21,8 @@ check_grep 'message refused after the end of data: 554 5.7.1 message rejected as
 start_smtpd --fail 'data=554 5.5.1 no valid recipients'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

@@ -5,6 +5,8 @@
 start_smtpd --fail 'greeting=421 4.3.2 too busy, try later'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org
@@ -18,6 +20,8 @@ check_grep '421 4.3.2 too busy, try later' "$TMP/stderr"
 start_smtpd --fail 'greeting=554 5.3.2 no service'
 write_config "$TMP/config" <<CONF
 account default
+# direct mode: these tests check the exit codes of the contract
+queue off
 host 127.0.0.1
 port $SMTPD_PORT
 from sender@example.org

@@ -586,11 +586,43 @@ cli_parse__usage__prints_short_usage(void **state)
 }
 
 static void
+cli_parse__compose_options__filled_and_compose_on(void **state)
+{
+	static const char *const argv[] = { "postie", "--reply-to", "r@x",
+	    "--header", "X-A: 1", "--header=X-B: 2", "--html", "p.html",
+	    "--body", "b.txt", "--inline", "i.png", "--inline", "j.png",
+	    "--charset", "latin1", "rcpt", NULL };
+	static const char *const plain[] = { "sendmail", "-oi", "rcpt", NULL };
+	struct cli_opts	 o;
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(cli_parse(&o, 17, (char **)(uintptr_t)argv, &err), 0);
+	assert_int_equal(o.compose, 1);
+	assert_string_equal(o.reply_to, "r@x");
+	assert_int_equal(o.headers.n, 2);
+	assert_string_equal(o.headers.v[0], "X-A: 1");
+	assert_string_equal(o.headers.v[1], "X-B: 2");
+	assert_string_equal(o.html, "p.html");
+	assert_string_equal(o.body_file, "b.txt");
+	assert_int_equal(o.inlines.n, 2);
+	assert_string_equal(o.inlines.v[1], "j.png");
+	assert_string_equal(o.charset, "latin1");
+	cli_opts_release(&o);
+	/* compose mode is never guessed: plain sendmail use stays off */
+	assert_int_equal(cli_parse(&o, 3, (char **)(uintptr_t)plain, &err), 0);
+	assert_int_equal(o.compose, 0);
+	cli_opts_release(&o);
+}
+
+static void
 cli_long_options__table__expected_names(void **state)
 {
 	static const char *const want[] = { "from", "verbose", "config",
-	    "subject", "attach", "cc", "bcc", "account", "dry-run", "json",
-	    "flush", "help", "usage", "version" };
+	    "subject", "attach", "cc", "bcc", "reply-to", "header", "html",
+	    "body", "inline", "charset", "account", "dry-run", "json",
+	    "flush", "queue-delete", "queue-hold", "queue-release", "help",
+	    "usage", "version" };
 	const char	*const *names = cli_long_options();
 	size_t		 i, j, n = 0;
 
@@ -712,6 +744,8 @@ main(void)
 		cmocka_unit_test(cli_parse__X_logfile__file_not_created),
 		cmocka_unit_test(cli_parse__help__prints_faces_and_groups),
 		cmocka_unit_test(cli_parse__usage__prints_short_usage),
+		cmocka_unit_test(
+		    cli_parse__compose_options__filled_and_compose_on),
 		cmocka_unit_test(cli_long_options__table__expected_names),
 		cmocka_unit_test(cli_long_options__man_page__documents_each),
 	};

@@ -279,6 +279,19 @@ static const struct key_case key_cases[] = {
 	{ "local_spool /var/spool/mail", STR(local_spool,
 	    "/var/spool/mail") },
 	{ "local_maildir ~/Mail/%u", STR(local_maildir, "~/Mail/%u") },
+	/* the queue */
+	{ "queue off", INT(queue, 0) },
+	{ "queue on", INT(queue, 1) },
+	{ "queue_dir /var/spool/postie", STR(queue_dir,
+	    "/var/spool/postie") },
+	{ "queue_lifetime 5d", INT(queue_lifetime, 5 * 86400) },
+	{ "queue_lifetime 12h", INT(queue_lifetime, 12 * 3600) },
+	{ "queue_lifetime 90", INT(queue_lifetime, 90) },
+	{ "queue_lifetime 30m", INT(queue_lifetime, 1800) },
+	{ "queue_lifetime 2w", INT(queue_lifetime, 14 * 86400) },
+	{ "queue_lifetime 1s", INT(queue_lifetime, 1) },
+	{ "queue_flush_on_send off", INT(queue_flush_on_send, 0) },
+	{ "queue_backoff_max 1h", INT(queue_backoff_max, 3600) },
 	/* msmtp's older names, mapped */
 	{ "add_missing_from_header off", INT(set_from_header, 0) },
 	{ "add_missing_from_header on", INT(set_from_header, TRI_AUTO) },
@@ -377,6 +390,18 @@ static const struct err_case err_cases[] = {
 	    "t.conf:3: invalid value 'sure' for 'auth_cleartext'" },
 	{ "account a\nhost h\nallow_from_override no\n",
 	    "t.conf:3: invalid value 'no' for 'allow_from_override'" },
+	{ "account a\nhost h\nqueue maybe\n",
+	    "t.conf:3: invalid value 'maybe' for 'queue'" },
+	{ "account a\nhost h\nqueue_lifetime 0\n",
+	    "t.conf:3: invalid value '0' for 'queue_lifetime'" },
+	{ "account a\nhost h\nqueue_lifetime 5y\n",
+	    "t.conf:3: invalid value '5y' for 'queue_lifetime'" },
+	{ "account a\nhost h\nqueue_lifetime 400d\n",
+	    "t.conf:3: invalid value '400d' for 'queue_lifetime'" },
+	{ "account a\nhost h\nqueue_lifetime d\n",
+	    "t.conf:3: invalid value 'd' for 'queue_lifetime'" },
+	{ "account a\nhost h\nqueue_backoff_max -1\n",
+	    "t.conf:3: invalid value '-1' for 'queue_backoff_max'" },
 	{ "account a\nhost h\nsyslog LOG_KERN\n",
 	    "t.conf:3: invalid value 'LOG_KERN' for 'syslog'" },
 	{ "account a\nhost h\nsyslog LOG_LOCAL8\n",
@@ -560,6 +585,11 @@ config_parse__fresh_account__has_defaults(void **state)
 	assert_int_equal(a->set_msgid_header, TRI_AUTO);
 	assert_int_equal(a->remove_bcc_headers, 1);
 	assert_int_equal(a->undisclosed_recipients, 0);
+	assert_int_equal(a->queue, 1);
+	assert_null(a->queue_dir);
+	assert_int_equal(a->queue_lifetime, 5 * 86400);
+	assert_int_equal(a->queue_flush_on_send, 1);
+	assert_int_equal(a->queue_backoff_max, 4 * 3600);
 	assert_null(cfg.default_name);
 	config_release(&cfg);
 }
