@@ -151,9 +151,9 @@ static CURLcode	on_sslctx(CURL *, void *, void *);
 void
 send_result_init(struct send_result *res, size_t n)
 {
+	memset(res, 0, sizeof(*res));
 	res->rcpt = xcalloc(n > 0 ? n : 1, sizeof(*res->rcpt));
 	res->n = n;
-	res->unknown = 0;
 }
 
 void

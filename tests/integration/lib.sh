@@ -123,11 +123,25 @@ write_config() {
 
 # run_postie ARGS... [<input]: run postie; sets $rc, leaves $TMP/stdout
 # and $TMP/stderr.  Never fails by itself.
+# With POSTIE_VALGRIND=1 every run is under valgrind: a memory error or a
+# leak makes the run exit 99 (never an expected code), and the report is
+# left in $TMP/valgrind.PID for fail() to show.
 run_postie() {
 	set +e
-	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" "$@" \
-	    >"$TMP/stdout" 2>"$TMP/stderr"
-	rc=$?
+	if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
+		POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" valgrind -q \
+		    --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite,indirect \
+		    --child-silent-after-fork=yes \
+		    --log-file="$TMP/valgrind.%p" "$POSTIE" "$@" \
+		    >"$TMP/stdout" 2>"$TMP/stderr"
+		rc=$?
+		[ "$rc" -eq 99 ] && cat "$TMP"/valgrind.* >>"$TMP/stderr"
+	else
+		POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" "$@" \
+		    >"$TMP/stdout" 2>"$TMP/stderr"
+		rc=$?
+	fi
 	set -e
 }
 
