@@ -519,29 +519,14 @@ body_add(struct message *msg, const char *p, size_t n, struct error *err)
 static int
 spill(struct message *msg, struct error *err)
 {
-	const char	*dir = getenv("TMPDIR");
-	char		*path;
-	int		 fd = -1;
+	int	fd;
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
-#endif
-	if (fd == -1) {
-		path = xasprintf("%s/postie.XXXXXX", dir);
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd != -1)
-			unlink(path);
-		free(path);
-	}
-	if (fd == -1)
-		return error_set_errno(err, EX_CANTCREAT,
-		    "cannot create a temporary file in %s", dir);
+	if ((fd = util_tmpfile(err)) == -1)
+		return -1;
 	if (util_write_all(fd, msg->body.mem.data, msg->body.mem.len) == -1) {
 		close(fd);
 		return error_set_errno(err, EX_CANTCREAT,
-		    "cannot spool the message body in %s", dir);
+		    "cannot spool the message body");
 	}
 	msg->body.fd = fd;
 	msg->body.start = 0;

@@ -160,7 +160,6 @@ static int	scan_fd(struct scan *, int, off_t, off_t, const char *,
 		    struct error *);
 static int	open_input(const char *, const char *, struct stat *,
 		    struct error *);
-static int	spool_open(struct error *);
 static int	spool_copy(int, int, const char *, off_t *, struct error *);
 static struct part *part_new(const char *, int, off_t, off_t);
 static void	part_free(struct part *);
@@ -417,32 +416,6 @@ open_input(const char *what, const char *path, struct stat *st,
 	}
 	if ((fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	return fd;
-}
-
-/* An unlinked temporary file for a text that cannot be read twice. */
-static int
-spool_open(struct error *err)
-{
-	const char	*dir = getenv("TMPDIR");
-	char		*path;
-	int		 fd = -1;
-
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
-#ifdef O_TMPFILE
-	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
-#endif
-	if (fd == -1) {
-		path = xasprintf("%s/postie.XXXXXX", dir);
-		fd = mkostemp(path, O_CLOEXEC);
-		if (fd != -1)
-			unlink(path);
-		free(path);
-	}
-	if (fd == -1)
-		return error_set_errno(err, EX_CANTCREAT,
-		    "cannot create a temporary file in %s", dir);
 	return fd;
 }
 
@@ -1458,7 +1431,7 @@ read_text(const struct cli_opts *o, int fd, struct error *err)
 		return part_new("the message text", in, cur,
 		    st.st_size > cur ? st.st_size - cur : 0);
 	}
-	if ((sp = spool_open(err)) == -1 ||
+	if ((sp = util_tmpfile(err)) == -1 ||
 	    spool_copy(in, sp, cs, &len, err) == -1) {
 		if (sp != -1)
 			close(sp);

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "error.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -236,6 +238,31 @@ util_first_line(const char *path)
 	line[strcspn(line, "\r\n")] = '\0';
 	s = str_trim(line);
 	return *s != '\0' ? xstrdup(s) : NULL;
+}
+
+int
+util_tmpfile(struct error *err)
+{
+	const char	*dir = getenv("TMPDIR");
+	char		*path;
+	int		 fd = -1;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+#ifdef O_TMPFILE
+	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
+#endif
+	if (fd == -1) {
+		path = xasprintf("%s/postie.XXXXXX", dir);
+		fd = mkostemp(path, O_CLOEXEC);
+		if (fd != -1)
+			unlink(path);
+		free(path);
+	}
+	if (fd == -1)
+		return error_set_errno(err, EX_CANTCREAT,
+		    "cannot create a temporary file in %s", dir);
+	return fd;
 }
 
 int

@@ -77,6 +77,13 @@ char	*util_fqdn(void);
 char	*util_first_line(const char *);
 
 /*
+ * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE
+ * where the file system has it, else mkostemp and unlink.  Returns the
+ * fd, or -1 with EX_CANTCREAT.
+ */
+int	 util_tmpfile(struct error *);
+
+/*
  * write(2) all n bytes, retrying on EINTR and short writes.
  * Returns 0, or -1 with errno set.
  */
