@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
+#include <dlfcn.h>
 #include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,8 +139,24 @@ struct gen {
 	char		*in;
 };
 
+/*
+ * libmagic is opened with dlopen() on the first attachment, so that a
+ * plain sendmail run maps neither it nor the compression libraries it
+ * needs (three of the 40 objects a send loads).
+ */
+struct magic_api {
+	void		*dl;
+	magic_t		(*open)(int);
+	int		(*load)(magic_t, const char *);
+	int		(*setparam)(magic_t, int, const void *);
+	const char	*(*descriptor)(magic_t, int);
+	const char	*(*error)(magic_t);
+	void		(*close)(magic_t);
+};
+
 /* Everything compose builds, for one cleanup. */
 struct compose {
+	struct magic_api api;
 	magic_t		 magic;
 	int		 magic_failed;
 	char		 rnd[33];	/* boundaries: 128 random bits */
@@ -169,6 +186,7 @@ static int	text_part(struct part *, const char *, const char *,
 static int	file_part(struct compose *, struct part *, const char *,
 		    const char *, const char *, const char *,
 		    struct error *);
+static int	 magic_dlopen(struct magic_api *);
 static char	*magic_type(struct compose *, int, char **);
 static void	add_hdr(struct buf *, const char *, const char *);
 static void	part_hdr(struct part *, const char *, const char *);
@@ -654,6 +672,36 @@ valid_token_type(const char *t)
 	return r;
 }
 
+/* Open libmagic and find its functions; 0 (warned, once) if it fails. */
+static int
+magic_dlopen(struct magic_api *a)
+{
+	if (a->dl != NULL)
+		return 1;
+	if ((a->dl = dlopen(LIBMAGIC_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		log_warnx("cannot load %s (%s): attachments are sent as "
+		    "application/octet-stream", LIBMAGIC_SONAME, dlerror());
+		return 0;
+	}
+	a->open = (magic_t (*)(int))dlsym(a->dl, "magic_open");
+	a->load = (int (*)(magic_t, const char *))dlsym(a->dl, "magic_load");
+	a->setparam = (int (*)(magic_t, int, const void *))dlsym(a->dl,
+	    "magic_setparam");
+	a->descriptor = (const char *(*)(magic_t, int))dlsym(a->dl,
+	    "magic_descriptor");
+	a->error = (const char *(*)(magic_t))dlsym(a->dl, "magic_error");
+	a->close = (void (*)(magic_t))dlsym(a->dl, "magic_close");
+	if (a->open == NULL || a->load == NULL || a->setparam == NULL ||
+	    a->descriptor == NULL || a->error == NULL || a->close == NULL) {
+		log_warnx("%s lacks a function postie needs: attachments "
+		    "are sent as application/octet-stream", LIBMAGIC_SONAME);
+		dlclose(a->dl);
+		a->dl = NULL;
+		return 0;
+	}
+	return 1;
+}
+
 /*
  * The type of an open file from libmagic (opened and loaded once, on the
  * first attachment).  magic_descriptor() restores the offset of a
@@ -668,30 +716,30 @@ magic_type(struct compose *c, int fd, char **charset)
 	char		*type, *t;
 
 	*charset = NULL;
-	if (c->magic == NULL && !c->magic_failed) {
-		c->magic = magic_open(MAGIC_FLAGS);
+	if (c->magic == NULL && !c->magic_failed && magic_dlopen(&c->api)) {
+		c->magic = c->api.open(MAGIC_FLAGS);
 		/* 5.44 reads up to 7 MiB of every file; file(1) long did with
 		 * 1 MiB, which keeps the peak RSS of a send small. */
 		if (c->magic != NULL) {
 			size_t max = 1024 * 1024;
 
-			magic_setparam(c->magic, MAGIC_PARAM_BYTES_MAX, &max);
+			c->api.setparam(c->magic, MAGIC_PARAM_BYTES_MAX, &max);
 		}
-		if (c->magic == NULL || magic_load(c->magic, NULL) == -1) {
+		if (c->magic == NULL || c->api.load(c->magic, NULL) == -1) {
 			log_warnx("cannot load the libmagic database (%s): "
 			    "attachments are sent as application/octet-stream",
-			    c->magic != NULL ? magic_error(c->magic) :
+			    c->magic != NULL ? c->api.error(c->magic) :
 			    strerror(errno));
 			if (c->magic != NULL)
-				magic_close(c->magic);
+				c->api.close(c->magic);
 			c->magic = NULL;
 			c->magic_failed = 1;
 		}
 	}
 	if (c->magic == NULL)
 		return xstrdup("application/octet-stream");
-	if ((r = magic_descriptor(c->magic, fd)) == NULL) {
-		log_debug("libmagic: %s", magic_error(c->magic));
+	if ((r = c->api.descriptor(c->magic, fd)) == NULL) {
+		log_debug("libmagic: %s", c->api.error(c->magic));
 		return xstrdup("application/octet-stream");
 	}
 	semi = strchr(r, ';');
@@ -1318,8 +1366,11 @@ static void
 compose_release(struct compose *c)
 {
 	if (c->magic != NULL)
-		magic_close(c->magic);
+		c->api.close(c->magic);
 	c->magic = NULL;
+	if (c->api.dl != NULL)
+		dlclose(c->api.dl);
+	c->api.dl = NULL;
 	gen_free(c->gen);
 	c->gen = NULL;
 	while (c->nnodes > 0)
