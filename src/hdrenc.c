@@ -452,6 +452,27 @@ fold_break(struct fold *f)
 	f->col = 0;
 }
 
+static void	fold_sep(struct fold *, const char **, size_t *);
+
+/*
+ * Write all but the last octet of a white-space separator, folding inside
+ * it when the line is full (a fold between two WSP octets loses nothing
+ * on unfolding), so that a long run of blanks cannot push a token past the
+ * limit.  Advances *sep and *seplen to the octet left (if any).
+ */
+static void
+fold_sep(struct fold *f, const char **sep, size_t *seplen)
+{
+	while (*seplen > 1) {
+		if (f->col >= FOLD_LIMIT - 1 && f->col > 1)
+			fold_break(f);
+		buf_addch(&f->out, **sep);
+		f->col++;
+		(*sep)++;
+		(*seplen)--;
+	}
+}
+
 /*
  * Add sep (white space, possibly empty) and a token.  A line is broken
  * before sep when the token does not fit and the line holds something;
@@ -461,6 +482,7 @@ static void
 fold_add(struct fold *f, const char *sep, size_t seplen, const char *tok,
     size_t toklen)
 {
+	fold_sep(f, &sep, &seplen);
 	if (!f->empty && seplen > 0 && seplen + toklen > fold_room(f) &&
 	    f->col > 1)
 		fold_break(f);
@@ -504,6 +526,7 @@ fold_encoded(struct fold *f, const char *sep, size_t seplen,
 	struct buf	w = BUF_INIT;
 	size_t		k, room;
 
+	fold_sep(f, &sep, &seplen);
 	while (n > 0) {
 		room = fold_room(f);
 		room = room > seplen ? room - seplen : 0;
