@@ -53,7 +53,8 @@ enum field {
 	F_TIMEOUT, F_LOGFILE, F_SYSLOG, F_SET_FROM_HEADER, F_SET_DATE_HEADER,
 	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
 	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_QUEUE, F_QUEUE_DIR,
-	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX, F_NONE
+	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX,
+	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_NONE
 };
 #define BIT(f)	((uint64_t)1 << (f))
 
@@ -102,6 +103,8 @@ static const struct fielddef fields[F_NONE] = {
 	[F_QUEUE_LIFETIME] = I(queue_lifetime),
 	[F_QUEUE_FLUSH_ON_SEND] = I(queue_flush_on_send),
 	[F_QUEUE_BACKOFF_MAX] = I(queue_backoff_max),
+	[F_DROP_ALLOW_FROM] = I(drop_allow_from),
+	[F_DROP_MAX_SIZE] = I(drop_max_size),
 };
 #undef S
 #undef I
@@ -197,6 +200,8 @@ static int	 k_syslog(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_duration(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_size(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 k_from_header(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_auto_off(struct parse *, struct pacct *,
@@ -284,6 +289,9 @@ static const struct keydef keys[] = {
 	{ "queue_lifetime", k_duration, F_QUEUE_LIFETIME, 0 },
 	{ "queue_flush_on_send", k_bool, F_QUEUE_FLUSH_ON_SEND, 0 },
 	{ "queue_backoff_max", k_duration, F_QUEUE_BACKOFF_MAX, 0 },
+	/* the system drop directory (drop.h) */
+	{ "drop_allow_from", k_bool, F_DROP_ALLOW_FROM, 0 },
+	{ "drop_max_size", k_size, F_DROP_MAX_SIZE, 0 },
 	/* logging */
 	{ "logfile", k_string, F_LOGFILE, K_FILE },
 	{ "syslog", k_syslog, F_SYSLOG, 0 },
@@ -819,6 +827,37 @@ k_duration(struct parse *p, struct pacct *pa, const struct keydef *k,
 		n--;
 	}
 	if (parse_int(v, n, 1, 365L * 86400 / mult, &t) == -1)
+		return bad_value(p, k, v, err);
+	set_int(pa, k->field, (int)(t * mult));
+	return 0;
+}
+
+/* A size in octets, with an optional binary unit k, m or g ("64m"). */
+static int
+k_size(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	size_t	n = strlen(v);
+	long	mult = 1;
+	int	t;
+
+	if (n > 1 && !isdigit((unsigned char)v[n - 1])) {
+		switch (tolower((unsigned char)v[n - 1])) {
+		case 'k':
+			mult = 1024;
+			break;
+		case 'm':
+			mult = 1024L * 1024;
+			break;
+		case 'g':
+			mult = 1024L * 1024 * 1024;
+			break;
+		default:
+			return bad_value(p, k, v, err);
+		}
+		n--;
+	}
+	if (parse_int(v, n, 1, INT_MAX / mult, &t) == -1)
 		return bad_value(p, k, v, err);
 	set_int(pa, k->field, (int)(t * mult));
 	return 0;
@@ -1502,17 +1541,30 @@ user_file(void)
 	return path;
 }
 
-int
-config_load(struct config *cfg, const char *path, struct error *err)
+const char *
+config_system_path(void)
 {
-	const char	*sys, *env;
-	char		*user;
-	int		 must, rc;
+	const char	*sys;
 
 	if ((sys = getenv("POSTIE_SYSCONFIG")) == NULL || *sys == '\0')
 		sys = SYSCONFDIR "/postie.conf";
-	if (load_file(cfg, sys, 0, 1, err) == -1)
+	return sys;
+}
+
+int
+config_load(struct config *cfg, const char *path, struct error *err)
+{
+	if (load_file(cfg, config_system_path(), 0, 1, err) == -1)
 		return -1;
+	return config_load_user(cfg, path, err);
+}
+
+int
+config_load_user(struct config *cfg, const char *path, struct error *err)
+{
+	const char	*env;
+	char		*user;
+	int		 must, rc;
 
 	must = 1;
 	if (path != NULL)

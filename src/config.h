@@ -73,6 +73,11 @@ struct account {
 	int	 queue_flush_on_send;	/* flush due entries after a
 					   successful send (1) */
 	int	 queue_backoff_max;	/* seconds, cap of the retry delay */
+
+	int	 drop_allow_from;	/* postie: keep the sender a drop
+					   file names (0: its owner's) */
+	int	 drop_max_size;		/* postie: octets of a drop file's
+					   message; 0: DROP_MAX_SIZE */
 };
 
 struct config {
@@ -94,6 +99,13 @@ struct config {
  * user (as msmtp); EX_NOINPUT-free: an unreadable named file is EX_CONFIG.
  */
 int	config_load(struct config *, const char *path, struct error *);
+
+/* Only the user file of config_load() (the system file is not read). */
+int	config_load_user(struct config *, const char *path, struct error *);
+
+/* The system file's path: $POSTIE_SYSCONFIG, else SYSCONFDIR/postie.conf.
+ * Borrowed. */
+const char *config_system_path(void);
 
 /* Parse one file's text (for tests and fuzzing); name is for messages. */
 int	config_parse(struct config *, const char *text, size_t len,

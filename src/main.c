@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "config.h"
+#include "drop.h"
 #include "error.h"
 #include "local.h"
 #include "log.h"
@@ -74,6 +75,8 @@ static void	flush_background(const struct account *,
 		    const struct cli_opts *);
 static int	flush_queue(const struct cli_opts *, struct config *,
 		    const struct account *, int, struct error *);
+static int	hand_over(const struct message *, struct error *);
+static int	ingest_drops(const struct account *, struct error *);
 
 int
 main(int argc, char **argv)
@@ -176,9 +179,12 @@ send_message(const struct cli_opts *opts, struct error *err)
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL;
 	size_t			 i;
-	int			 rv = -1;
+	int			 rv = -1, dropping;
 
-	if (config_load(&cfg, opts->config_file, err) == -1)
+	/* The system file is root's alone: see drop.h. */
+	dropping = drop_prepare();
+	if ((dropping ? config_load_user(&cfg, opts->config_file, err) :
+	    config_load(&cfg, opts->config_file, err)) == -1)
 		goto out;
 	acct = config_select(&cfg, opts->account, opts->sender, err);
 	if (acct == NULL)
@@ -205,7 +211,8 @@ send_message(const struct cli_opts *opts, struct error *err)
 		rv = message_write(msg, STDOUT_FILENO, err);
 		goto out;
 	}
-	rv = submit(opts, acct, msg, err);
+	rv = dropping && acct->host == NULL ? hand_over(msg, err) :
+	    submit(opts, acct, msg, err);
 out:
 	message_free(msg);
 	strlist_release(&rcpts);
@@ -606,6 +613,12 @@ queue_command(const struct cli_opts *opts, struct error *err)
 	if ((acct = config_select(&cfg, opts->account, NULL, err)) == NULL)
 		goto out;
 	if (opts->mode == CLI_QUEUE_RUN) {
+		/* the users' drop files first; a broken drop directory
+		 * must not stop the flush of what is already queued */
+		if (geteuid() == 0 && ingest_drops(acct, err) == -1) {
+			log_warnx("%s", err->msg);
+			error_release(err);
+		}
 		rv = flush_queue(opts, &cfg, acct, opts->queue_arg != NULL &&
 		    strchr(opts->queue_arg, 'f') != NULL, err);
 		goto out;
@@ -778,4 +791,47 @@ run_attempt(void *ctx, const struct queue_entry *e,
 	la.exit_code = ae != NULL && strcmp(outcome, "queued") != 0 ?
 	    ae->code : 0;
 	log_attempt(&la);
+}
+
+/* A user who cannot read the system config: the system queue sends it. */
+static int
+hand_over(const struct message *msg, struct error *err)
+{
+	const char	*dir = drop_dir(), *base;
+	char		*name;
+
+	if ((name = drop_submit(dir, msg, err)) == NULL)
+		return -1;
+	base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
+	log_info("handed to the system queue (%s/%s)", base, name);
+	free(name);
+	return 0;
+}
+
+/* Root's postie -q: every drop file into the queue, as untrusted input. */
+static int
+ingest_drops(const struct account *acct, struct error *err)
+{
+	struct drop_opts	 o;
+	struct queue		*q;
+	size_t			 moved, refused;
+	char			*qd;
+	int			 rv;
+
+	if ((q = open_queue(acct, 1, err)) == NULL)
+		return -1;
+	qd = account_qualify_domain(acct);
+	memset(&o, 0, sizeof(o));
+	o.qualify_domain = qd;
+	o.allow_from = acct->drop_allow_from;
+	o.max_size = acct->drop_max_size;
+	o.account = acct->name;
+	rv = drop_ingest(drop_dir(), drop_needed(), q, &o, &moved, &refused,
+	    err);
+	if (moved + refused > 0)
+		log_debug("drop directory: %zu queued, %zu refused", moved,
+		    refused);
+	free(qd);
+	queue_close(q);
+	return rv;
 }

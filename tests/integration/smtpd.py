@@ -13,11 +13,16 @@ every command line the client sends is appended to DIR/transcript.log.
   dot=451 4.3.0 later | dot=554 5.7.1 spam | dot=drop (close, no reply)
   auth=535 5.7.8 bad credentials    starttls=454 4.7.0 not now
 
+--delay dot=SECONDS holds the reply to the final "." (a client stays alive
+while a test looks at it); --xoauth2 also offers AUTH XOAUTH2, checked
+against --auth USER:TOKEN.
+
 Run with Debian's /usr/bin/python3.  Exits after --lifetime seconds.
 """
 
 import argparse
 import asyncio
+import base64
 import json
 import logging
 import os
@@ -25,7 +30,7 @@ import signal
 import ssl
 import sys
 
-from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
 
 
 class Recorder:
@@ -63,9 +68,10 @@ class Recorder:
 
 
 class Handler:
-    def __init__(self, fails, recorder):
+    def __init__(self, fails, recorder, delays=None):
         self.fails = fails
         self.rec = recorder
+        self.delays = delays or {}
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if "mail" in self.fails:
@@ -84,6 +90,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if "dot" in self.delays:
+            await asyncio.sleep(self.delays["dot"])
         reply = self.fails.get("dot")
         if reply == "drop":
             # The duplicate window: the server has the message, the
@@ -148,6 +156,25 @@ class TestSMTP(SMTP):
             return
         await super().smtp_STARTTLS(arg)
 
+    async def auth_XOAUTH2(self, _, args):
+        """Google's XOAUTH2: base64 of "user=U^Aauth=Bearer T^A^A"."""
+        if len(args) == 1:
+            blob = await self.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False)
+        else:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except Exception:
+                await self.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        parts = blob.split(b"\x01")
+        user = parts[0][5:] if parts[0].startswith(b"user=") else b""
+        token = b""
+        if len(parts) > 1 and parts[1].startswith(b"auth=Bearer "):
+            token = parts[1][12:]
+        return self._authenticate("XOAUTH2", LoginPassword(user, token))
+
     async def smtp_DATA(self, arg):
         if "data" in self.fails and self.envelope.rcpt_tos:
             await self.push(self.fails["data"])
@@ -182,6 +209,8 @@ def main():
     p.add_argument("--no-auth-require-tls", dest="auth_require_tls",
                    action="store_false")
     p.add_argument("--fail", action="append", type=parse_fail, default=[])
+    p.add_argument("--delay", action="append", type=parse_fail, default=[])
+    p.add_argument("--xoauth2", action="store_true")
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
@@ -189,7 +218,8 @@ def main():
     TestSMTP.fails = dict(a.fail)
     TestSMTP.rec = rec
     TestSMTP.implicit_tls = a.implicit_tls is not None
-    handler = Handler(TestSMTP.fails, rec)
+    handler = Handler(TestSMTP.fails, rec,
+                      {k: float(v) for k, v in a.delay})
 
     def authenticator(server, session, envelope, mechanism, data):
         if "auth" in TestSMTP.fails:
@@ -211,6 +241,7 @@ def main():
             tls_context=starttls_ctx,
             require_starttls=a.require_starttls,
             authenticator=authenticator,
+            auth_exclude_mechanism=[] if a.xoauth2 else ["XOAUTH2"],
             # implicit TLS is TLS, but aiosmtpd only knows STARTTLS
             auth_require_tls=a.auth_require_tls and not a.implicit_tls)
 

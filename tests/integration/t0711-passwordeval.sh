@@ -1,0 +1,70 @@
+#!/bin/sh
+# T9: passwordeval that fails, prints nothing or only a newline: direct
+# mode exit 78 with the command's stderr shown and nothing sent; queue
+# mode keeps the message (exit 0).  The secret is never printed, even
+# when the failing command printed it.  passwordeval runs with /bin/sh and
+# never sees data from the message or the command line: its arguments
+# and environment hold none of the recipients, sender, names, subject or
+# body.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+
+PW=S3cr3t-pw-9
+start_smtpd --auth "user:$PW" --no-auth-require-tls
+config() {
+	write_config "$TMP/config" <<CONF
+account default
+host 127.0.0.1
+port $SMTPD_PORT
+from sender@example.org
+timeout 10
+auth plain
+user user
+auth_cleartext on
+passwordeval $1
+$2
+CONF
+}
+printf 'Subject: pe\n\nhello\n' >"$TMP/in"
+
+n=0
+for pe in false true 'printf "\\n"' "echo diag-from-command >&2; exit 3" \
+    "echo $PW; exit 1"; do
+	n=$((n + 1))
+	config "$pe" "queue off"
+	run_postie -v -C "$TMP/config" a@example.com <"$TMP/in"
+	check_rc 78
+	check_grep "passwordeval (command failed|printed nothing)" "$TMP/stderr"
+	check_fixed_absent "$PW" "$TMP/stderr"
+	check_fixed_absent "$PW" "$TMP/stdout"
+	check_no_grep '^(AUTH|MAIL)' "$(transcript)"
+	rm -rf "$TMP/queue"
+	config "$pe" ""
+	run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+	check_rc 0
+	check_grep '^postie: queued as .*passwordeval' "$TMP/stderr"
+	check_fixed_absent "$PW" "$TMP/stderr"
+	if grep -rqF -- "$PW" "$TMP/queue"; then
+		fail "the secret is in the queue"
+	fi
+done
+config "echo diag-from-command >&2; exit 3" "queue off"
+run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+check_grep '^diag-from-command$' "$TMP/stderr"
+check_count 0
+
+# What the command sees: /bin/sh -c with the configured text, no
+# arguments, the caller's environment; none of the message's data.
+config 'printf "%s\n" "$0" "$@" >'"$TMP/pe.args"'; env >'"$TMP/pe.env; echo $PW" \
+    "queue off"
+run_postie -C "$TMP/config" -f from-tok@example.org -F Name-tok -s subject-tok \
+    rcpt-tok@example.com <"$TMP/in"
+check_rc 0
+check_count 1
+[ "$(json_field 1 auth)" = '"user"' ] || fail "not authenticated"
+[ "$(cat "$TMP/pe.args")" = sh ] || fail "passwordeval got: $(cat "$TMP/pe.args")"
+check_grep "^HOME=$TMP\$" "$TMP/pe.env"
+for tok in from-tok rcpt-tok Name-tok subject-tok hello; do
+	check_fixed_absent "$tok" "$TMP/pe.args"
+	check_fixed_absent "$tok" "$TMP/pe.env"
+done
+exit 0
