@@ -1,0 +1,209 @@
+#!/usr/bin/python3
+"""bench/summary.py: the table of one bench run (bench/README.md).
+
+    summary.py RESULTS_DIR
+
+Reads samples.tsv (workload, tool, units, wall_ns, rss_kb, fails),
+callgrind.tsv, integrity.tsv, notes.txt and machine.txt written by run.sh
+and prints Markdown: the machine, one row per workload and tool (median /
+min / max wall, peak RSS, throughput, postie's ratio to that tool), the
+callgrind counts, the issue's targets met or missed, and the integrity
+checks.
+"""
+
+import collections
+import os
+import statistics
+import sys
+
+# workload -> (description, throughput unit)
+WORKLOADS = collections.OrderedDict([
+    ("1-version", ("start-up: --version", "runs/s")),
+    ("2-seq", ("2 KiB message, one process each, sequential", "msg/s")),
+    ("2-par4", ("2 KiB messages, 4 processes in parallel (per batch)",
+                "msg/s")),
+    ("3-seq", ("STARTTLS 2 KiB message, sequential", "msg/s")),
+    ("3-par4", ("STARTTLS 2 KiB messages, 4 in parallel (per batch)",
+                "msg/s")),
+    ("4-big", ("one big message on stdin", "MB/s")),
+    ("4-big-pipe", ("one big message from a pipe", "MB/s")),
+    ("4-big-smtp-sink", ("one big message, into Postfix smtp-sink", "MB/s")),
+    ("5-rcpts", ("one message to many recipients", "msg/s")),
+    ("6-attach", ("compose with a binary attachment", "MB/s")),
+    ("7-flush", ("queue flush: one postie -q vs one process each",
+                 "msg/s")),
+    ("8-msg-small", ("memory: small message", "MB/s")),
+    ("8-msg-big", ("memory: big message", "MB/s")),
+    ("8-att-small", ("memory: small attachment", "MB/s")),
+    ("8-att-big", ("memory: big attachment", "MB/s")),
+])
+MIB = 1024.0
+
+
+def fmt_time(ns):
+    ms = ns / 1e6
+    if ms >= 10000:
+        return "%.1f s" % (ms / 1000)
+    if ms >= 100:
+        return "%.0f ms" % ms
+    if ms >= 10:
+        return "%.1f ms" % ms
+    return "%.2f ms" % ms
+
+
+def fmt_rate(v, unit):
+    if v >= 100:
+        return "%.0f %s" % (v, unit)
+    return "%.1f %s" % (v, unit)
+
+
+def load(path):
+    rows = []
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                if line.strip():
+                    rows.append(line.rstrip("\n").split("\t"))
+    return rows
+
+
+def main():
+    d = sys.argv[1]
+    samples = collections.OrderedDict()
+    for wl, tool, units, wall, rss, fails in load(os.path.join(d,
+                                                               "samples.tsv")):
+        s = samples.setdefault((wl, tool), {"units": int(units), "wall": [],
+                                            "rss": [], "fails": 0})
+        s["wall"].append(int(wall))
+        s["rss"].append(int(rss))
+        s["fails"] += int(fails)
+    stats = {}
+    for key, s in samples.items():
+        med = statistics.median(s["wall"])
+        stats[key] = dict(s, med=med, min=min(s["wall"]), max=max(s["wall"]),
+                          peak=max(s["rss"]))
+
+    if os.path.exists(os.path.join(d, "machine.txt")):
+        print("```")
+        print(open(os.path.join(d, "machine.txt")).read().rstrip())
+        print("```")
+        print()
+    print("| workload | tool | n | median | min | max | peak RSS | "
+          "throughput | postie ÷ tool |")
+    print("|---|---|--:|--:|--:|--:|--:|--:|--:|")
+    order = list(WORKLOADS) + sorted({k[0] for k in stats} - set(WORKLOADS))
+    for wl in order:
+        tools = [k[1] for k in stats if k[0] == wl]
+        if not tools:
+            continue
+        ref = "postie-q" if wl == "7-flush" else "postie"
+        unit = WORKLOADS.get(wl, ("", "/s"))[1]
+        for tool in tools:
+            s = stats[(wl, tool)]
+            secs = s["med"] / 1e9
+            if unit == "MB/s":
+                rate = s["units"] / 1e6 / secs
+            else:
+                rate = s["units"] / secs
+            if tool == ref or (wl, ref) not in stats:
+                ratio = "—"
+            else:
+                ratio = "%.2f×" % (stats[(wl, ref)]["med"] / s["med"])
+            name = tool + (" (%d failed)" % s["fails"] if s["fails"] else "")
+            print("| %s | %s | %d | %s | %s | %s | %.1f MiB | %s | %s |" % (
+                wl, name, len(s["wall"]), fmt_time(s["med"]),
+                fmt_time(s["min"]), fmt_time(s["max"]), s["peak"] / MIB,
+                fmt_rate(rate, unit), ratio))
+    print()
+    print("Wall: per process run, except -par4 and 7-flush (per batch of "
+          "n×units messages, see throughput). Ratio: postie's median wall "
+          "÷ the tool's (below 1: postie is faster).")
+
+    cg = {t: int(ir) for t, ir in load(os.path.join(d, "callgrind.tsv"))}
+    if cg:
+        print()
+        print("Callgrind, one 2 KiB send (instructions, Ir): " + ", ".join(
+            "%s %s" % (t, format(ir, ",")) for t, ir in cg.items()))
+
+    def st(wl, tool):
+        return stats.get((wl, tool))
+
+    def ratio(wl, a, b):
+        if st(wl, a) and st(wl, b):
+            return st(wl, a)["med"] / st(wl, b)["med"]
+        return None
+
+    targets = []
+
+    def target(name, value, ok, detail):
+        if value is None:
+            targets.append((name, "n/a", detail))
+        else:
+            targets.append((name, "met" if ok else "MISSED", detail))
+
+    r = ratio("2-seq", "postie", "curl")
+    target("small message ≤ 0.8× curl", r, r is not None and r <= 0.8,
+           "%.2f×" % r if r else "")
+    r = ratio("3-seq", "postie", "curl")
+    target("STARTTLS message ≤ 0.8× curl", r, r is not None and r <= 0.8,
+           "%.2f×" % r if r else "")
+    if "postie" in cg and "msmtp" in cg:
+        r = cg["postie"] / cg["msmtp"]
+        target("instructions ≤ msmtp's", r, r <= 1.0, "%.2f× (%s vs %s)" % (
+            r, format(cg["postie"], ","), format(cg["msmtp"], ",")))
+    else:
+        target("instructions ≤ msmtp's", None, False, "no callgrind run")
+    p, c = st("4-big", "postie"), st("4-big", "raw")
+    if p and c:
+        r = c["med"] / p["med"]
+        target("big message ≥ 0.95× the sink ceiling", r, r >= 0.95,
+               "%.2f× (%.0f vs %.0f MB/s)" % (
+                   r, p["units"] / p["med"] * 1e3, c["units"] / c["med"] * 1e3))
+        target("big message peak RSS ≤ 12 MiB", p["peak"],
+               p["peak"] <= 12 * 1024, "%.1f MiB" % (p["peak"] / MIB))
+    r = ratio("5-rcpts", "postie", "curl")
+    target("many recipients ≤ 1.0× curl", r, r is not None and r <= 1.0,
+           "%.2f×" % r if r else "")
+    r = ratio("6-attach", "postie", "s-nail")
+    target("attachment ≤ 0.6× s-nail", r, r is not None and r <= 0.6,
+           "%.2f×" % r if r else "postie -a not available")
+    p = st("6-attach", "postie")
+    target("attachment peak RSS ≤ 12 MiB", p and p["peak"],
+           p is not None and p["peak"] <= 12 * 1024,
+           "%.1f MiB" % (p["peak"] / MIB) if p else "postie -a not available")
+    p = st("7-flush", "postie-q")
+    rate = p["units"] / (p["med"] / 1e9) if p else None
+    target("queue flush ≥ 700 msg/s", rate, rate is not None and rate >= 700,
+           "%.0f msg/s" % rate if rate else "no queue in this build")
+    for kind in ("msg", "att"):
+        a, b = st("8-%s-small" % kind, "postie"), st("8-%s-big" % kind,
+                                                     "postie")
+        name = "flat memory, %s: big ≤ small + 1 MiB" % (
+            "message" if kind == "msg" else "attachment")
+        if a and b:
+            delta = b["peak"] - a["peak"]
+            target(name, delta, delta <= 1024, "%.1f → %.1f MiB (%+d KiB)" % (
+                a["peak"] / MIB, b["peak"] / MIB, delta))
+        else:
+            target(name, None, False, "not run")
+    print()
+    print("| target | status | measured |")
+    print("|---|---|---|")
+    for name, status, detail in targets:
+        print("| %s | %s | %s |" % (name, status, detail))
+
+    integ = load(os.path.join(d, "integrity.tsv"))
+    bad = [r for r in integ if r[1] != "ok"]
+    print()
+    print("Integrity: %d checks, %d failed%s" % (
+        len(integ), len(bad), "".join("\n- %s: %s" % (r[0], r[2])
+                                      for r in bad)))
+    notes = os.path.join(d, "notes.txt")
+    if os.path.exists(notes):
+        for line in open(notes):
+            if line.startswith(("postie -", "attachment not")):
+                print("Note: " + line.rstrip())
+
+
+if __name__ == "__main__":
+    main()
