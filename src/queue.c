@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "error.h"
 #include "log.h"
 #include "message.h"
@@ -577,6 +578,10 @@ parse_env(const char *text, size_t len, const char *id,
 				    NULL;
 				break;
 			case 2:
+				/* Untrusted: a mailbox or nothing (<>). */
+				if (*val != '\0' &&
+				    addr_check_mailbox(val, 0, NULL) == -1)
+					goto bad;
 				e->sender = xstrdup(val);
 				break;
 			case 3:
@@ -620,7 +625,8 @@ parse_env(const char *text, size_t len, const char *id,
 		{
 			enum rcpt_state	st;
 
-			if (char_state(line[5], &st) == -1)
+			if (char_state(line[5], &st) == -1 ||
+			    addr_check_mailbox(line + 7, 0, NULL) == -1)
 				goto bad;
 			buf_addch(&states, line[5]);
 			strlist_add(&e->rcpts, line + 7);
