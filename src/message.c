@@ -609,12 +609,14 @@ fail:
 	return -1;
 }
 
-/* Add an address, once. */
+/* Add an address, once (seen holds l's strings, for linear time). */
 static void
-add_rcpt(struct strlist *l, const char *a)
+add_rcpt(struct strlist *l, struct strset *seen, const char *a)
 {
-	if (!strlist_contains(l, a))
-		strlist_add(l, a);
+	if (strset_has(seen, a))
+		return;
+	strlist_add(l, a);
+	strset_add(seen, l->v[l->n - 1]);
 }
 
 static int
@@ -623,6 +625,7 @@ collect_rcpts(struct message *msg, const struct message_opts *opts,
 {
 	static const char *const fields[] = { "To", "Cc", "Bcc" };
 	struct strlist	 raw = STRLIST_INIT, exp = STRLIST_INIT;
+	struct strset	 seen = STRSET_INIT;
 	struct addr_list al = ADDR_LIST_INIT;
 	size_t		 i;
 	long		 k;
@@ -678,13 +681,15 @@ collect_rcpts(struct message *msg, const struct message_opts *opts,
 			error_prefix(err, "invalid recipient");
 			goto fail;
 		}
-		add_rcpt(out, a);
+		add_rcpt(out, &seen, a);
 		free(a);
 	}
+	strset_release(&seen);
 	strlist_release(&raw);
 	strlist_release(&exp);
 	return 0;
 fail:
+	strset_release(&seen);
 	addr_list_release(&al);
 	strlist_release(&raw);
 	strlist_release(&exp);

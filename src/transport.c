@@ -1048,7 +1048,7 @@ transport_send(struct transport *t, const struct envelope *env,
     struct message_reader *rd, off_t size, struct send_result *res,
     struct error *err)
 {
-	struct curl_slist	*rcpts = NULL, *tmp;
+	struct curl_slist	*rcpts = NULL, *tmp, *tail = NULL;
 	char			*from;
 	CURLcode		 rc = CURLE_OK;
 	size_t			 i;
@@ -1079,14 +1079,20 @@ transport_send(struct transport *t, const struct envelope *env,
 	for (i = 0; i < env->rcpts.n; i++) {
 		char	*r = xasprintf("<%s>", env->rcpts.v[i]);
 
-		tmp = curl_slist_append(rcpts, r);
+		/* One node linked at the tail: curl_slist_append() walks the
+		 * whole list each time (quadratic for many recipients). */
+		tmp = curl_slist_append(NULL, r);
 		free(r);
 		if (tmp == NULL) {
 			curl_slist_free_all(rcpts);
 			free(from);
 			return error_set(err, EX_OSERR, "out of memory");
 		}
-		rcpts = tmp;
+		if (tail == NULL)
+			rcpts = tmp;
+		else
+			tail->next = tmp;
+		tail = tmp;
 	}
 
 	state_reset(&t->st);

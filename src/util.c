@@ -165,6 +165,68 @@ strlist_release(struct strlist *l)
 	l->n = l->cap = 0;
 }
 
+/* FNV-1a: short strings, no adversary worth a keyed hash here. */
+static size_t
+strhash(const char *s)
+{
+	size_t	h = (size_t)14695981039346656037ULL;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * (size_t)1099511628211ULL;
+	return h;
+}
+
+int
+strset_has(const struct strset *set, const char *s)
+{
+	size_t	i;
+
+	if (set->cap == 0)
+		return 0;
+	for (i = strhash(s) & (set->cap - 1); set->slot[i] != NULL;
+	    i = (i + 1) & (set->cap - 1))
+		if (strcmp(set->slot[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+void
+strset_add(struct strset *set, const char *s)
+{
+	const char	**old = set->slot;
+	size_t		  oldcap = set->cap, i, j;
+
+	if (strset_has(set, s))
+		return;
+	if (2 * (set->n + 1) > set->cap) {
+		/* Keep the load under one half. */
+		set->cap = set->cap ? set->cap * 2 : 16;
+		set->slot = xcalloc(set->cap, sizeof(*set->slot));
+		for (j = 0; j < oldcap; j++) {
+			if (old[j] == NULL)
+				continue;
+			for (i = strhash(old[j]) & (set->cap - 1);
+			    set->slot[i] != NULL; i = (i + 1) & (set->cap - 1))
+				;
+			set->slot[i] = old[j];
+		}
+		free(old);
+	}
+	for (i = strhash(s) & (set->cap - 1); set->slot[i] != NULL;
+	    i = (i + 1) & (set->cap - 1))
+		;
+	set->slot[i] = s;
+	set->n++;
+}
+
+void
+strset_release(struct strset *set)
+{
+	free(set->slot);
+	set->slot = NULL;
+	set->cap = set->n = 0;
+}
+
 char *
 str_trim(char *s)
 {

@@ -53,6 +53,21 @@ int	 strlist_contains(const struct strlist *, const char *); /* exact */
 int	 strlist_contains_nocase(const struct strlist *, const char *);
 void	 strlist_release(struct strlist *);
 
+/*
+ * A set of strings for de-duplication in linear time: the strings are
+ * borrowed and must outlive the set.  Initialise with STRSET_INIT.
+ */
+struct strset {
+	const char	**slot;
+	size_t		  cap;		/* a power of two, or 0 */
+	size_t		  n;
+};
+#define STRSET_INIT	{ NULL, 0, 0 }
+
+int	 strset_has(const struct strset *, const char *);
+void	 strset_add(struct strset *, const char *);	/* if absent */
+void	 strset_release(struct strset *);
+
 /* Trim ASCII space and tab at both ends, in place; returns s. */
 char	*str_trim(char *);
 /* 1 if s starts with prefix, ignoring ASCII case. */
