@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,9 @@ submit(const struct cli_opts *opts, const struct account *acct,
 		send_result_release(&res);
 		return rv;
 	}
+	/* One send, one account: without TLS, skip its set-up cost. */
+	if (acct->host != NULL && !acct->tls)
+		transport_plain_only();
 	rv = deliver(acct, &t, msg, &res, &derr);
 	transport_free(t);
 	if (rv == 0) {
@@ -554,11 +558,11 @@ open_queue(const struct account *acct, int create, struct error *err)
 static void
 flush_background(const struct account *acct, const struct cli_opts *opts)
 {
-	struct config	 cfg = CONFIG_INIT;
 	struct error	 err = ERROR_INIT;
 	struct queue	*q;
 	pid_t		 pid;
-	int		 due, fd, status;
+	const char	*av[9];
+	int		 due, fd, status, ac = 0;
 
 	if (!acct->queue || !acct->queue_flush_on_send)
 		return;
@@ -589,10 +593,21 @@ flush_background(const struct account *acct, const struct cli_opts *opts)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	if (config_load(&cfg, opts->config_file, &err) == 0)
-		flush_queue(opts, &cfg, acct, 0, &err);
-	config_release(&cfg);
-	error_release(&err);
+	/* A fresh runner: nothing of this process's state carries over. */
+	av[ac++] = "postie";
+	av[ac++] = "-q";
+	if (want_bounce(opts))
+		av[ac++] = "-oem";
+	if (opts->config_file != NULL) {
+		av[ac++] = "-C";
+		av[ac++] = opts->config_file;
+	}
+	if (opts->account != NULL) {
+		av[ac++] = "--account";
+		av[ac++] = opts->account;
+	}
+	av[ac] = NULL;
+	execv("/proc/self/exe", (char *const *)(uintptr_t)av);
 	_exit(0);
 }
 

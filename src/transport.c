@@ -111,6 +111,7 @@ struct transport {
 };
 
 static int	curl_users;	/* transports alive: curl_global_init once */
+static int	plain_only;	/* transport_plain_only() was called */
 #ifdef HAVE_OPENSSL
 static int	fp_index = -1;	/* our SSL_CTX ex_data slot */
 #endif
@@ -282,6 +283,25 @@ transport_redact(const char *line, size_t len, int in_auth, struct buf *out)
 	}
 	buf_add(out, line, len);
 	return 0;
+}
+
+void
+transport_plain_only(void)
+{
+	if (curl_users > 0 || plain_only)
+		return;
+	plain_only = 1;
+#ifdef HAVE_OPENSSL
+	/*
+	 * libcurl's global init sets OpenSSL up in full: it parses the
+	 * system openssl.cnf and loads every error string, 1.5 M of the
+	 * 15 M instructions of a small send, for nothing when no TLS is
+	 * spoken.  Initialising first without them makes that a no-op.
+	 */
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG |
+	    OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
+	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
+#endif
 }
 
 static int
@@ -620,6 +640,12 @@ transport_new(const struct account *a, int verbose, struct error *err)
 	if (a->host == NULL || !valid_host(a->host)) {
 		error_set(err, EX_CONFIG, "invalid relay host '%s'",
 		    a->host != NULL ? a->host : "");
+		return NULL;
+	}
+	if (a->tls && plain_only) {
+		/* The system TLS policy was not loaded: never speak TLS. */
+		error_set(err, EX_SOFTWARE, "TLS account '%s' after a "
+		    "plain-only set-up", a->name != NULL ? a->name : "");
 		return NULL;
 	}
 	if (a->tls && a->tls_host_override != NULL &&

@@ -45,6 +45,15 @@ void	send_result_release(struct send_result *);
 /* Counts of recipients in a state. */
 size_t	send_result_count(const struct send_result *, enum rcpt_state);
 
+/*
+ * Declare that this process will speak no TLS (a single send through an
+ * account with "tls off"): OpenSSL is then set up without parsing the
+ * system openssl.cnf.  Call before the first transport_new(); a TLS
+ * account afterwards is refused (EX_SOFTWARE), so a process that may
+ * meet several accounts (the queue runner) must not call it.
+ */
+void	transport_plain_only(void);
+
 /* One relay connection set-up, reusable for several messages. */
 struct transport;
 
