@@ -158,7 +158,7 @@ field(struct buf *b, const char *key, const char *v, int quote)
 	}
 	if (quote)
 		buf_addch(b, '"');
-	for (i = 0; v[i] != '\0' && i < LOG_FIELD_MAX; i++) {
+	for (i = 0; i < LOG_FIELD_MAX && v[i] != '\0'; i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if (c < 0x20 || c == 0x7f)
@@ -189,7 +189,7 @@ log_attempt_line(const struct log_attempt *a)
 	field(&b, "user", a->user, 1);
 	buf_addstr(&b, " from=<");
 	if (a->from != NULL)
-		for (i = 0; a->from[i] != '\0' && i < LOG_FIELD_MAX; i++)
+		for (i = 0; i < LOG_FIELD_MAX && a->from[i] != '\0'; i++)
 			buf_addch(&b, (unsigned char)a->from[i] < 0x21 ? '_' :
 			    a->from[i]);
 	buf_addstr(&b, "> rcpts=");
@@ -201,7 +201,7 @@ log_attempt_line(const struct log_attempt *a)
 		    (size_t)a->res->rcpt[i].state < 4)
 			st = states[a->res->rcpt[i].state];
 		buf_addstr(&b, i > 0 ? ",<" : "<");
-		for (k = 0; r[k] != '\0' && k < LOG_FIELD_MAX; k++)
+		for (k = 0; k < LOG_FIELD_MAX && r[k] != '\0'; k++)
 			buf_addch(&b, (unsigned char)r[k] < 0x21 ||
 			    r[k] == ',' ? '_' : r[k]);
 		buf_printf(&b, ">:%s", st);
