@@ -139,6 +139,8 @@ static char	*gecos_name(void);
 static ssize_t	body_pread(const struct message *, void *, size_t, off_t,
 		    struct error *);
 static void	transform(struct message_reader *, const char *, size_t);
+static size_t	crlf_into(struct message_reader *, const char *, size_t,
+		    char *);
 static off_t	count_body(const struct message *, struct error *);
 
 /*
@@ -1094,7 +1096,7 @@ message_reader_new(const struct message *msg)
 	struct message_reader	*r = xcalloc(1, sizeof(*r));
 
 	r->msg = msg;
-	r->in = xmalloc(CHUNK / 4);
+	r->in = xmalloc(CHUNK);
 	message_reader_rewind(r);
 	return r;
 }
@@ -1117,9 +1119,14 @@ static void
 transform(struct message_reader *r, const char *p, size_t n)
 {
 	const char	*e = p + n, *s;
-	int		 qp = r->msg->enc == BODY_QP;
 	int		 cr = memchr(p, '\r', n) != NULL;
 
+	if (r->msg->enc != BODY_QP) {
+		buf_grow(&r->out, 2 * n);
+		r->out.len += crlf_into(r, p, n, r->out.data + r->out.len);
+		r->out.data[r->out.len] = '\0';
+		return;
+	}
 	while (p < e) {
 		if (r->prev_cr && *p == '\n') {
 			/* The LF of a CRLF already turned into a line end. */
@@ -1132,22 +1139,53 @@ transform(struct message_reader *r, const char *p, size_t n)
 		    cr)) == NULL)
 			s = e;
 		if (s > p) {
-			if (qp)
-				qp_enc_data(&r->qp, p, (size_t)(s - p), &r->out);
-			else
-				buf_add(&r->out, p, (size_t)(s - p));
+			qp_enc_data(&r->qp, p, (size_t)(s - p), &r->out);
 			r->midline = 1;
 		}
 		if (s == e)
 			break;
-		if (qp)
-			qp_enc_eol(&r->qp, &r->out);
-		else
-			buf_add(&r->out, "\r\n", 2);
+		qp_enc_eol(&r->qp, &r->out);
 		r->midline = 0;
 		r->prev_cr = *s == '\r';
 		p = s + 1;
 	}
+}
+
+/*
+ * Line ends normalised to CRLF, into a plain buffer with room for 2n
+ * octets (every octet a line end at worst).  Returns the octets written.
+ */
+static size_t
+crlf_into(struct message_reader *r, const char *p, size_t n, char *o)
+{
+	const char	*e = p + n, *s;
+	char		*start = o;
+	int		 cr = memchr(p, '\r', n) != NULL;
+
+	while (p < e) {
+		if (r->prev_cr && *p == '\n') {
+			r->prev_cr = 0;
+			p++;
+			continue;
+		}
+		r->prev_cr = 0;
+		if ((s = find_eol((char *)(uintptr_t)p, (char *)(uintptr_t)e,
+		    cr)) == NULL)
+			s = e;
+		if (s > p) {
+			memcpy(o, p, (size_t)(s - p));
+			o += s - p;
+			r->midline = 1;
+		}
+		if (s == e)
+			break;
+		*o++ = '\r';
+		*o++ = '\n';
+		r->midline = 0;
+		r->prev_cr = *s == '\r';
+		p = s + 1;
+	}
+	return (size_t)(o - start);
 }
 
 ssize_t
@@ -1155,8 +1193,9 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
     struct error *err)
 {
 	const struct message	*msg = r->msg;
-	size_t			 done = 0, n;
+	size_t			 done = 0, n, room, blk;
 	ssize_t			 got;
+	int			 direct;
 
 	while (done < len) {
 		if (r->hpos < (off_t)msg->head.len) {
@@ -1193,15 +1232,35 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
 			done += (size_t)got;
 			continue;
 		}
+		room = len - done;
+		if (msg->verbatim) {
+			/* Final bytes go straight to the caller. */
+			got = body_pread(msg, (char *)dst + done, room, r->bpos,
+			    err);
+			if (got == -1)
+				return -1;
+			if (got == 0)
+				r->body_done = 1;
+			r->bpos += got;
+			done += (size_t)got;
+			continue;
+		}
+		/*
+		 * Line endings are normalised straight into the caller's
+		 * buffer when it has room for the worst case (every octet a
+		 * line end: two out for one in); else through r->out.
+		 */
+		blk = CHUNK;
+		direct = msg->enc == BODY_ASIS && room >= 2 * 4096 + 2;
+		if (direct && blk > (room - 2) / 2)
+			blk = (room - 2) / 2;
 		buf_reset(&r->out);
 		r->outpos = 0;
-		got = body_pread(msg, r->in, CHUNK / 4, r->bpos, err);
+		got = body_pread(msg, r->in, blk, r->bpos, err);
 		if (got == -1)
 			return -1;
 		if (got == 0) {
 			r->body_done = 1;
-			if (msg->verbatim)
-				continue;
 			if (msg->enc == BODY_QP)
 				qp_enc_finish(&r->qp, &r->out);
 			else if (r->midline)
@@ -1209,8 +1268,9 @@ message_reader_read(struct message_reader *r, void *dst, size_t len,
 			continue;
 		}
 		r->bpos += got;
-		if (msg->verbatim)
-			buf_add(&r->out, r->in, (size_t)got);
+		if (direct)
+			done += crlf_into(r, r->in, (size_t)got,
+			    (char *)dst + done);
 		else
 			transform(r, r->in, (size_t)got);
 	}

@@ -597,6 +597,8 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	}
 
 	SETOPT(t, CURLOPT_UPLOAD, 1L);
+	/* Fewer, larger reads and writes for big messages (default 64 KiB). */
+	SETOPT(t, CURLOPT_UPLOAD_BUFFERSIZE, 256L * 1024);
 	SETOPT(t, CURLOPT_READFUNCTION, on_read);
 	SETOPT(t, CURLOPT_READDATA, t);
 	SETOPT(t, CURLOPT_HEADERFUNCTION, on_header);
