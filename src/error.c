@@ -12,6 +12,9 @@
 #include "error.h"
 #include "xmalloc.h"
 
+static int	vset(struct error *, int, const char *, const char *, va_list)
+		    __attribute__((__format__(printf, 4, 0)));
+
 static int
 vset(struct error *err, int code, const char *suffix, const char *fmt,
     va_list ap)

@@ -623,7 +623,19 @@ hdrenc_unstructured(const char *s, size_t namelen)
 	struct fold	 f;
 	const char	*p = s, *ws, *tok, *run, *runsep = NULL, *e = NULL;
 	size_t		 runseplen = 0;
+	char		*copy, *end;
 
+	/*
+	 * Trailing blanks mean nothing to a reader, and a line of blanks
+	 * alone must not be generated (RFC 5322 3.2.2): a long run of them
+	 * at the end could not be folded.  Drop them.
+	 */
+	copy = xstrdup(s);
+	for (end = copy + strlen(copy); end > copy &&
+	    (end[-1] == ' ' || end[-1] == '\t'); end--)
+		;
+	*end = '\0';
+	p = s = copy;
 	fold_init(&f, namelen);
 	run = NULL;
 	for (;;) {
@@ -656,6 +668,7 @@ hdrenc_unstructured(const char *s, size_t namelen)
 		}
 		fold_add(&f, ws, (size_t)(tok - ws), tok, (size_t)(p - tok));
 	}
+	free(copy);
 	return buf_detach(&f.out);
 }
 

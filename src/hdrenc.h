@@ -97,8 +97,8 @@ char	*hdrenc_fold(const char *, size_t namelen);
  * non-ASCII octets, control characters or "=?" become RFC 2047 "B"
  * encoded words in UTF-8 (adjacent ones merged into one run, which keeps
  * the spaces between them); each word is at most 75 octets, sized to the
- * room left on its line, and never splits a UTF-8 character.
- * The text must be valid UTF-8.
+ * room left on its line, and never splits a UTF-8 character.  Trailing
+ * blanks are dropped.  The text must be valid UTF-8.
  */
 char	*hdrenc_unstructured(const char *, size_t namelen);
 

@@ -45,6 +45,9 @@ log_verbose(void)
 	return verbosity;
 }
 
+static void	vlog(const char *, const char *, va_list)
+		    __attribute__((__format__(printf, 2, 0)));
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap)
 {

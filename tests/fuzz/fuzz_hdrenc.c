@@ -276,7 +276,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_folds(v, namelen, 1);
 	u = unfold(v);
 	decode_text(u, &dec);
-	same(&dec, s);
+	/* Trailing blanks are dropped by design (hdrenc.h). */
+	{
+		char	*t = xstrdup(s), *e = t + strlen(t);
+
+		while (e > t && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		same(&dec, t);
+		free(t);
+	}
 	buf_reset(&dec);
 	free(u);
 	free(v);
