@@ -468,6 +468,7 @@ fold_sep(struct fold *f, const char **sep, size_t *seplen)
 			fold_break(f);
 		buf_addch(&f->out, **sep);
 		f->col++;
+		f->empty = 0;	/* blanks written: a fold may follow */
 		(*sep)++;
 		(*seplen)--;
 	}
