@@ -125,6 +125,8 @@ static void	stats_eol(struct body_stats *, off_t);
 static int	body_add(struct message *, const char *, size_t,
 		    struct error *);
 static int	spill(struct message *, struct error *);
+static int	body_flush(struct message *, struct error *);
+static int	body_done(struct message *, struct error *);
 static int	collect_rcpts(struct message *, const struct message_opts *,
 		    struct strlist *, struct error *);
 static int	qualify_headers(struct message *, const char *);
@@ -474,7 +476,7 @@ read_body(struct message *msg, struct lreader *r,
 			/* The dot line itself is not part of the message. */
 			if (seekable)
 				msg->body.end = linestart;
-			return 0;
+			return seekable ? 0 : body_done(msg, err);
 		}
 		if (!seekable && body_add(msg, l.p, l.rawlen, err) == -1)
 			return -1;
@@ -490,6 +492,18 @@ read_body(struct message *msg, struct lreader *r,
 		stats_eol(&msg->stats, cur);
 	if (seekable)
 		msg->body.end = r->offset;
+	return seekable ? 0 : body_done(msg, err);
+}
+
+/* A spooled body is complete: flush it and drop the write buffer. */
+static int
+body_done(struct message *msg, struct error *err)
+{
+	if (msg->body.fd == -1)
+		return 0;
+	if (body_flush(msg, err) == -1)
+		return -1;
+	buf_release(&msg->body.mem);
 	return 0;
 }
 
@@ -503,17 +517,35 @@ body_add(struct message *msg, const char *p, size_t n, struct error *err)
 	struct body_src	*b = &msg->body;
 
 	if (b->fd != -1) {
-		/* Spooling: b->end is the file length. */
-		if (util_write_all(b->fd, p, n) == -1)
-			return error_set_errno(err, EX_CANTCREAT,
-			    "cannot spool the message body");
+		/*
+		 * Spooling: mem gathers the bytes for one write a block
+		 * (lines come one by one); b->end counts them all.
+		 */
+		buf_add(&b->mem, p, n);
 		b->end += (off_t)n;
+		if (b->mem.len >= CHUNK)
+			return body_flush(msg, err);
 		return 0;
 	}
 	buf_add(&b->mem, p, n);
 	b->end = (off_t)b->mem.len;
 	if (b->mem.len > MEM_MAX)
 		return spill(msg, err);
+	return 0;
+}
+
+/* Write what spooling gathered (nothing when the body is in memory). */
+static int
+body_flush(struct message *msg, struct error *err)
+{
+	struct body_src	*b = &msg->body;
+
+	if (b->fd == -1 || b->mem.len == 0)
+		return 0;
+	if (util_write_all(b->fd, b->mem.data, b->mem.len) == -1)
+		return error_set_errno(err, EX_CANTCREAT,
+		    "cannot spool the message body");
+	buf_reset(&b->mem);
 	return 0;
 }
 
