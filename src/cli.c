@@ -214,6 +214,8 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 		    argv[0];
 	}
 	o->progname = progname;
+	o->argv0 = argc > 0 && argv[0] != NULL && argv[0][0] != '\0' ?
+	    argv[0] : "postie";
 	snprintf(hint_name, sizeof(hint_name), "%s", progname);
 	if (strcmp(progname, "mailq") == 0)
 		o->mode = CLI_QUEUE_LIST;

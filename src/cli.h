@@ -26,6 +26,8 @@ enum cli_mode {
 struct cli_opts {
 	enum cli_mode	 mode;
 	const char	*progname;	/* basename of argv[0], borrowed */
+	const char	*argv0;		/* argv[0] as given, borrowed: to run
+					   postie again (background flush) */
 
 	/* sendmail */
 	int		 extract_rcpts;	/* -t */

@@ -593,8 +593,12 @@ flush_background(const struct account *acct, const struct cli_opts *opts)
 		if (fd > STDERR_FILENO)
 			close(fd);
 	}
-	/* A fresh runner: nothing of this process's state carries over. */
-	av[ac++] = "postie";
+	/*
+	 * A fresh runner: nothing of this process's state carries over.  By
+	 * argv[0] (searched in PATH like the caller did), not /proc/self/exe,
+	 * which is the interpreter when postie runs under valgrind.
+	 */
+	av[ac++] = opts->argv0;
 	av[ac++] = "-q";
 	if (want_bounce(opts))
 		av[ac++] = "-oem";
@@ -607,7 +611,7 @@ flush_background(const struct account *acct, const struct cli_opts *opts)
 		av[ac++] = opts->account;
 	}
 	av[ac] = NULL;
-	execv("/proc/self/exe", (char *const *)(uintptr_t)av);
+	execvp(opts->argv0, (char *const *)(uintptr_t)av);
 	_exit(0);
 }
 

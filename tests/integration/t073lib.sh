@@ -11,6 +11,13 @@ done
 # The users must traverse $TMP (0700 from mktemp) to reach the drop
 # directory and the system config (which stays 0600 root).
 chmod 755 "$TMP"
+# ...and run postie from a copy they can reach (the build tree may be in
+# a directory only root can enter).
+mkdir "$TMP/bin"
+chmod 755 "$TMP/bin"
+cp "$POSTIE" "$TMP/bin/postie"
+chmod 755 "$TMP/bin/postie"
+POSTIE="$TMP/bin/postie"
 DROP="$TMP/drop"
 SYS="$TMP/system.conf"
 SYSPW=Sys-Pa55-w0rd
