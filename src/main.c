@@ -94,9 +94,13 @@ main(int argc, char **argv)
 	signal(SIGXFSZ, SIG_IGN);
 	log_init("postie", 0);
 	if (getuid() != geteuid() || getgid() != getegid()) {
-		error_set(&err, EX_NOPERM, "refusing to run set-user-ID or "
-		    "set-group-ID: install postie without those bits");
-		goto out;
+		/*
+		 * Do nothing more with privileges than say no: no atexit
+		 * handlers, no stdio flushing beyond this line.
+		 */
+		fputs("postie: refusing to run set-user-ID or set-group-ID: "
+		    "install postie without those bits\n", stderr);
+		_exit(EX_NOPERM);
 	}
 	if (cli_parse(&opts, argc, argv, &err) == -1) {
 		log_error(&err);

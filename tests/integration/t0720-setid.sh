@@ -25,10 +25,8 @@ chmod 644 "$TMP/conf"
 # as_nobody ARGS...: the copy, run as nobody with no groups.
 as_nobody() {
 	set +e
-	# (LeakSanitizer cannot run in a set-id process: sanitizer builds.)
 	setpriv --reuid=nobody --regid="$nogroup" --clear-groups -- \
 	    env HOME="$TMP" POSTIE_SYSCONFIG=/nonexistent \
-	    ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" \
 	    "$TMP/bin/postie" "$@" <"$TMP/in" >"$TMP/stdout" 2>"$TMP/stderr"
 	rc=$?
 	set -e
