@@ -136,7 +136,6 @@ main(int argc, char **argv)
 	}
 	cli_opts_release(&opts);
 	log_close();
-out:
 	if (rv == -1 || err.code != EX_OK) {
 		log_error(&err);
 		code = err.code != EX_OK ? err.code : EX_SOFTWARE;
