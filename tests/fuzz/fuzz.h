@@ -19,6 +19,14 @@ int	LLVMFuzzerInitialize(int *, char ***);
  * the fuzzer down. */
 #define FUZZ_MAX_INPUT	(2 * 1024 * 1024)
 
+struct buf;
+
+/* decode.c: the value of a base64 character (RFC 4648 4), or -1. */
+int	fuzz_b64val(int);
+/* decode.c: decode "=?UTF-8?B?...?=" strictly (canonical padding, no stray
+ * characters) onto out; -1 when w is not such a word. */
+int	fuzz_decode_word(const char *, size_t, struct buf *);
+
 #define FUZZ_ASSERT(cond) do {						\
 	if (!(cond)) {							\
 		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\

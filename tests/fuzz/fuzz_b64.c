@@ -16,7 +16,6 @@
 #define B64_LINE	76
 
 static void	encode(const uint8_t *, size_t, size_t, struct buf *);
-static int	val(int);
 
 static void
 encode(const uint8_t *data, size_t size, size_t step, struct buf *out)
@@ -29,22 +28,6 @@ encode(const uint8_t *data, size_t size, size_t step, struct buf *out)
 		b64_enc_data(&e, data + k, size - k < step ? size - k : step,
 		    out);
 	b64_enc_finish(&e, out);
-}
-
-static int
-val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
 }
 
 int
@@ -91,7 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			}
 			FUZZ_ASSERT(pad == 0);
-			v[k] = val(chars.data[i + k]);
+			v[k] = fuzz_b64val(chars.data[i + k]);
 			FUZZ_ASSERT(v[k] >= 0);
 		}
 		buf_addch(&dec, (v[0] << 2) | (v[1] >> 4));

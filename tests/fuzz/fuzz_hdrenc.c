@@ -21,30 +21,12 @@
 #define FOLD_LIMIT	78	/* RFC 5322 2.1.1 */
 #define PIECE_MAX	60	/* hdrenc.h: RFC 2231 continuation */
 
-static int	b64val(int);
 static int	hexval(int);
-static int	decode_word(const char *, size_t, struct buf *);
 static void	check_folds(const char *, size_t, int);
 static char	*unfold(const char *);
 static void	decode_text(const char *, struct buf *);
 static void	check_param(const char *, int);
 static void	same(const struct buf *, const char *);
-
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
 
 static int
 hexval(int c)
@@ -54,41 +36,6 @@ hexval(int c)
 	if (c >= 'A' && c <= 'F')
 		return c - 'A' + 10;
 	return -1;
-}
-
-/* "=?UTF-8?B?...?=", strictly; -1 when w is not one. */
-static int
-decode_word(const char *w, size_t n, struct buf *out)
-{
-	const char	*t;
-	size_t		 tn, i;
-	int		 v[4], k, pad;
-
-	if (n < 12 || strncmp(w, "=?UTF-8?B?", 10) != 0 ||
-	    w[n - 2] != '?' || w[n - 1] != '=')
-		return -1;
-	t = w + 10;
-	tn = n - 12;
-	if (tn % 4 != 0)
-		return -1;
-	for (i = 0; i < tn; i += 4) {
-		pad = 0;
-		for (k = 0; k < 4; k++) {
-			if (t[i + k] == '=' && i + 4 == tn && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = b64val(t[i + k])) < 0)
-				return -1;
-		}
-		buf_addch(out, (v[0] << 2) | (v[1] >> 4));
-		if (pad < 2)
-			buf_addch(out, ((v[1] & 15) << 4) | (v[2] >> 2));
-		if (pad < 1)
-			buf_addch(out, ((v[2] & 3) << 6) | v[3]);
-	}
-	return 0;
 }
 
 static void
@@ -159,7 +106,7 @@ decode_text(const char *s, struct buf *out)
 			;
 		n = (size_t)(e - p) - ws;
 		buf_reset(&w);
-		if (n > 0 && decode_word(p + ws, n, &w) == 0) {
+		if (n > 0 && fuzz_decode_word(p + ws, n, &w) == 0) {
 			FUZZ_ASSERT(n <= EW_MAX);
 			FUZZ_ASSERT(utf8_valid(w.data, w.len));
 			if (!prev_ew)

@@ -19,8 +19,6 @@
 #define EW_MAX	75	/* RFC 2047 2 */
 
 static int	ref_utf8(const unsigned char *, size_t);
-static int	b64val(int);
-static int	decode_word(const char *, size_t, struct buf *);
 static void	decode_phrase(const char *, struct buf *, int);
 
 /* RFC 3629 4, written out as its ABNF table. */
@@ -66,61 +64,6 @@ ref_utf8(const unsigned char *s, size_t n)
 	return 1;
 }
 
-static int
-b64val(int c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '+')
-		return 62;
-	if (c == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Decode "=?UTF-8?B?...?=" (the only form hdrenc_phrase writes) strictly:
- * canonical padding, no stray characters.  Returns 0, or -1 when w is not
- * such a word.
- */
-static int
-decode_word(const char *w, size_t n, struct buf *out)
-{
-	const char	*t;
-	size_t		 tn, i;
-	int		 v[4], k, pad;
-
-	if (n < 12 || strncmp(w, "=?UTF-8?B?", 10) != 0 ||
-	    w[n - 2] != '?' || w[n - 1] != '=')
-		return -1;
-	t = w + 10;
-	tn = n - 12;
-	if (tn % 4 != 0)
-		return -1;
-	for (i = 0; i < tn; i += 4) {
-		pad = 0;
-		for (k = 0; k < 4; k++) {
-			if (t[i + k] == '=' && i + 4 == tn && k >= 2) {
-				v[k] = 0;
-				pad++;
-				continue;
-			}
-			if (pad > 0 || (v[k] = b64val(t[i + k])) < 0)
-				return -1;
-		}
-		buf_addch(out, (v[0] << 2) | (v[1] >> 4));
-		if (pad < 2)
-			buf_addch(out, ((v[1] & 15) << 4) | (v[2] >> 2));
-		if (pad < 1)
-			buf_addch(out, ((v[2] & 3) << 6) | v[3]);
-	}
-	return 0;
-}
-
 /* Decode a phrase as a reader does; checks the encoded words' limits. */
 static void
 decode_phrase(const char *s, struct buf *out, int valid)
@@ -151,7 +94,7 @@ decode_phrase(const char *s, struct buf *out, int valid)
 			;
 		n = (size_t)(e - p) - ws;
 		buf_reset(&w);
-		if (n > 0 && decode_word(p + ws, n, &w) == 0) {
+		if (n > 0 && fuzz_decode_word(p + ws, n, &w) == 0) {
 			FUZZ_ASSERT(n <= EW_MAX);
 			/* RFC 2047 5(3): a word holds whole characters. */
 			if (valid)
