@@ -1065,12 +1065,6 @@ message_envelope(const struct message *msg)
 	return &msg->env;
 }
 
-struct envelope *
-message_envelope_mut(struct message *msg)
-{
-	return &msg->env;
-}
-
 const char *
 message_id(const struct message *msg)
 {

@@ -101,7 +101,6 @@ struct message *message_new_wire(int fd, off_t size, const struct envelope *);
 void	message_free(struct message *);
 
 const struct envelope *message_envelope(const struct message *);
-struct envelope *message_envelope_mut(struct message *);
 /* The Message-ID, with angle brackets, or NULL when the message has none. */
 const char *message_id(const struct message *);
 /* The exact number of octets a reader yields (known after finalize). */
