@@ -105,7 +105,7 @@ int	queue_finish(struct queue *, struct queue_lock *, struct queue_entry *,
 
 /*
  * Flush: every due entry (all with force, as -qf), oldest first, through
- * deliver(), which sends one message and fills res (main supplies it and
+ * deliver(), which sends one message and fills res (deliver.c supplies it and
  * keeps one transport, hence one connection, per account).  Entries
  * locked by another runner are skipped.  Expired entries (older than
  * lifetime seconds) are bounced and removed.  Counts go to *sent and

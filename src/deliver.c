@@ -1,0 +1,712 @@
+/*
+ * Delivery policy: send a finished message now (relay or local mailbox),
+ * or keep it (queue, dead.letter), bounce what is refused for good, and
+ * run the queue with one connection per account.  The exit-code contract
+ * of doc/postie.1 (EXIT STATUS) is decided here.
+ */
+#include "autoconfig.h"
+
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "config.h"
+#include "deliver.h"
+#include "drop.h"
+#include "error.h"
+#include "local.h"
+#include "log.h"
+#include "message.h"
+#include "queue.h"
+#include "transport.h"
+#include "util.h"
+#include "xmalloc.h"
+
+/* The queue runner's state: one transport (connection) per account. */
+struct runner {
+	const struct config	*cfg;
+	const struct account	**acct;
+	struct transport	**t;
+	size_t			  n;
+	int			  bounce;	/* -oem */
+};
+
+static int	keep(const struct account *, const struct message *,
+		    const struct send_result *, const char *, int,
+		    struct error *);
+static int	deliver(const struct account *, const char *,
+		    struct transport **, const struct message *,
+		    struct send_result *, struct error *);
+static int	deliver_local(const struct account *, const struct message *,
+		    const char *, struct send_result *, struct error *);
+static void	local_domains(struct strlist *, const char *);
+static int	bounce(const struct account *, const char *,
+		    const struct message *, const struct strlist *,
+		    const char *, struct error *);
+static void	log_send(const struct account *, const char *,
+		    const struct message *, const struct envelope *,
+		    const struct send_result *, const char *, const char *,
+		    int);
+static struct queue *open_queue(const struct account *, int,
+		    struct error *);
+static int	run_deliver(void *, const char *, const struct message *,
+		    struct send_result *, struct error *);
+static int	run_bounce(void *, const char *, const struct message *,
+		    const struct strlist *, const char *, struct error *);
+static void	run_attempt(void *, const struct queue_entry *,
+		    const struct envelope *, const struct send_result *,
+		    const struct error *, const char *);
+static const struct account *run_account(struct runner *, const char *,
+		    struct error *);
+static void	flush_background(const struct account *,
+		    const struct cli_opts *);
+static int	flush_queue(const struct cli_opts *, struct config *,
+		    const struct account *, int, struct error *);
+static int	ingest_drops(const struct account *, struct error *);
+
+/* What -oem asks for: mail the errors back (cron passes it). */
+static int
+want_bounce(const struct cli_opts *opts)
+{
+	return opts->errmode != NULL && strcmp(opts->errmode, "m") == 0;
+}
+
+/*
+ * Deliver now, or keep: the exit-code contract of doc/postie.1 (EXIT
+ * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
+ * or durably queued; a permanent refusal keeps the transport's code.
+ */
+int
+deliver_message(const struct cli_opts *opts, const struct account *acct,
+    const char *qd, const struct message *msg, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct strlist		 failed = STRLIST_INIT;
+	struct send_result	 res;
+	struct transport	*t = NULL;
+	struct error		 derr = ERROR_INIT;
+	const char		*why = NULL;
+	size_t			 i, pending = 0;
+	int			 rv, bnc = want_bounce(opts);
+
+	send_result_init(&res, env->rcpts.n);
+	if (acct->queue && opts->delivery != NULL &&
+	    strcmp(opts->delivery, "q") == 0) {
+		/* -odq: queue only; the next flush sends it */
+		rv = keep(acct, msg, NULL, "queued on request (-odq)", bnc,
+		    err);
+		send_result_release(&res);
+		return rv;
+	}
+	/* One send, one account: without TLS, skip its set-up cost. */
+	if (acct->host != NULL && !acct->tls)
+		transport_plain_only();
+	rv = deliver(acct, qd, &t, msg, &res, &derr);
+	transport_free(t);
+	if (rv == 0) {
+		for (i = 0; i < res.n; i++) {
+			if (res.rcpt[i].state == RCPT_PERMFAIL)
+				strlist_add(&failed, env->rcpts.v[i]);
+			else if (res.rcpt[i].state != RCPT_ACCEPTED) {
+				pending++;
+				if (why == NULL)
+					why = res.rcpt[i].reply;
+			}
+		}
+		if (failed.n > 0 && bnc && env->sender[0] != '\0' &&
+		    bounce(acct, env->sender, msg, &failed, "refused by the "
+		    "server", &derr) == -1) {
+			log_warnx("cannot write the bounce: %s", derr.msg);
+			error_release(&derr);
+		}
+		if (pending > 0 && acct->queue) {
+			/* only the 4xx recipients stay queued */
+			rv = keep(acct, msg, &res, why != NULL ? why :
+			    "temporary failure", bnc, err);
+		} else {
+			if (pending > 0)
+				log_warnx("%zu recipient(s) not delivered "
+				    "(temporary failure) and 'queue' is off: "
+				    "not retried", pending);
+			log_send(acct, NULL, msg, env, &res, NULL,
+			    failed.n > 0 ? "partial" : "delivered", 0);
+			flush_background(acct, opts);
+		}
+		strlist_release(&failed);
+		send_result_release(&res);
+		return rv;
+	}
+	if (!queue_is_temporary(derr.code, res.relay_setup) || !acct->queue) {
+		/* refused for good, or queue off: msmtp's behaviour */
+		for (i = 0; i < res.n; i++)
+			if (res.rcpt[i].state != RCPT_ACCEPTED)
+				strlist_add(&failed, env->rcpts.v[i]);
+		if (bnc && env->sender[0] != '\0' &&
+		    !queue_is_temporary(derr.code, res.relay_setup)) {
+			struct error	berr = ERROR_INIT;
+
+			if (bounce(acct, env->sender, msg, &failed, derr.msg,
+			    &berr) == -1) {
+				log_warnx("cannot write the bounce: %s",
+				    berr.msg);
+				error_release(&berr);
+			}
+		}
+		log_send(acct, NULL, msg, env, &res, derr.msg, "failed",
+		    derr.code);
+		error_set(err, derr.code, "%s", derr.msg);
+		error_release(&derr);
+		strlist_release(&failed);
+		send_result_release(&res);
+		return -1;
+	}
+	rv = keep(acct, msg, &res, derr.msg, bnc, err);
+	error_release(&derr);
+	send_result_release(&res);
+	return rv;
+}
+
+/*
+ * Queue the message (res: the attempt, NULL for -odq), or when the
+ * queue cannot be written, dead.letter and EX_TEMPFAIL.
+ */
+static int
+keep(const struct account *acct, const struct message *msg,
+    const struct send_result *res, const char *reason, int bnc,
+    struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct error		 qerr = ERROR_INIT, derr = ERROR_INIT;
+	struct queue		*q;
+	char			*id = NULL, *dead;
+
+	if ((q = open_queue(acct, 1, &qerr)) != NULL) {
+		id = queue_save(q, msg, res, acct->name, reason, bnc, &qerr);
+		queue_close(q);
+	}
+	if (id != NULL) {
+		log_info("queued as %s: %s", id, reason);
+		log_send(acct, id, msg, env, res, reason, "queued", 0);
+		free(id);
+		return 0;
+	}
+	if ((dead = queue_dead_letter(msg, &derr)) != NULL) {
+		error_set(err, EX_TEMPFAIL, "%s (%s); the whole message was "
+		    "appended to '%s' (if the sender retries too, it may "
+		    "arrive twice)", qerr.msg, reason, dead);
+		log_send(acct, NULL, msg, env, res, err->msg, "dead.letter",
+		    EX_TEMPFAIL);
+		free(dead);
+	} else {
+		error_set(err, EX_TEMPFAIL, "%s (%s); the message was not "
+		    "kept (%s): the caller must retry", qerr.msg, reason,
+		    derr.msg);
+		log_send(acct, NULL, msg, env, res, err->msg, "failed",
+		    EX_TEMPFAIL);
+	}
+	error_release(&qerr);
+	error_release(&derr);
+	return -1;
+}
+
+/*
+ * res must be set up for the envelope; *tp is created on first use.  qd
+ * is the qualify domain when the caller has it (each lookup may ask DNS),
+ * else NULL.
+ */
+static int
+deliver(const struct account *acct, const char *qd, struct transport **tp,
+    const struct message *msg, struct send_result *res, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct message_reader	*r;
+	char			*own = NULL;
+	int			 rv;
+
+	if (acct->host == NULL) {
+		if (qd == NULL)
+			qd = own = account_qualify_domain(acct);
+		rv = deliver_local(acct, msg, qd, res, err);
+		free(own);
+		return rv;
+	}
+	if (*tp == NULL &&
+	    (*tp = transport_new(acct, log_verbose(), err)) == NULL)
+		return -1;
+	r = message_reader_new(msg);
+	/* transport_send() names refused recipients itself. */
+	rv = transport_send(*tp, env, r, message_size(msg), res, err);
+	message_reader_free(r);
+	return rv;
+}
+
+static void
+local_domains(struct strlist *domains, const char *qd)
+{
+	char	host[256];
+
+	strlist_add(domains, qd);
+	strlist_add_owned(domains, util_fqdn());
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		strlist_add(domains, host);
+	}
+}
+
+/* The embedded default: every recipient must be on this host. */
+static int
+deliver_local(const struct account *acct, const struct message *msg,
+    const char *qd, struct send_result *res, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct strlist		 domains = STRLIST_INIT;
+	struct local_opts	 lo;
+	size_t			 i;
+	int			 rv = -1;
+
+	local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.spool = acct->local_spool;
+	lo.maildir = acct->local_maildir;
+	lo.domains = &domains;
+	for (i = 0; i < env->rcpts.n; i++)
+		if (!local_is_local(&lo, env->rcpts.v[i])) {
+			error_set(err, EX_UNAVAILABLE, "no relay configured "
+			    "for remote recipient <%s>: set 'host' (and "
+			    "'port', 'tls', 'auth') in /etc/postie.conf or "
+			    "~/.postierc, see postie.conf(5)",
+			    env->rcpts.v[i]);
+			goto out;
+		}
+	rv = local_deliver(&lo, msg, res, err);
+out:
+	strlist_release(&domains);
+	return rv;
+}
+
+/*
+ * A bounce (-oem) to the sender's local mailbox: the sender when it is
+ * a local address, else the user running postie (the local owner).
+ * Sent with the null sender, so it can never bounce itself.
+ */
+static int
+bounce(const struct account *acct, const char *sender,
+    const struct message *orig, const struct strlist *failed,
+    const char *reason, struct error *err)
+{
+	struct strlist		 domains = STRLIST_INIT, rcpts = STRLIST_INIT;
+	struct message_opts	 mo;
+	struct local_opts	 lo;
+	struct send_result	 res;
+	struct message		*m;
+	struct passwd		*pw;
+	char			*qd, *to;
+	int			 rv = -1;
+
+	qd = account_qualify_domain(acct);
+	local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.spool = acct->local_spool;
+	lo.maildir = acct->local_maildir;
+	lo.domains = &domains;
+	if (local_is_local(&lo, sender))
+		to = xstrdup(sender);
+	else if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
+		to = xasprintf("%s@%s", pw->pw_name, qd);
+	else
+		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
+	strlist_add(&rcpts, to);
+	m = queue_bounce_new(orig, to, failed, reason, qd);
+	memset(&mo, 0, sizeof(mo));
+	mo.sender = "";
+	mo.qualify_domain = qd;
+	mo.msgid_domain = qd;
+	mo.set_from_header = TRI_AUTO;
+	mo.set_date_header = TRI_AUTO;
+	mo.set_msgid_header = TRI_AUTO;
+	mo.remove_bcc_headers = 1;
+	mo.rcpts = &rcpts;
+	if (message_finalize(m, &mo, err) == 0) {
+		send_result_init(&res, message_envelope(m)->rcpts.n);
+		if ((rv = local_deliver(&lo, m, &res, err)) == 0)
+			log_info("bounce for <%s> written to the local "
+			    "mailbox of <%s>", sender, to);
+		send_result_release(&res);
+	}
+	message_free(m);
+	strlist_release(&rcpts);
+	strlist_release(&domains);
+	free(to);
+	free(qd);
+	return rv;
+}
+
+/* One line per attempt for "logfile" and "syslog"; never the password. */
+static void
+log_send(const struct account *acct, const char *id,
+    const struct message *msg, const struct envelope *env,
+    const struct send_result *res, const char *text, const char *outcome,
+    int code)
+{
+	struct log_attempt	a;
+	size_t			i;
+
+	if (acct->logfile == NULL && acct->syslog == NULL)
+		return;
+	log_open(acct->logfile, acct->syslog);
+	memset(&a, 0, sizeof(a));
+	a.queue_id = id;
+	a.account = acct->name;
+	a.host = acct->host != NULL ? acct->host : "local";
+	a.tls = acct->tls;
+	a.user = acct->user;
+	a.from = env->sender;
+	a.rcpts = &env->rcpts;
+	a.res = res;
+	a.size = (long long)message_size(msg);
+	for (i = 0; res != NULL && i < res->n; i++)
+		if (res->rcpt[i].code != 0 && (a.smtp_code == 0 ||
+		    res->rcpt[i].code >= 400)) {
+			a.smtp_code = res->rcpt[i].code;
+			a.smtp_text = res->rcpt[i].reply;
+		}
+	if (text != NULL)
+		a.smtp_text = text;
+	a.outcome = outcome;
+	a.exit_code = code;
+	log_attempt(&a);
+}
+
+static struct queue *
+open_queue(const struct account *acct, int create, struct error *err)
+{
+	struct queue_hooks	 h;
+	struct queue		*q;
+	char			*dir;
+
+	dir = acct->queue_dir != NULL ? xstrdup(acct->queue_dir) :
+	    queue_default_dir();
+	q = queue_open(dir, create, err);
+	free(dir);
+	if (q != NULL) {
+		memset(&h, 0, sizeof(h));
+		h.backoff_max = acct->queue_backoff_max;
+		queue_set_hooks(q, &h);
+	}
+	return q;
+}
+
+/*
+ * After a successful send: flush what is due, detached (double fork,
+ * setsid, stdio on /dev/null) so that the caller never waits for it.
+ * Only when something is due: a normal send pays one readdir.
+ */
+static void
+flush_background(const struct account *acct, const struct cli_opts *opts)
+{
+	struct error	 err = ERROR_INIT;
+	struct queue	*q;
+	pid_t		 pid;
+	const char	*av[9];
+	int		 due, fd, status, ac = 0;
+
+	if (!acct->queue || !acct->queue_flush_on_send)
+		return;
+	if ((q = open_queue(acct, 0, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	due = queue_due(q, time(NULL));
+	queue_close(q);
+	if (!due)
+		return;
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return;
+	if (pid > 0) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		return;
+	}
+	if (setsid() == -1 || (pid = fork()) == -1)
+		_exit(0);
+	if (pid > 0)
+		_exit(0);
+	if ((fd = open("/dev/null", O_RDWR)) != -1) {
+		dup2(fd, STDIN_FILENO);
+		dup2(fd, STDOUT_FILENO);
+		dup2(fd, STDERR_FILENO);
+		if (fd > STDERR_FILENO)
+			close(fd);
+	}
+	/*
+	 * A fresh runner: nothing of this process's state carries over.  By
+	 * argv[0] (searched in PATH like the caller did), not /proc/self/exe,
+	 * which is the interpreter when postie runs under valgrind.
+	 */
+	av[ac++] = opts->argv0;
+	av[ac++] = "-q";
+	if (want_bounce(opts))
+		av[ac++] = "-oem";
+	if (opts->config_file != NULL) {
+		av[ac++] = "-C";
+		av[ac++] = opts->config_file;
+	}
+	if (opts->account != NULL) {
+		av[ac++] = "--account";
+		av[ac++] = opts->account;
+	}
+	av[ac] = NULL;
+	execvp(opts->argv0, (char *const *)(uintptr_t)av);
+	_exit(0);
+}
+
+/* -bp, -q, --queue-delete, --queue-hold, --queue-release. */
+int
+deliver_queue_command(const struct cli_opts *opts, struct error *err)
+{
+	struct config		  cfg = CONFIG_INIT;
+	const struct account	 *acct;
+	struct queue_entry	**v = NULL;
+	struct queue		 *q = NULL;
+	struct buf		  b = BUF_INIT;
+	size_t			  n = 0;
+	int			  rv = -1;
+
+	if (config_load(&cfg, opts->config_file, err) == -1)
+		goto out;
+	if ((acct = config_select(&cfg, opts->account, NULL, err)) == NULL)
+		goto out;
+	if (opts->mode == CLI_QUEUE_RUN) {
+		/* the users' drop files first; a broken drop directory
+		 * must not stop the flush of what is already queued */
+		if (geteuid() == 0 && ingest_drops(acct, err) == -1) {
+			log_warnx("%s", err->msg);
+			error_release(err);
+		}
+		rv = flush_queue(opts, &cfg, acct, opts->queue_arg != NULL &&
+		    strchr(opts->queue_arg, 'f') != NULL, err);
+		goto out;
+	}
+	if ((q = open_queue(acct, opts->mode != CLI_QUEUE_LIST, err)) ==
+	    NULL) {
+		if (opts->mode == CLI_QUEUE_LIST && err->code == EX_NOINPUT) {
+			/* no queue directory yet: nothing was ever kept */
+			error_release(err);
+			fputs(opts->json ? "[]\n" : "Mail queue is empty\n",
+			    stdout);
+			rv = 0;
+		}
+		goto out;
+	}
+	switch (opts->mode) {
+	case CLI_QUEUE_LIST:
+		if (queue_list(q, &v, &n, err) == -1)
+			goto out;
+		queue_format(&b, v, n, time(NULL), opts->json);
+		fputs(buf_str(&b), stdout);
+		rv = fflush(stdout) == 0 ? 0 : error_set_errno(err, EX_IOERR,
+		    "cannot write the listing");
+		break;
+	case CLI_QUEUE_DELETE:
+		rv = queue_delete(q, opts->queue_id, err);
+		break;
+	case CLI_QUEUE_HOLD:
+	case CLI_QUEUE_RELEASE:
+		rv = queue_hold(q, opts->queue_id,
+		    opts->mode == CLI_QUEUE_HOLD, err);
+		break;
+	default:
+		rv = error_set(err, EX_SOFTWARE, "unexpected queue command");
+		break;
+	}
+out:
+	queue_entries_free(v, n);
+	buf_release(&b);
+	queue_close(q);
+	config_release(&cfg);
+	return rv;
+}
+
+/*
+ * postie -q: every due entry through one transport per account, so
+ * one SMTP connection per account for the whole run.
+ */
+static int
+flush_queue(const struct cli_opts *opts, struct config *cfg,
+    const struct account *acct, int force, struct error *err)
+{
+	struct queue_hooks	 h;
+	struct runner		 run;
+	struct queue		*q;
+	size_t			 sent, left, i;
+	int			 rv;
+
+	if ((q = open_queue(acct, 1, err)) == NULL)
+		return -1;
+	memset(&run, 0, sizeof(run));
+	run.cfg = cfg;
+	run.bounce = want_bounce(opts);
+	memset(&h, 0, sizeof(h));
+	h.bounce = run_bounce;
+	h.attempt = run_attempt;
+	h.ctx = &run;
+	h.backoff_max = acct->queue_backoff_max;
+	queue_set_hooks(q, &h);
+	rv = queue_run(q, force, acct->queue_lifetime, run_deliver, &run,
+	    &sent, &left, err);
+	if (rv == 0)
+		log_debug("queue '%s': %zu sent, %zu left", queue_path(q),
+		    sent, left);
+	for (i = 0; i < run.n; i++)
+		transport_free(run.t[i]);
+	free(run.t);
+	free(run.acct);
+	queue_close(q);
+	return rv;
+}
+
+static const struct account *
+run_account(struct runner *run, const char *name, struct error *err)
+{
+	const struct account	*a;
+
+	a = config_select(run->cfg, name, NULL, err);
+	if (a == NULL && name != NULL && strcmp(name, "default") == 0) {
+		/* the built-in account of an empty config */
+		error_release(err);
+		a = config_select(run->cfg, NULL, NULL, err);
+	}
+	return a;
+}
+
+static int
+run_deliver(void *ctx, const char *name, const struct message *msg,
+    struct send_result *res, struct error *err)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
+	size_t			 i;
+
+	if ((a = run_account(run, name, err)) == NULL)
+		return -1;
+	for (i = 0; i < run->n; i++)
+		if (run->acct[i] == a)
+			break;
+	if (i == run->n) {
+		run->acct = xreallocarray(run->acct, run->n + 1,
+		    sizeof(*run->acct));
+		run->t = xreallocarray(run->t, run->n + 1, sizeof(*run->t));
+		run->acct[i] = a;
+		run->t[i] = NULL;
+		run->n++;
+	}
+	return deliver(a, NULL, &run->t[i], msg, res, err);
+}
+
+static int
+run_bounce(void *ctx, const char *to, const struct message *orig,
+    const struct strlist *failed, const char *reason, struct error *err)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
+
+	if ((a = run_account(run, NULL, err)) == NULL)
+		return -1;
+	return bounce(a, to, orig, failed, reason, err);
+}
+
+static void
+run_attempt(void *ctx, const struct queue_entry *e,
+    const struct envelope *env, const struct send_result *res,
+    const struct error *ae, const char *outcome)
+{
+	struct runner		*run = ctx;
+	const struct account	*a;
+	struct error		 err = ERROR_INIT;
+	struct log_attempt	 la;
+	size_t			 i;
+
+	if ((a = run_account(run, e->account, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	if (a->logfile == NULL && a->syslog == NULL)
+		return;
+	log_open(a->logfile, a->syslog);
+	memset(&la, 0, sizeof(la));
+	la.queue_id = e->id;
+	la.account = a->name;
+	la.host = a->host != NULL ? a->host : "local";
+	la.tls = a->tls;
+	la.user = a->user;
+	la.from = e->sender;
+	la.rcpts = env != NULL ? &env->rcpts : &e->rcpts;
+	la.res = res;
+	la.size = (long long)e->size;
+	la.smtp_text = ae != NULL ? ae->msg : NULL;
+	for (i = 0; res != NULL && i < res->n; i++)
+		if (res->rcpt[i].code != 0 && (la.smtp_code == 0 ||
+		    res->rcpt[i].code >= 400)) {
+			la.smtp_code = res->rcpt[i].code;
+			if (la.smtp_text == NULL)
+				la.smtp_text = res->rcpt[i].reply;
+		}
+	la.outcome = outcome;
+	la.exit_code = ae != NULL && strcmp(outcome, "queued") != 0 ?
+	    ae->code : 0;
+	log_attempt(&la);
+}
+
+/* A user who cannot read the system config: the system queue sends it. */
+int
+deliver_hand_over(const struct message *msg, struct error *err)
+{
+	const char	*dir = drop_dir(), *base;
+	char		*name;
+
+	if ((name = drop_submit(dir, msg, err)) == NULL)
+		return -1;
+	base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
+	log_info("handed to the system queue (%s/%s)", base, name);
+	free(name);
+	return 0;
+}
+
+/* Root's postie -q: every drop file into the queue, as untrusted input. */
+static int
+ingest_drops(const struct account *acct, struct error *err)
+{
+	struct drop_opts	 o;
+	struct queue		*q;
+	size_t			 moved, refused;
+	char			*qd;
+	int			 rv;
+
+	if ((q = open_queue(acct, 1, err)) == NULL)
+		return -1;
+	qd = account_qualify_domain(acct);
+	memset(&o, 0, sizeof(o));
+	o.qualify_domain = qd;
+	o.allow_from = acct->drop_allow_from;
+	o.max_size = acct->drop_max_size;
+	o.account = acct->name;
+	rv = drop_ingest(drop_dir(), drop_needed(), q, &o, &moved, &refused,
+	    err);
+	if (moved + refused > 0)
+		log_debug("drop directory: %zu queued, %zu refused", moved,
+		    refused);
+	free(qd);
+	queue_close(q);
+	return rv;
+}
