@@ -1,0 +1,270 @@
+/*
+ * Unit tests for outcome.c: the one delivery rule, outcome_decide(), as a
+ * table (every class x queue on/off x recipient states x unknown), the
+ * reply classification, and the bookkeeping helpers (run under valgrind
+ * and ASan in CI, so the release paths are checked for leaks too).
+ */
+#include "autoconfig.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "outcome.h"
+
+/* Recipient states as a string: A accepted, T 4xx, P 5xx, - pending. */
+struct decide_case {
+	enum outcome_class cls;
+	int		 exitcode;	/* the outcome's specific code */
+	int		 unknown;
+	int		 queue_on;
+	const char	*rcpts;
+	struct outcome_action want;	/* keep hold failover bounce exit */
+};
+
+static const struct decide_case cases[] = {
+	/* Nothing failed. */
+	{ OUTCOME_NONE, 0, 0, 1, "AA", { 0, 0, 0, 0, 0 } },
+	{ OUTCOME_NONE, 0, 0, 0, "AA", { 0, 0, 0, 0, 0 } },
+	{ OUTCOME_NONE, 0, 0, 1, "AP", { 0, 0, 0, 1, 0 } },
+	{ OUTCOME_NONE, 0, 0, 0, "AP", { 0, 0, 0, 1, 0 } },
+	{ OUTCOME_NONE, 0, 0, 1, "AT", { 1, 0, 0, 0, 0 } },
+	{ OUTCOME_NONE, 0, 0, 0, "AT", { 0, 0, 0, 0, EX_TEMPFAIL } },
+	{ OUTCOME_NONE, 0, 0, 1, "ATP", { 1, 0, 0, 1, 0 } },
+	{ OUTCOME_NONE, 0, 0, 1, "PP", { 0, 0, 0, 1, EX_UNAVAILABLE } },
+	{ OUTCOME_NONE, EX_NOUSER, 0, 0, "PP",
+	    { 0, 0, 0, 1, EX_NOUSER } },
+	/* Temporary trouble. */
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 0, 1, "--", { 1, 0, 1, 0, 0 } },
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 0, 0, "--",
+	    { 0, 0, 1, 0, EX_TEMPFAIL } },
+	{ OUTCOME_RETRY, EX_UNAVAILABLE, 0, 0, "--",
+	    { 0, 0, 1, 0, EX_UNAVAILABLE } },
+	{ OUTCOME_RETRY, 0, 0, 0, "--", { 0, 0, 1, 0, EX_TEMPFAIL } },
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 0, 1, "PT", { 1, 0, 1, 1, 0 } },
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 0, 1, "TT", { 1, 0, 1, 0, 0 } },
+	/* Lost after the final dot: queue it, never another relay. */
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 1, 1, "--", { 1, 0, 0, 0, 0 } },
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 1, 0, "--",
+	    { 0, 0, 0, 0, EX_TEMPFAIL } },
+	/* A RETRY with nothing open left has nothing to keep. */
+	{ OUTCOME_RETRY, EX_TEMPFAIL, 0, 1, "AP", { 0, 0, 0, 1, 0 } },
+	/* This account does not match the server. */
+	{ OUTCOME_SETUP, EX_NOPERM, 0, 1, "--", { 1, 1, 1, 0, EX_NOPERM } },
+	{ OUTCOME_SETUP, EX_NOPERM, 0, 0, "--", { 0, 0, 1, 0, EX_NOPERM } },
+	{ OUTCOME_SETUP, EX_NOHOST, 0, 1, "--", { 1, 1, 1, 0, EX_NOHOST } },
+	{ OUTCOME_SETUP, EX_UNAVAILABLE, 0, 1, "--",
+	    { 1, 1, 1, 0, EX_UNAVAILABLE } },
+	{ OUTCOME_SETUP, 0, 0, 1, "--", { 1, 1, 1, 0, EX_CONFIG } },
+	{ OUTCOME_SETUP, EX_NOPERM, 0, 1, "P-", { 1, 1, 1, 1, EX_NOPERM } },
+	/* Refused for good. */
+	{ OUTCOME_PERMANENT, EX_NOUSER, 0, 1, "PP",
+	    { 0, 0, 0, 1, EX_NOUSER } },
+	{ OUTCOME_PERMANENT, EX_NOUSER, 0, 0, "PP",
+	    { 0, 0, 0, 1, EX_NOUSER } },
+	{ OUTCOME_PERMANENT, EX_DATAERR, 0, 1, "--",
+	    { 0, 0, 0, 1, EX_DATAERR } },
+	{ OUTCOME_PERMANENT, 0, 0, 1, "--",
+	    { 0, 0, 0, 1, EX_UNAVAILABLE } },
+	/* No class-specific code and no recipient: nothing to do. */
+	{ OUTCOME_NONE, 0, 0, 1, "", { 0, 0, 0, 0, 0 } },
+};
+
+static void
+build(struct outcome *o, const struct decide_case *c)
+{
+	size_t	i, n = strlen(c->rcpts);
+
+	outcome_init(o, n);
+	for (i = 0; i < n; i++)
+		switch (c->rcpts[i]) {
+		case 'A':
+			outcome_set_rcpt(o, i, RCPT_ACCEPTED, 250, "2.0.0",
+			    "ok");
+			break;
+		case 'T':
+			outcome_set_rcpt(o, i, RCPT_TEMPFAIL, 451, "4.3.0",
+			    "later");
+			break;
+		case 'P':
+			outcome_set_rcpt(o, i, RCPT_PERMFAIL, 550, "5.1.1",
+			    "no such user");
+			break;
+		default:
+			break;
+		}
+	if (c->cls != OUTCOME_NONE || c->exitcode != 0)
+		outcome_fail(o, c->cls, STEP_RCPT, c->exitcode, 0, "reply",
+		    "hint");
+	o->unknown = c->unknown;
+}
+
+static void
+decide__table(void **state)
+{
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct decide_case *c = &cases[i];
+		struct outcome o;
+		struct outcome_action a;
+
+		build(&o, c);
+		outcome_decide(&o, c->queue_on, &a);
+		if (a.keep != c->want.keep || a.hold != c->want.hold ||
+		    a.failover != c->want.failover ||
+		    a.bounce != c->want.bounce ||
+		    a.exitcode != c->want.exitcode) {
+			print_error("case %zu (%s q=%d \"%s\" unknown=%d): got "
+			    "keep=%d hold=%d failover=%d bounce=%d exit=%d\n",
+			    i, outcome_class_name(c->cls), c->queue_on,
+			    c->rcpts, c->unknown, a.keep, a.hold, a.failover,
+			    a.bounce, a.exitcode);
+			outcome_release(&o);
+			fail();
+		}
+		outcome_release(&o);
+	}
+}
+
+/* Every class x queue x unknown: the invariants that hold whatever the
+ * recipient states are. */
+static void
+decide__invariants(void **state)
+{
+	static const char *const sets[] = { "", "-", "A", "T", "P", "AT",
+	    "AP", "TP", "ATP", "--", "AA", "PP" };
+	int	cls, q, unk;
+	size_t	s;
+
+	(void)state;
+	for (cls = OUTCOME_NONE; cls <= OUTCOME_PERMANENT; cls++)
+	for (q = 0; q <= 1; q++)
+	for (unk = 0; unk <= 1; unk++)
+	for (s = 0; s < sizeof(sets) / sizeof(sets[0]); s++) {
+		struct decide_case c = { (enum outcome_class)cls, 0, unk, q,
+		    sets[s], { 0, 0, 0, 0, 0 } };
+		struct outcome o;
+		struct outcome_action a;
+
+		build(&o, &c);
+		outcome_decide(&o, q, &a);
+		/* Nothing is kept without a queue; held implies kept. */
+		if (!q)
+			assert_int_equal(a.keep, 0);
+		if (a.hold)
+			assert_int_equal(a.keep, 1);
+		/* Only SETUP holds; PERMANENT never keeps nor fails over. */
+		if (cls != OUTCOME_SETUP)
+			assert_int_equal(a.hold, 0);
+		if (cls == OUTCOME_PERMANENT) {
+			assert_int_equal(a.keep, 0);
+			assert_int_equal(a.failover, 0);
+		}
+		/* An outcome lost after the dot never goes elsewhere. */
+		if (unk)
+			assert_int_equal(a.failover, 0);
+		/* A bounce only when someone was refused or PERMANENT. */
+		if (a.bounce)
+			assert_true(strchr(sets[s], 'P') != NULL ||
+			    cls == OUTCOME_PERMANENT);
+		/* SETUP always exits non-zero. */
+		if (cls == OUTCOME_SETUP)
+			assert_int_not_equal(a.exitcode, 0);
+		outcome_release(&o);
+	}
+}
+
+static void
+class_of_reply__codes(void **state)
+{
+	(void)state;
+	assert_int_equal(outcome_class_of_reply(STEP_RCPT, 250), OUTCOME_NONE);
+	assert_int_equal(outcome_class_of_reply(STEP_DATA, 354), OUTCOME_NONE);
+	assert_int_equal(outcome_class_of_reply(STEP_RCPT, 451), OUTCOME_RETRY);
+	assert_int_equal(outcome_class_of_reply(STEP_AUTH, 454), OUTCOME_RETRY);
+	assert_int_equal(outcome_class_of_reply(STEP_RCPT, 550),
+	    OUTCOME_PERMANENT);
+	assert_int_equal(outcome_class_of_reply(STEP_DOT, 554),
+	    OUTCOME_PERMANENT);
+	assert_int_equal(outcome_class_of_reply(STEP_AUTH, 535), OUTCOME_SETUP);
+	assert_int_equal(outcome_class_of_reply(STEP_STARTTLS, 502),
+	    OUTCOME_SETUP);
+	assert_int_equal(outcome_class_of_reply(STEP_DOT, 0), OUTCOME_RETRY);
+	assert_int_equal(outcome_class_of_reply(STEP_MAIL, 999), OUTCOME_RETRY);
+}
+
+static void
+helpers__count_reset_release(void **state)
+{
+	struct outcome o;
+
+	(void)state;
+	outcome_init(&o, 3);
+	outcome_set_rcpt(&o, 0, RCPT_ACCEPTED, 250, "2.1.5", "ok");
+	outcome_set_rcpt(&o, 1, RCPT_PERMFAIL, 550,
+	    "5.1.1-far-too-long-an-enhanced-code", "gone");
+	outcome_set_rcpt(&o, 1, RCPT_PERMFAIL, 551, "5.1.6", "moved");
+	outcome_set_rcpt(&o, 7, RCPT_ACCEPTED, 250, NULL, NULL);	/* ignored */
+	assert_int_equal(outcome_count(&o, RCPT_ACCEPTED), 1);
+	assert_int_equal(outcome_count(&o, RCPT_PERMFAIL), 1);
+	assert_int_equal(outcome_count(&o, RCPT_PENDING), 1);
+	assert_int_equal(o.rcpt[1].code, 551);
+	assert_string_equal(o.rcpt[1].enhanced, "5.1.6");
+	assert_string_equal(o.rcpt[1].reply, "moved");
+	outcome_fail(&o, OUTCOME_SETUP, STEP_AUTH, EX_NOPERM, 535, "no",
+	    "check user");
+	outcome_fail(&o, OUTCOME_SETUP, STEP_AUTH, EX_NOPERM, 535, "denied",
+	    "check user and password");
+	assert_string_equal(o.reply, "denied");
+	assert_string_equal(o.hint, "check user and password");
+	outcome_reset(&o);
+	assert_int_equal(o.n, 3);
+	assert_int_equal(outcome_count(&o, RCPT_PENDING), 3);
+	assert_int_equal(o.class, OUTCOME_NONE);
+	assert_null(o.reply);
+	assert_null(o.hint);
+	outcome_release(&o);
+	assert_int_equal(o.n, 0);
+	assert_null(o.rcpt);
+	outcome_release(&o);	/* twice is harmless */
+}
+
+static void
+names__all(void **state)
+{
+	(void)state;
+	assert_string_equal(outcome_class_name(OUTCOME_NONE), "none");
+	assert_string_equal(outcome_class_name(OUTCOME_RETRY), "retry");
+	assert_string_equal(outcome_class_name(OUTCOME_SETUP), "setup");
+	assert_string_equal(outcome_class_name(OUTCOME_PERMANENT),
+	    "permanent");
+	assert_string_equal(outcome_step_name(STEP_NONE), "none");
+	assert_string_equal(outcome_step_name(STEP_STARTTLS), "starttls");
+	assert_string_equal(outcome_step_name(STEP_DOT), "dot");
+	assert_string_equal(outcome_step_name(STEP_LOCAL), "local");
+	assert_string_equal(outcome_step_name((enum outcome_step)99),
+	    "unknown");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(decide__table),
+		cmocka_unit_test(decide__invariants),
+		cmocka_unit_test(class_of_reply__codes),
+		cmocka_unit_test(helpers__count_reset_release),
+		cmocka_unit_test(names__all),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
