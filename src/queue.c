@@ -1811,7 +1811,16 @@ queue_dead_letter(const struct message *msg, struct error *err)
 		free(path);
 		return NULL;
 	}
-	flock(fd, LOCK_EX);
+	/*
+	 * The size to cut back to on failure is measured under the lock:
+	 * another writer may have appended while we waited for it.
+	 */
+	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1) {
+		error_set_errno(err, EX_CANTCREAT, "cannot lock '%s'", path);
+		close(fd);
+		free(path);
+		return NULL;
+	}
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
 	/* mboxrd: "From " line, LF endings, ">From " quoting */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -19,6 +20,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -810,6 +812,72 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
 	message_free(msg);
 }
 
+/*
+ * L14: another writer appends to dead.letter while we wait for its lock,
+ * then our write fails half way (file size limit): we remove only our
+ * partial copy, never the other writer's message.  The size to cut back
+ * to is measured under the lock.
+ */
+static void
+queue_dead_letter__failed_write_after_wait__other_kept(void **state)
+{
+	struct fixture	*f = *state;
+	struct message	*msg = make_msg(f, "s@example.org", "mine", two);
+	struct error	 err = ERROR_INIT;
+	struct rlimit	 old, lim;
+	struct stat	 st;
+	char		*path, other[100], got[200];
+	int		 sync[2], fd, status;
+	pid_t		 pid;
+	ssize_t		 n;
+	char		 c;
+
+	setenv("HOME", f->dir, 1);
+	path = xasprintf("%s/dead.letter", f->dir);
+	memset(other, 'x', sizeof(other));
+	memcpy(other, "From o@example.org", 18);
+	other[sizeof(other) - 1] = '\n';
+	assert_int_equal(pipe(sync), 0);
+	if ((pid = fork()) == 0) {
+		fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+		if (fd == -1 || flock(fd, LOCK_EX) == -1)
+			_exit(1);
+		(void)write(sync[1], "l", 1);
+		usleep(300 * 1000);	/* the parent is now waiting */
+		if (write(fd, other, sizeof(other)) != (ssize_t)sizeof(other))
+			_exit(1);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(sync[1]);
+	assert_int_equal(read(sync[0], &c, 1), 1);
+	close(sync[0]);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = sizeof(other) + 20;	/* room for 20 of our bytes */
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	signal(SIGXFSZ, SIG_IGN);
+	free(path);
+	path = queue_dead_letter(msg, &err);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_null(path);
+	assert_int_equal(err.code, EX_CANTCREAT);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	path = xasprintf("%s/dead.letter", f->dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_size, sizeof(other));
+	fd = open(path, O_RDONLY);
+	n = read(fd, got, sizeof(got));
+	close(fd);
+	assert_int_equal(n, sizeof(other));
+	assert_memory_equal(got, other, sizeof(other));
+	free(path);
+	error_release(&err);
+	message_free(msg);
+}
+
 int
 main(void)
 {
@@ -830,6 +898,7 @@ main(void)
 		T(queue_open__stale_tmp_file__removed),
 		T(queue_open__missing_without_create__ex_noinput),
 		T(queue_dead_letter__twice__appended_mboxrd),
+		T(queue_dead_letter__failed_write_after_wait__other_kept),
 #undef T
 		cmocka_unit_test(queue_backoff__schedule__doubles_and_caps),
 		cmocka_unit_test(queue_is_temporary__errors__classified),
