@@ -421,6 +421,20 @@ check_file(int dfd, const char *name, struct stat *st, struct error *err)
 }
 
 /* 0 ok, -2 gone, -1 error (torn, foreign, unreadable). */
+/*
+ * Times written while the clock was ahead would leave an entry never due
+ * and never expiring: a creation time in the future becomes now, and so
+ * does a next attempt further away than the longest backoff.
+ */
+static void
+clamp_times(struct queue_entry *e, time_t now, int backoff_max)
+{
+	if (e->created > now)
+		e->created = now;
+	if (e->next_attempt > now + (backoff_max > 0 ? backoff_max : 0))
+		e->next_attempt = now;
+}
+
 static int
 read_env(struct queue *q, const char *id, struct queue_entry **out,
     struct error *err)
@@ -454,6 +468,8 @@ read_env(struct queue *q, const char *id, struct queue_entry **out,
 	text[n] = '\0';
 	rc = parse_env(text, n, id, out, err);
 	free(text);
+	if (rc == 0)
+		clamp_times(*out, time(NULL), q->hooks.backoff_max);
 	return rc;
 }
 

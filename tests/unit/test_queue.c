@@ -878,6 +878,73 @@ queue_dead_letter__failed_write_after_wait__other_kept(void **state)
 	message_free(msg);
 }
 
+/* Rewrite an entry's "created" and "next" lines. */
+static void
+set_times(struct fixture *f, const char *id, long long created,
+    long long next)
+{
+	char		*path = entry_path(f, id, "env"), text[8192], *line, *save;
+	struct buf	 b = BUF_INIT;
+	ssize_t		 n;
+	int		 fd;
+
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	n = read(fd, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	close(fd);
+	text[n] = '\0';
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "created ", 8) == 0)
+			buf_printf(&b, "created %lld\n", created);
+		else if (strncmp(line, "next ", 5) == 0)
+			buf_printf(&b, "next %lld\n", next);
+		else
+			buf_printf(&b, "%s\n", line);
+	}
+	fd = open(path, O_WRONLY | O_TRUNC);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, b.data, b.len), (ssize_t)b.len);
+	close(fd);
+	buf_release(&b);
+	free(path);
+}
+
+/*
+ * L20: an entry written while the clock was ahead is read back with its
+ * times clamped to now (it is due and its age counts from now), while a
+ * next attempt within the backoff cap is left alone.
+ */
+static void
+queue_list__times_in_the_future__clamped_to_now(void **state)
+{
+	struct fixture		 *f = *state;
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	size_t			  n;
+	time_t			  now = time(NULL);
+	char			 *id;
+
+	id = save(f, "ahead", NULL);
+	set_times(f, id, (long long)now - 10, (long long)now + 3600);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0]->created, now - 10);
+	assert_int_equal(v[0]->next_attempt, now + 3600);
+	queue_entries_free(v, n);
+	set_times(f, id, (long long)now + 30 * 86400,
+	    (long long)now + 31 * 86400);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(v[0]->created <= time(NULL) && v[0]->created >= now);
+	assert_true(v[0]->next_attempt <= time(NULL) &&
+	    v[0]->next_attempt >= now);
+	assert_int_equal(queue_due(f->q, time(NULL)), 1);
+	queue_entries_free(v, n);
+	free(id);
+}
+
 int
 main(void)
 {
@@ -899,6 +966,7 @@ main(void)
 		T(queue_open__missing_without_create__ex_noinput),
 		T(queue_dead_letter__twice__appended_mboxrd),
 		T(queue_dead_letter__failed_write_after_wait__other_kept),
+		T(queue_list__times_in_the_future__clamped_to_now),
 #undef T
 		cmocka_unit_test(queue_backoff__schedule__doubles_and_caps),
 		cmocka_unit_test(queue_is_temporary__errors__classified),
