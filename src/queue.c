@@ -1457,6 +1457,18 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 		for (j = 0; outcome[0] == 'd' && j < e->rcpts.n; j++)
 			if (e->state[j] == RCPT_PERMFAIL)
 				outcome = "partial";
+		/* Never remove a refused message without a word. */
+		if (strcmp(outcome, "bounced") == 0)
+			log_warnx("queue entry %s %s: refused for good, not "
+			    "sent, removed%s: %s", e->id,
+			    e->msgid != NULL ? e->msgid : "", e->bounce ?
+			    " (bounce to the sender)" : "", derr.msg != NULL ?
+			    derr.msg : "refused");
+		else if (strcmp(outcome, "partial") == 0)
+			log_warnx("queue entry %s %s: some recipients refused "
+			    "for good, not sent to them%s", e->id,
+			    e->msgid != NULL ? e->msgid : "", e->bounce ?
+			    " (bounce to the sender)" : "");
 		if (q->hooks.attempt != NULL)
 			q->hooks.attempt(q->hooks.ctx, e,
 			    message_envelope(msg), &res,

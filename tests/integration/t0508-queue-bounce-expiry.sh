@@ -37,6 +37,22 @@ run_postie -C "$TMP/config" -oem -f '' a@example.com <"$TMP/in"
 check_rc 67
 [ ! -e "$box" ] || fail "bounce to the null sender"
 
+# Issue 10 item 12: a queued message the relay then refuses for good is
+# never removed without a word.
+PORT=$(free_port)
+qconf "$PORT"
+msg later
+run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+check_rc 0
+check_queue 1
+id=$(queued_id)
+qconf "$SMTPD_PORT"
+run_postie -C "$TMP/config" -qf
+check_rc 0
+check_queue 0
+check_grep "queue entry $id <later@postie.test>: refused for good, not sent, removed: .*550 5.1.1 no such user" "$TMP/stderr"
+[ "$(grep -c 'refused for good' "$TMP/stderr")" -eq 1 ] || fail "not one line"
+
 # Expiry: lifetime 1 second, relay down, -oem recorded in the entry.
 PORT=$(free_port)
 qconf "$PORT" "queue_lifetime 1"
