@@ -48,12 +48,40 @@ log_verbose(void)
 static void	vlog(const char *, const char *, va_list)
 		    __attribute__((__format__(printf, 2, 0)));
 
+/*
+ * Every line for stderr passes here: what it quotes (a server's reply,
+ * a queue field) may hold ESC, OSC, BEL, CR or BS that would drive the
+ * terminal, so the whole line goes through buf_add_escaped().
+ */
+static void
+put_line(const char *prefix, const char *msg)
+{
+	struct buf	b = BUF_INIT;
+
+	buf_printf(&b, "%s: %s", progname, prefix);
+	buf_add_escaped(&b, msg, strlen(msg));
+	buf_addch(&b, '\n');
+	fwrite(b.data, 1, b.len, stderr);
+	buf_release(&b);
+}
+
 static void
 vlog(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "%s: %s", progname, prefix);
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	struct buf	b = BUF_INIT;
+	va_list		ap2;
+	int		n;
+
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		return;
+	buf_grow(&b, (size_t)n + 1);
+	vsnprintf(b.data, (size_t)n + 1, fmt, ap);
+	b.len = (size_t)n;
+	put_line(prefix, b.data);
+	buf_release(&b);
 }
 
 void
@@ -91,8 +119,7 @@ log_debug(const char *fmt, ...)
 void
 log_error(const struct error *err)
 {
-	fprintf(stderr, "%s: %s\n", progname,
-	    err->msg != NULL ? err->msg : "unknown error");
+	put_line("", err->msg != NULL ? err->msg : "unknown error");
 }
 
 static const struct {

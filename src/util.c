@@ -259,6 +259,58 @@ str_has_crlf(const char *s)
 	return strpbrk(s, "\r\n") != NULL;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (n > 0 bytes), or 0. */
+static size_t
+utf8_len(const unsigned char *p, size_t n)
+{
+	size_t	len, i;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		len = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		len = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		len = 4;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (i = 1; i < len; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	/* RFC 3629 4: no overlong forms, surrogates or code points past
+	 * U+10FFFF. */
+	if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0) ||
+	    (p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
+		return 0;
+	return len;
+}
+
+void
+buf_add_escaped(struct buf *b, const char *s, size_t n)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i, k, len;
+
+	if (n > 0 && p[n - 1] == '\r')
+		n--;
+	for (i = 0; i < n; i += len) {
+		len = utf8_len(p + i, n - i);
+		if (len == 0 || (p[i] < 0x20 && p[i] != '\t') ||
+		    p[i] == 0x7f || (p[i] == 0xc2 && p[i + 1] < 0xa0)) {
+			/* a C1 control is escaped byte by byte */
+			if (len == 0)
+				len = 1;
+			for (k = 0; k < len; k++)
+				buf_printf(b, "\\x%02x", p[i + k]);
+			continue;
+		}
+		buf_add(b, p + i, len);
+	}
+}
+
 char *
 util_fqdn(void)
 {

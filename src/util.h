@@ -78,6 +78,17 @@ int	 mem_has_crlfnul(const char *, size_t);
 int	 str_has_crlf(const char *);
 
 /*
+ * Append the n bytes at p to b in a form safe to print on a terminal or
+ * in a log: every C0 control (ESC, BEL, BS, CR, LF, NUL...) but TAB, DEL,
+ * every C1 control (U+0080..U+009F, which 8-bit terminals take as CSI or
+ * OSC) and every byte that is not part of well-formed UTF-8 becomes
+ * "\xNN"; a backslash becomes "\\"; valid UTF-8 text is kept.  One
+ * trailing CR (a reply line's CRLF cut at the LF) is dropped first.  The
+ * one escaping rule for untrusted text (server replies, queue fields).
+ */
+void	 buf_add_escaped(struct buf *, const char *, size_t);
+
+/*
  * The host's fully qualified name: the canonical name of gethostname()
  * from getaddrinfo(AI_CANONNAME) when it has a dot, else the short name.
  * Returns an allocated string; never NULL ("localhost" as a last resort).

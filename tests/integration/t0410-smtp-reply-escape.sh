@@ -1,0 +1,32 @@
+#!/bin/sh
+# R25: a relay's reply text with ESC/CSI/OSC, BEL, BS and CR reaches
+# stderr and the -v trace escaped (\x1b), never raw, without the stray CR.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+
+evil=$(printf 'dot=554 5.7.1 \033[2J\033]0;owned\007 spam\010\rpostie: delivered')
+start_smtpd --fail "$evil"
+write_config "$TMP/config" <<CONF
+account default
+queue off
+host 127.0.0.1
+port $SMTPD_PORT
+from sender@example.org
+CONF
+printf 'Subject: x\n\nhello\n' >"$TMP/msg"
+run_postie -v -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 69
+check_count 0
+esc=$(printf '\033')
+bel=$(printf '\007')
+bs=$(printf '\010')
+cr=$(printf '\r')
+for c in "$esc" "$bel" "$bs" "$cr"; do
+	if grep -q "$c" "$TMP/stderr"; then
+		fail "a raw control character reached stderr"
+	fi
+done
+# the final error line, and the -v trace of the reply
+check_grep 'message refused after the end of data: 554 5.7.1 \\x1b\[2J\\x1b\]0;owned\\x07 spam\\x08\\x0dpostie: delivered$' \
+    "$TMP/stderr"
+check_grep '^postie: <- 554 5.7.1 \\x1b\[2J' "$TMP/stderr"
+exit 0

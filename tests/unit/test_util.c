@@ -1,0 +1,64 @@
+/*
+ * Unit tests of util.c's escaping of untrusted text for terminals and
+ * logs (the never-lose issue, item 10).
+ */
+#include "autoconfig.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <string.h>
+
+#include "util.h"
+
+static const struct {
+	const char	*in;
+	size_t		 len;
+	const char	*out;
+} cases[] = {
+	{ "250 ok", 6, "250 ok" },
+	{ "250 ok\r", 7, "250 ok" },			/* stray CR dropped */
+	{ "a\rb", 3, "a\\x0db" },			/* inner CR escaped */
+	{ "\033[2Jx", 5, "\\x1b[2Jx" },			/* CSI clear screen */
+	{ "\033]0;t\007", 6, "\\x1b]0;t\\x07" },	/* OSC title, BEL */
+	{ "a\bb\nc", 5, "a\\x08b\\x0ac" },		/* BS, LF */
+	{ "a\tb", 3, "a\tb" },				/* TAB kept */
+	{ "\x7f", 1, "\\x7f" },				/* DEL */
+	{ "caf\xc3\xa9", 5, "caf\xc3\xa9" },		/* UTF-8 kept */
+	{ "\xe2\x82\xac", 3, "\xe2\x82\xac" },		/* euro sign */
+	{ "\xc2\x9b" "2J", 4, "\\xc2\\x9b2J" },		/* C1 CSI */
+	{ "\x9b" "2J", 3, "\\x9b2J" },			/* 8-bit CSI */
+	{ "\xe9t\xe9", 3, "\\xe9t\\xe9" },		/* Latin-1 */
+	{ "\xc0\xaf", 2, "\\xc0\\xaf" },		/* overlong */
+	{ "\xed\xa0\x80", 3, "\\xed\\xa0\\x80" },	/* surrogate */
+	{ "\xe2\x82", 2, "\\xe2\\x82" },		/* truncated */
+	{ "a\0b", 3, "a\\x00b" },			/* NUL */
+};
+
+static void
+buf_add_escaped__table__matches(void **state)
+{
+	struct buf	b = BUF_INIT;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		buf_reset(&b);
+		buf_add_escaped(&b, cases[i].in, cases[i].len);
+		assert_string_equal(buf_str(&b), cases[i].out);
+	}
+	buf_release(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(buf_add_escaped__table__matches),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
