@@ -76,6 +76,8 @@ struct message {
 	off_t			 body_size;	/* octets the body yields */
 	char			*msgid;
 	int			 finalized;
+	int			 lead_fold;	/* input line 1 began with white
+						   space: no header block */
 };
 
 /* Line reader over the input: yields line fragments, never more than the
@@ -398,6 +400,9 @@ read_headers(struct message *msg, struct lreader *r,
 			break;
 		if (st == RFC5322_BODY) {
 			/* Not a header line: it is the body's first line. */
+			if (msg->hdrs.n == 0 && l.len > 0 &&
+			    (l.p[0] == ' ' || l.p[0] == '\t'))
+				msg->lead_fold = 1;
 			lr_unread(r, &l);
 			break;
 		}
@@ -687,7 +692,13 @@ collect_rcpts(struct message *msg, const struct message_opts *opts,
 		addr_list_release(&al);
 	}
 	if (raw.n == 0) {
-		if (opts->extract_rcpts)
+		if (opts->extract_rcpts && msg->lead_fold)
+			error_set(err, EX_DATAERR, "line 1 of the message "
+			    "starts with white space (a continued header "
+			    "line with no field before it), so the message "
+			    "has no header block and -t found no recipients: "
+			    "remove the leading blank");
+		else if (opts->extract_rcpts)
 			error_set(err, EX_NOINPUT, "no recipients found in "
 			    "the message (To, Cc and Bcc are empty)");
 		else

@@ -2,7 +2,8 @@
 # What reaches the server: -t with Bcc (Bcc gets it, the header is gone),
 # dots with and without -i, bare LF / CR / mixed input arriving as CRLF,
 # SMTP smuggling shapes arriving as data, a 5000-octet line never sent raw,
-# an empty message, NUL bytes not truncated.
+# an empty message, NUL bytes not truncated, a leading continuation line
+# named as the problem.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 start_smtpd
@@ -97,5 +98,14 @@ check_grep '^before=00after' "$(eml 7)"
 printf 'Subject: a\000b\n\nx\n' >"$TMP/in"
 run_postie -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 65
+check_count 7
+
+# 9: -t and a header block whose line 1 is a continuation: the error
+# names line 1, not "To, Cc and Bcc are empty"; nothing sent
+printf ' From: a@example.com\nTo: b@example.com\nSubject: s\n\nx\n' >"$TMP/in"
+run_postie -C "$TMP/config" -t <"$TMP/in"
+check_rc 65
+check_grep 'line 1 of the message starts with white space' "$TMP/stderr"
+check_no_grep 'are empty' "$TMP/stderr"
 check_count 7
 exit 0
