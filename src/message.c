@@ -812,7 +812,11 @@ add_missing(struct message *msg, const struct message_opts *opts,
 		name = opts->fullname;
 		if (name == NULL || *name == '\0')
 			name = opts->from_full_name;
-		if (name == NULL || *name == '\0')
+		/* The login's GECOS name names the login's mail (as
+		 * Postfix, -f too), never the account's configured "from"
+		 * address: that one takes from_full_name or no name. */
+		if ((name == NULL || *name == '\0') &&
+		    (opts->sender != NULL || opts->from_default == NULL))
 			name = gecos = gecos_name();
 		if (name != NULL && *name != '\0') {
 			ph = hdrenc_phrase(name);

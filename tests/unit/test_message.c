@@ -405,6 +405,40 @@ message__null_sender_and_fullname__from_header(void **state)
 	strlist_release(&rcpts);
 }
 
+/* The login's GECOS name (root's is "root") never names a configured
+ * "from" address; from_full_name does. */
+static void
+message__configured_from__no_gecos_name(void **state)
+{
+	struct strlist		 rcpts = STRLIST_INIT;
+	struct message_opts	 mo;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	char			*m;
+
+	(void)state;
+	strlist_add(&rcpts, "a@example.com");
+	default_opts(&mo, &rcpts);
+	mo.from_default = "ops@example.org";
+	mo.sender = NULL;
+	mo.fullname = NULL;
+	mo.from_full_name = NULL;
+	m = run("Subject: s\n\nx\n", 14, FROM_PIPE, &mo, &msg, NULL, &err);
+	assert_non_null(m);
+	assert_string_equal(message_envelope(msg)->sender, "ops@example.org");
+	assert_non_null(strstr(m, "\r\nFrom: ops@example.org\r\n"));
+	free(m);
+	message_free(msg);
+
+	mo.from_full_name = "Ops Team";
+	m = run("Subject: s\n\nx\n", 14, FROM_PIPE, &mo, &msg, NULL, &err);
+	assert_non_null(m);
+	assert_non_null(strstr(m, "From: Ops Team <ops@example.org>\r\n"));
+	free(m);
+	message_free(msg);
+	strlist_release(&rcpts);
+}
+
 static void
 message__existing_headers__kept_not_duplicated(void **state)
 {
@@ -813,6 +847,7 @@ main(void)
 		cmocka_unit_test(message__no_recipients__usage_or_noinput),
 		cmocka_unit_test(message__bare_names__qualified_in_envelope_and_headers),
 		cmocka_unit_test(message__null_sender_and_fullname__from_header),
+		cmocka_unit_test(message__configured_from__no_gecos_name),
 		cmocka_unit_test(message__existing_headers__kept_not_duplicated),
 		cmocka_unit_test(message__long_line_not_mime__reencoded_quoted_printable),
 		cmocka_unit_test(message__long_line_multipart__dataerr_names_line),
