@@ -624,6 +624,10 @@ message_finalize(struct message *msg, const struct message_opts *opts,
 	if (opts->remove_bcc_headers)
 		while ((k = header_list_find(&msg->hdrs, "Bcc", 0)) != -1)
 			header_list_remove(&msg->hdrs, (size_t)k);
+	/* RFC 5321 4.4: the final delivery adds Return-Path; a client
+	 * SHOULD NOT send one (Postfix and nullmailer remove it too). */
+	while ((k = header_list_find(&msg->hdrs, "Return-Path", 0)) != -1)
+		header_list_remove(&msg->hdrs, (size_t)k);
 
 	if (add_missing(msg, opts, err) == -1)
 		goto fail;

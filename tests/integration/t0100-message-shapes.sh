@@ -3,7 +3,7 @@
 # dots with and without -i, bare LF / CR / mixed input arriving as CRLF,
 # SMTP smuggling shapes arriving as data, a 5000-octet line never sent raw,
 # an empty message, NUL bytes not truncated, a leading continuation line
-# named as the problem.
+# named as the problem, Return-Path removed.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 start_smtpd
@@ -108,4 +108,14 @@ check_rc 65
 check_grep 'line 1 of the message starts with white space' "$TMP/stderr"
 check_no_grep 'are empty' "$TMP/stderr"
 check_count 7
+
+# 10: a Return-Path in the input never reaches the relay (RFC 5321 4.4)
+printf 'Return-Path: <forged@example.net>\nSubject: rp\nreturn-path: <x@y>\n\nx\n' >"$TMP/in"
+run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+check_rc 0
+check_count 8
+check_grep '^Subject: rp' "$(eml 8)"
+if grep -qi '^return-path:' "$(eml 8)"; then
+	fail "a Return-Path header reached the relay"
+fi
 exit 0
