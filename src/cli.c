@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <ctype.h>
 #include <popt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,7 +95,8 @@ static struct poptOption sendmail_table[] = {
 	  "-bm send (default), -bp list the queue, -bi newaliases; "
 	  "a value longer than one letter is a Bcc address", "MODE|ADDR" },
 	{ NULL, 'q', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, 'q',
-	  "flush the queue (-qf, -q30m, -qIid, -qRsite: passed on)", "ARG" },
+	  "flush the queue; ARG is glued to -q, as in sendmail "
+	  "(-qf, -q30m, -qIid, -qRsite: passed on)", "ARG" },
 	{ NULL, 'o', POPT_ARG_STRING, NULL, 'o',
 	  "-oi as -i, -oeX error mode, -odX delivery mode; "
 	  "other -oX ignored", "X" },
@@ -294,7 +296,16 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 	case CLI_QUEUE_HOLD:
 	case CLI_QUEUE_RELEASE:
 	case CLI_NEWALIASES:
-		if (o->rcpts.n > 0) {
+		if (o->rcpts.n > 0 && o->mode == CLI_QUEUE_RUN &&
+		    o->queue_arg == NULL && (isdigit((unsigned char)
+		    o->rcpts.v[0][0]) || strcmp(o->rcpts.v[0], "f") == 0)) {
+			/* "-q 30m": sendmail's argument is glued */
+			error_set(err, EX_USAGE, "unexpected recipient '%s' "
+			    "with -q: write the argument glued to it, as "
+			    "sendmail does: -q%s", o->rcpts.v[0],
+			    o->rcpts.v[0]);
+			goto fail;
+		} else if (o->rcpts.n > 0) {
 			error_set(err, EX_USAGE, "unexpected recipient '%s' "
 			    "with %s", o->rcpts.v[0],
 			    o->mode == CLI_QUEUE_RUN ? "-q" :

@@ -36,6 +36,15 @@ check_rc 0
 check_grep 'queue is empty' "$TMP/stdout"
 run_postie -q
 check_rc 0
+# sendmail's -q argument is glued: "-q 30m" is refused with the fix
+# named; "-q30m" works; --help says so
+run_postie -q 30m
+check_rc 64
+check_grep 'glued to it.*-q30m' "$TMP/stderr"
+run_postie -q30m
+check_rc 0
+run_postie --help
+check_grep 'ARG is glued to -q' "$TMP/stdout"
 
 for bad in -bs -bd -bv -bz; do
 	run_postie "$bad" a@example.com </dev/null
