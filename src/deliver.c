@@ -283,9 +283,9 @@ deliver_local(const struct account *acct, const struct message *msg,
 		if (!local_is_local(&lo, env->rcpts.v[i])) {
 			error_set(err, EX_UNAVAILABLE, "no relay configured "
 			    "for remote recipient <%s>: set 'host' (and "
-			    "'port', 'tls', 'auth') in /etc/postie.conf or "
+			    "'port', 'tls', 'auth') in %s or "
 			    "~/.postierc, see postie.conf(5)",
-			    env->rcpts.v[i]);
+			    env->rcpts.v[i], config_system_path());
 			goto out;
 		}
 	rv = local_deliver(&lo, msg, res, err);

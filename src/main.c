@@ -60,7 +60,8 @@ main(int argc, char **argv)
 	case CLI_USAGE:
 		break;
 	case CLI_VERSION:
-		printf("postie %s\n", PACKAGE_VERSION);
+		printf("postie %s\nsystem configuration: %s\n",
+		    PACKAGE_VERSION, config_system_path());
 		break;
 	case CLI_NEWALIASES:
 		log_info("aliases are read directly from the file named by "

@@ -14,6 +14,8 @@ mkdir -p "$TMP/spool"
 run_postie --version
 check_rc 0
 check_grep '^postie [0-9]' "$TMP/stdout"
+# the system file this binary reads ($POSTIE_SYSCONFIG in tests)
+check_grep '^system configuration: /nonexistent$' "$TMP/stdout"
 run_postie --help
 check_rc 0
 check_grep '(^| )-t' "$TMP/stdout"

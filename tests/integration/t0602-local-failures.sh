@@ -21,6 +21,9 @@ run_postie -C "$TMP/config" bob@example.com <"$TMP/in"
 check_rc 69
 check_grep "no relay configured.*bob@example\.com" "$TMP/stderr"
 check_grep "'host'" "$TMP/stderr"
+# the system file it names is the one this binary reads ($POSTIE_SYSCONFIG
+# in tests), never a fixed /etc path
+check_grep "in /nonexistent or" "$TMP/stderr"
 [ -z "$(ls "$TMP/spool")" ] || fail "something was delivered"
 
 # An unknown user: EX_NOUSER.
