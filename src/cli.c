@@ -37,7 +37,8 @@ enum {
 	OPT_HTML,
 	OPT_BODY,
 	OPT_INLINE,
-	OPT_CHARSET
+	OPT_CHARSET,
+	OPT_IMPORT_CONFIG
 };
 
 /*
@@ -176,6 +177,9 @@ static struct poptOption postie_table[] = {
 	  "keep a queued message from being sent", "ID" },
 	{ "queue-release", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_RELEASE,
 	  "send a held message with the next flush", "ID" },
+	{ "import-config", '\0', POPT_ARG_STRING, NULL, OPT_IMPORT_CONFIG,
+	  "print a postie.conf made from ssmtp's, nullmailer's or dma's "
+	  "configuration (operand: its file or directory)", "FORMAT" },
 	{ "help", '\0', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -290,6 +294,13 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 			goto fail;
 		}
 		break;
+	case CLI_IMPORT_CONFIG:
+		if (o->rcpts.n > 1) {
+			error_set(err, EX_USAGE, "--import-config takes one "
+			    "file or directory, not '%s'", o->rcpts.v[1]);
+			goto fail;
+		}
+		break;
 	case CLI_QUEUE_LIST:
 	case CLI_QUEUE_RUN:
 	case CLI_QUEUE_DELETE:
@@ -348,6 +359,7 @@ cli_opts_release(struct cli_opts *o)
 	free(o->delivery);
 	free(o->queue_arg);
 	free(o->queue_id);
+	free(o->import_format);
 	free(o->subject);
 	strlist_release(&o->attach);
 	strlist_release(&o->cc);
@@ -612,6 +624,10 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_JSON:
 		o->json = 1;
+		break;
+	case OPT_IMPORT_CONFIG:
+		o->mode = CLI_IMPORT_CONFIG;
+		replace(&o->import_format, xstrdup(arg));
 		break;
 	case OPT_QUEUE_DELETE:
 	case OPT_QUEUE_HOLD:

@@ -18,6 +18,7 @@ enum cli_mode {
 	CLI_QUEUE_HOLD,		/* --queue-hold ID */
 	CLI_QUEUE_RELEASE,	/* --queue-release ID */
 	CLI_NEWALIASES,		/* -bi, newaliases */
+	CLI_IMPORT_CONFIG,	/* --import-config FORMAT [PATH] */
 	CLI_HELP,		/* --help: printed by cli_parse() */
 	CLI_USAGE,		/* --usage: printed by cli_parse() */
 	CLI_VERSION		/* --version */
@@ -40,6 +41,8 @@ struct cli_opts {
 	char		*delivery;	/* -odX: "i" "b" "q" "d" or NULL */
 	char		*queue_arg;	/* -qXXX argument ("f", "30m"), or NULL */
 	char		*queue_id;	/* --queue-delete/-hold/-release ID */
+	char		*import_format;	/* --import-config FORMAT; the path
+					   is the operand, if any */
 
 	/* compose (mailx): any of these turns compose on */
 	int		 compose;	/* a compose option was given */

@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "import.h"
 #include "log.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -1231,8 +1232,17 @@ parse_line(struct parse *p, char *line, struct error *err)
 	for (k = keys; k->name != NULL; k++)
 		if (strcmp(k->name, key) == 0)
 			break;
-	if (k->name == NULL)
+	if (k->name == NULL) {
+		enum import_format f = import_detect(key, s);
+
+		if (f != IMPORT_NONE)
+			return perr(p, err, "unknown key '%s': this is %s's "
+			    "configuration, not postie's; convert it with "
+			    "'postie --import-config %s %s'", key,
+			    import_format_name(f), import_format_name(f),
+			    f == IMPORT_NULLMAILER ? "DIR" : p->name);
 		return perr(p, err, "unknown key '%s'", key);
+	}
 	/*
 	 * postie, unlike msmtp, takes keys before any section as defaults,
 	 * so that a one-line "host relay.example.com" file works.
@@ -1380,6 +1390,20 @@ config_release(struct config *cfg)
 }
 
 /* Files. */
+
+int
+config_read_file(const char *path, const char *what, char **text,
+    size_t *len, struct error *err)
+{
+	struct stat	 st;
+	size_t		 n;
+
+	if (read_small_file(path, what, text, &n, &st, err) == -1)
+		return -1;
+	if (len != NULL)
+		*len = n;
+	return 0;
+}
 
 /*
  * Read a regular file of at most FILE_MAX bytes.  O_NONBLOCK keeps a FIFO

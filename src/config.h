@@ -107,6 +107,15 @@ int	config_load_user(struct config *, const char *path, struct error *);
  * Borrowed. */
 const char *config_system_path(void);
 
+/*
+ * Read a small regular file (at most 1 MiB) whole, as the config files
+ * are read: *text is allocated and NUL-terminated (wipe it with
+ * freezero_str(): it may hold passwords); len may be NULL.  what names
+ * the file in messages.  Errors: EX_CONFIG.
+ */
+int	config_read_file(const char *path, const char *what, char **text,
+	    size_t *len, struct error *);
+
 /* Parse one file's text (for tests and fuzzing); name is for messages. */
 int	config_parse(struct config *, const char *text, size_t len,
 	    const char *name, struct error *);

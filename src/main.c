@@ -16,11 +16,13 @@
 #include "deliver.h"
 #include "drop.h"
 #include "error.h"
+#include "import.h"
 #include "log.h"
 #include "message.h"
 #include "mime.h"
 
 static int	send_message(const struct cli_opts *, struct error *);
+static int	import_command(const struct cli_opts *, struct error *);
 
 int
 main(int argc, char **argv)
@@ -76,6 +78,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_SEND:
 		rv = send_message(&opts, &err);
+		break;
+	case CLI_IMPORT_CONFIG:
+		rv = import_command(&opts, &err);
 		break;
 	}
 	cli_opts_release(&opts);
@@ -167,5 +172,36 @@ out:
 	aliases_free(al);
 	free(qd);
 	config_release(&cfg);
+	return rv;
+}
+
+/* --import-config: the translation on stdout, each note as a warning. */
+static int
+import_command(const struct cli_opts *opts, struct error *err)
+{
+	struct buf		 out = BUF_INIT, notes = BUF_INIT;
+	enum import_format	 f = import_format_parse(opts->import_format);
+	char			*line, *save = NULL;
+	int			 rv;
+
+	if (f == IMPORT_NONE)
+		return error_set(err, EX_USAGE, "unknown format '%s' for "
+		    "--import-config: use ssmtp, nullmailer or dma",
+		    opts->import_format);
+	rv = import_config(f, opts->rcpts.n > 0 ? opts->rcpts.v[0] : NULL,
+	    &out, &notes, err);
+	if (rv == 0) {
+		if (fwrite(out.data, 1, out.len, stdout) != out.len ||
+		    fflush(stdout) == EOF)
+			rv = error_set_errno(err, EX_IOERR, "cannot write the "
+			    "configuration");
+		for (line = strtok_r(notes.data, "\n", &save); line != NULL;
+		    line = strtok_r(NULL, "\n", &save))
+			log_warnx("%s", line);
+	}
+	if (out.data != NULL)
+		explicit_bzero(out.data, out.len);	/* passwords */
+	buf_release(&out);
+	buf_release(&notes);
 	return rv;
 }

@@ -616,13 +616,36 @@ cli_parse__compose_options__filled_and_compose_on(void **state)
 }
 
 static void
+cli_parse__import_config__format_and_one_path(void **state)
+{
+	static const char *one[] = { "postie", "--import-config", "ssmtp",
+	    "/etc/ssmtp/ssmtp.conf", NULL };
+	static const char *two[] = { "postie", "--import-config=dma", "a",
+	    "b", NULL };
+	struct cli_opts	 o;
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(cli_parse(&o, 4, (char **)(uintptr_t)one, &err), 0);
+	assert_int_equal(o.mode, CLI_IMPORT_CONFIG);
+	assert_string_equal(o.import_format, "ssmtp");
+	assert_int_equal(o.rcpts.n, 1);
+	assert_string_equal(o.rcpts.v[0], "/etc/ssmtp/ssmtp.conf");
+	cli_opts_release(&o);
+	assert_int_equal(cli_parse(&o, 4, (char **)(uintptr_t)two, &err), -1);
+	assert_int_equal(err.code, EX_USAGE);
+	assert_non_null(strstr(err.msg, "takes one file or directory"));
+	error_release(&err);
+}
+
+static void
 cli_long_options__table__expected_names(void **state)
 {
 	static const char *const want[] = { "from", "verbose", "config",
 	    "subject", "attach", "cc", "bcc", "reply-to", "header", "html",
 	    "body", "inline", "charset", "account", "dry-run", "json",
-	    "flush", "queue-delete", "queue-hold", "queue-release", "help",
-	    "usage", "version" };
+	    "flush", "queue-delete", "queue-hold", "queue-release",
+	    "import-config", "help", "usage", "version" };
 	const char	*const *names = cli_long_options();
 	size_t		 i, j, n = 0;
 
@@ -746,6 +769,7 @@ main(void)
 		cmocka_unit_test(cli_parse__usage__prints_short_usage),
 		cmocka_unit_test(
 		    cli_parse__compose_options__filled_and_compose_on),
+		cmocka_unit_test(cli_parse__import_config__format_and_one_path),
 		cmocka_unit_test(cli_long_options__table__expected_names),
 		cmocka_unit_test(cli_long_options__man_page__documents_each),
 	};
