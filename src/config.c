@@ -1,7 +1,7 @@
 /*
  * Configuration files in msmtp's syntax (defaults, accounts, inheritance,
- * postie's own keys), the account's secrets (passwordeval) and the
- * /etc/aliases-style aliases file.
+ * postie's own keys) and the account's secrets (passwordeval).  The
+ * aliases file is aliases.c's.
  */
 #include "autoconfig.h"
 
@@ -146,18 +146,6 @@ struct keydef {
 	int		 flags;
 };
 
-struct alias {
-	char		*name;
-	struct strlist	 targets;
-};
-
-struct aliases {
-	struct alias	*v;
-	size_t		 n;
-	size_t		 cap;
-	const struct alias *def;	/* the "default" entry, or NULL */
-};
-
 static struct account *account_new(const char *, int, const char *);
 static char	**str_at(struct account *, enum field);
 static int	*int_at(struct account *, enum field);
@@ -239,7 +227,6 @@ static char	*user_file(void);
 static struct account *find_account(const struct config *, const char *);
 static int	 run_passwordeval(const struct account *, char **,
 		    struct error *);
-static struct alias *alias_find(const struct aliases *, const char *);
 
 /*
  * Every key msmtp 1.8 knows, and postie's own.  Keys with k_ignored are
@@ -1766,175 +1753,3 @@ account_qualify_domain(const struct account *a)
 	return util_fqdn();
 }
 
-/* Aliases. */
-
-static struct alias *
-alias_find(const struct aliases *al, const char *name)
-{
-	size_t	i;
-
-	for (i = 0; i < al->n; i++)
-		if (strcasecmp(al->v[i].name, name) == 0)
-			return &al->v[i];
-	return NULL;
-}
-
-/*
- * "name: target, target" with continuation lines starting with a blank
- * (as /etc/aliases, aliases(5)); '#' starts a comment line.  The first
- * entry for a name wins, as msmtp's linear search.
- */
-struct aliases *
-aliases_parse(const char *text, size_t len, const char *name,
-    struct error *err)
-{
-	struct aliases	*al;
-	struct alias	*e;
-	struct buf	 entry = BUF_INIT;
-	const char	*s = text, *end = text + len, *nl;
-	char		*line, *colon, *nm, *t, *save = NULL;
-	size_t		 n;
-	int		 lineno = 0, start = 0, more;
-
-	al = xcalloc(1, sizeof(*al));
-	do {
-		more = s < end;
-		if (more) {
-			lineno++;
-			nl = memchr(s, '\n', (size_t)(end - s));
-			n = (nl != NULL ? nl : end) - s;
-			if (memchr(s, '\0', n) != NULL) {
-				error_set(err, EX_CONFIG, "%s:%d: NUL byte in "
-				    "line", name, lineno);
-				goto fail;
-			}
-			line = xstrndup(s, n);
-			line[strcspn(line, "\r")] = '\0';
-			s = nl != NULL ? nl + 1 : end;
-			t = str_trim(line);
-			if (*t == '\0' || *t == '#') {
-				free(line);
-				continue;
-			}
-			if ((line[0] == ' ' || line[0] == '\t')) {
-				if (entry.len == 0) {
-					error_set(err, EX_CONFIG, "%s:%d: "
-					    "continuation line without an "
-					    "entry", name, lineno);
-					free(line);
-					goto fail;
-				}
-				buf_addch(&entry, ',');
-				buf_addstr(&entry, t);
-				free(line);
-				continue;
-			}
-		} else
-			line = NULL;
-
-		/* A new entry starts (or the text ended): finish the last. */
-		if (entry.len > 0) {
-			if ((colon = strchr(entry.data, ':')) != NULL)
-				*colon = '\0';
-			nm = str_trim(entry.data);
-			if (colon == NULL || *nm == '\0' ||
-			    strpbrk(nm, " \t") != NULL) {
-				error_set(err, EX_CONFIG, "%s:%d: expected "
-				    "'name: address, ...'", name, start);
-				free(line);
-				goto fail;
-			}
-			if (alias_find(al, nm) != NULL)
-				log_warnx("%s:%d: duplicate alias '%s' "
-				    "ignored", name, start, nm);
-			else {
-				if (al->n == al->cap) {
-					al->cap = al->cap ? al->cap * 2 : 16;
-					al->v = xreallocarray(al->v, al->cap,
-					    sizeof(*al->v));
-				}
-				e = &al->v[al->n];
-				memset(e, 0, sizeof(*e));
-				e->name = xstrdup(nm);
-				for (t = strtok_r(colon + 1, ",", &save);
-				    t != NULL; t = strtok_r(NULL, ",", &save))
-					if (*(t = str_trim(t)) != '\0')
-						strlist_add(&e->targets, t);
-				if (e->targets.n == 0) {
-					error_set(err, EX_CONFIG, "%s:%d: "
-					    "alias '%s' has no address", name,
-					    start, e->name);
-					free(e->name);
-					free(line);
-					goto fail;
-				}
-				al->n++;
-			}
-			buf_reset(&entry);
-		}
-		if (line != NULL) {
-			start = lineno;
-			buf_addstr(&entry, str_trim(line));
-			free(line);
-		}
-	} while (more);
-	buf_release(&entry);
-	for (n = 0; n < al->n; n++)
-		if (strcasecmp(al->v[n].name, "default") == 0) {
-			al->def = &al->v[n];
-			break;
-		}
-	return al;
-fail:
-	buf_release(&entry);
-	aliases_free(al);
-	return NULL;
-}
-
-struct aliases *
-aliases_load(const char *path, struct error *err)
-{
-	struct aliases	*al;
-	struct stat	 st;
-	char		*text;
-	size_t		 len;
-
-	if (read_small_file(path, "aliases file", &text, &len, &st, err) == -1)
-		return NULL;
-	al = aliases_parse(text, len, path, err);
-	free(text);
-	return al;
-}
-
-void
-aliases_expand(const struct aliases *al, const char *name,
-    struct strlist *out)
-{
-	const struct alias	*e = NULL;
-	size_t			 i;
-
-	if (al != NULL && strchr(name, '@') == NULL &&
-	    (e = alias_find(al, name)) == NULL)
-		e = al->def;
-	if (e == NULL) {
-		strlist_add(out, name);
-		return;
-	}
-	for (i = 0; i < e->targets.n; i++)
-		strlist_add(out, e->targets.v[i]);
-}
-
-void
-aliases_free(struct aliases *al)
-{
-	size_t	i;
-
-	if (al == NULL)
-		return;
-	for (i = 0; i < al->n; i++) {
-		free(al->v[i].name);
-		strlist_release(&al->v[i].targets);
-	}
-	free(al->v);
-	free(al);
-}

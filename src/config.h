@@ -1,6 +1,7 @@
 /*
- * Configuration: msmtp-compatible files (system, then user), accounts,
- * aliases and secrets.  An existing msmtprc works unchanged.
+ * Configuration: msmtp-compatible files (system, then user), accounts
+ * and secrets (the aliases file: aliases.h).  An existing msmtprc works
+ * unchanged.
  */
 #ifndef POSTIE_CONFIG_H
 #define POSTIE_CONFIG_H
@@ -146,21 +147,5 @@ int	account_password(const struct account *, char **out, struct error *);
 /* The qualify domain: the account's, else /etc/mailname, else the FQDN.
  * Returns an allocated string. */
 char	*account_qualify_domain(const struct account *);
-
-/*
- * Aliases: an /etc/aliases-style file: "name: target, target", comments
- * with '#', continuation lines starting with white space, and a
- * "default: target" entry used for every local name without its own.
- */
-struct aliases;
-struct aliases *aliases_load(const char *path, struct error *);
-struct aliases *aliases_parse(const char *text, size_t len, const char *name,
-	    struct error *);
-/*
- * Expand a local name (no '@'): appends its targets (or the default's, or
- * the name itself when neither exists) to out.  One level, as msmtp.
- */
-void	aliases_expand(const struct aliases *, const char *, struct strlist *);
-void	aliases_free(struct aliases *);
 
 #endif

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "drop.h"

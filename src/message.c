@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "aliases.h"
 #include "config.h"
 #include "error.h"
 #include "hdrenc.h"

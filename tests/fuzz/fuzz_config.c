@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "aliases.h"
 #include "config.h"
 #include "error.h"
 #include "log.h"

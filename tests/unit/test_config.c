@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "aliases.h"
 #include "config.h"
 #include "error.h"
 #include "util.h"
@@ -1423,6 +1424,45 @@ aliases_parse__no_default__name_itself(void **state)
 	check_expand(NULL, &cases[2]);
 }
 
+/* 40,000 entries (issue 10 item 15): every one found, the first of a
+ * name wins even when a later one differs only in case, and the default
+ * applies to the rest. */
+static void
+aliases_parse__many_entries__first_wins_default_applies(void **state)
+{
+	struct buf	 b = BUF_INIT;
+	struct aliases	*al;
+	struct error	 err = ERROR_INIT;
+	struct strlist	 out = STRLIST_INIT;
+	int		 i;
+
+	(void)state;
+	buf_addstr(&b, "zz-last: first-zz@example.org\n");
+	for (i = 40000; i > 0; i--)
+		buf_printf(&b, "u%d: t%d@example.org\n", i, i);
+	buf_addstr(&b, "ZZ-LAST: second-zz@example.org\n"
+	    "default: catchall@example.org\nu7: dup@example.org\n");
+	al = aliases_parse(b.data, b.len, "big", &err);
+	if (al == NULL)
+		fail_msg("%s", err.msg);
+	aliases_expand(al, "u1", &out);
+	aliases_expand(al, "U40000", &out);
+	aliases_expand(al, "u7", &out);
+	aliases_expand(al, "Zz-Last", &out);
+	aliases_expand(al, "nobody", &out);
+	aliases_expand(al, "x@elsewhere.org", &out);
+	assert_int_equal(out.n, 6);
+	assert_string_equal(out.v[0], "t1@example.org");
+	assert_string_equal(out.v[1], "t40000@example.org");
+	assert_string_equal(out.v[2], "t7@example.org");
+	assert_string_equal(out.v[3], "first-zz@example.org");
+	assert_string_equal(out.v[4], "catchall@example.org");
+	assert_string_equal(out.v[5], "x@elsewhere.org");
+	strlist_release(&out);
+	aliases_free(al);
+	buf_release(&b);
+}
+
 static void
 aliases_parse__malformed__ex_config_with_line(void **state)
 {
@@ -1557,6 +1597,8 @@ main(void)
 		    account_qualify_domain__unset__mailname_or_fqdn),
 		cmocka_unit_test(aliases_load__fixture__expands_one_level),
 		cmocka_unit_test(aliases_parse__no_default__name_itself),
+		cmocka_unit_test(
+		    aliases_parse__many_entries__first_wins_default_applies),
 		cmocka_unit_test(aliases_parse__malformed__ex_config_with_line),
 		cmocka_unit_test(aliases_load__missing_or_huge__ex_config),
 	};

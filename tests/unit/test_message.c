@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "aliases.h"
 #include "config.h"
 #include "error.h"
 #include "message.h"
