@@ -165,6 +165,7 @@ static char	*home_dir(void);
 static char	*user_name(void);
 static char	*expand_tilde(const char *);
 static char	*expand_pct(const char *, const char *);
+static const struct account *chosen(const struct account *, const char *);
 static int	 k_string(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_host(struct parse *, struct pacct *,
@@ -1594,6 +1595,22 @@ config_load_user(struct config *cfg, const char *path, struct error *err)
 
 /* Selection. */
 
+/* For -v: which account, and why (the caller returns it). */
+static const struct account *
+chosen(const struct account *a, const char *why)
+{
+	if (a->host != NULL && a->port != 0)
+		log_debug("account '%s' (relay %s, port %d) chosen: %s",
+		    a->name, a->host, a->port, why);
+	else if (a->host != NULL)
+		log_debug("account '%s' (relay %s) chosen: %s", a->name,
+		    a->host, why);
+	else
+		log_debug("account '%s' chosen: %s; it names no relay, so "
+		    "mail goes to local mailboxes", a->name, why);
+	return a;
+}
+
 const struct account *
 config_select(const struct config *cfg, const char *name, const char *sender,
     struct error *err)
@@ -1602,11 +1619,10 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	size_t			 i;
 
 	if (name != NULL) {
-		if ((a = find_account(cfg, name)) != NULL)
-			return a;
-		if (strcmp(name, "default") == 0 && cfg->default_name != NULL &&
-		    (a = find_account(cfg, cfg->default_name)) != NULL)
-			return a;
+		if ((a = find_account(cfg, name)) != NULL ||
+		    (strcmp(name, "default") == 0 && cfg->default_name != NULL &&
+		    (a = find_account(cfg, cfg->default_name)) != NULL))
+			return chosen(a, "named with -a/--account");
 		error_set(err, EX_CONFIG, "account '%s' not found", name);
 		return NULL;
 	}
@@ -1616,7 +1632,8 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 			a = cfg->accounts[i];
 			if (a->from != NULL && (strcasecmp(a->from, sender) == 0
 			    || fnmatch(a->from, sender, FNM_CASEFOLD) == 0))
-				return a;
+				return chosen(a, "its 'from' matches the "
+				    "envelope sender");
 		}
 	/*
 	 * An implicit "default" (keys outside any account) that names a relay
@@ -1626,18 +1643,19 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	 */
 	implicit = find_account(cfg, "default");
 	if (implicit != NULL && !implicit->implicit)
-		return implicit;
+		return chosen(implicit, "the default account");
 	if (cfg->default_name != NULL &&
 	    (a = find_account(cfg, cfg->default_name)) != NULL)
-		return a;
+		return chosen(a, "the default account");
 	if (implicit != NULL && implicit->host != NULL)
-		return implicit;
+		return chosen(implicit, "the default account");
 	for (i = 0; i < cfg->naccounts; i++)
 		if (!cfg->accounts[i]->implicit)
-			return cfg->accounts[i];
+			return chosen(cfg->accounts[i], "the first account "
+			    "(no default is set)");
 	if (implicit != NULL)
-		return implicit;
-	return &empty_account;
+		return chosen(implicit, "the default account");
+	return chosen(&empty_account, "nothing is configured");
 }
 
 /* Secrets. */

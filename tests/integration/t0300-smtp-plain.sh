@@ -36,4 +36,23 @@ run_postie -C "$TMP/config" -f '' a@example.com <"$TMP/msg"
 check_rc 0
 check_count 2
 check_grep '^MAIL FROM:<>' "$(transcript)"
+
+# -v names the account chosen and why: by -a, by the envelope sender
+# matching an account's "from", or the default
+cat >>"$TMP/config" <<CONF
+
+account ops
+host 127.0.0.1
+port $SMTPD_PORT
+from ops@example.net
+CONF
+run_postie -C "$TMP/config" -v a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "account 'default' \(relay 127\.0\.0\.1, port $SMTPD_PORT\) chosen: the default account" "$TMP/stderr"
+run_postie -C "$TMP/config" -v -f ops@example.net a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "account 'ops' .* chosen: its 'from' matches the envelope sender" "$TMP/stderr"
+run_postie -C "$TMP/config" -v --account ops a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "account 'ops' .* chosen: named with -a/--account" "$TMP/stderr"
 exit 0
