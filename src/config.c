@@ -939,10 +939,26 @@ static int
 k_ignored(struct parse *p, struct pacct *pa, const struct keydef *k,
     const char *v, struct error *err)
 {
+	static const char *const path_keys[] = { "proxy_host", "proxy_port",
+	    "socket", "source_ip", NULL };
+	size_t	i;
+
 	(void)pa;
 	(void)v;
 	(void)err;
-	log_warnx("%s:%d: key '%s' is not supported by postie and is ignored",
+	/*
+	 * A key that would send the mail another way than postie will (a
+	 * proxy, a socket, a source address) is said on every run; the
+	 * others (DSN, TLS tuning, log format) only under -v.
+	 */
+	for (i = 0; path_keys[i] != NULL; i++)
+		if (strcmp(k->name, path_keys[i]) == 0) {
+			log_warnx("%s:%d: key '%s' is not supported by postie "
+			    "and is ignored: mail goes to the relay directly",
+			    p->name, p->line, k->name);
+			return 0;
+		}
+	log_debug("%s:%d: key '%s' is not supported by postie and is ignored",
 	    p->name, p->line, k->name);
 	return 0;
 }

@@ -55,4 +55,21 @@ check_grep "account 'ops' .* chosen: its 'from' matches the envelope sender" "$T
 run_postie -C "$TMP/config" -v --account ops a@example.com <"$TMP/msg"
 check_rc 0
 check_grep "account 'ops' .* chosen: named with -a/--account" "$TMP/stderr"
+
+# msmtp keys without meaning here: only under -v, except those that
+# would send the mail another way (a proxy), which are said every time
+write_config "$TMP/config2" <<CONF
+host 127.0.0.1
+port $SMTPD_PORT
+queue off
+dsn_notify never
+proxy_host 127.0.0.1
+CONF
+run_postie -C "$TMP/config2" a@example.com <"$TMP/msg"
+check_rc 0
+check_no_grep "dsn_notify" "$TMP/stderr"
+check_grep "warning: .*key 'proxy_host' is not supported.*directly" "$TMP/stderr"
+run_postie -C "$TMP/config2" -v a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "key 'dsn_notify' is not supported by postie and is ignored" "$TMP/stderr"
 exit 0
