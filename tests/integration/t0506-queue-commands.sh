@@ -73,6 +73,10 @@ run_postie -C "$TMP/config" --queue-delete "$three"
 check_rc 66
 run_postie -C "$TMP/config" --queue-delete ../../etc/passwd
 check_rc 65
+# a well-formed id that names nothing is 66, as postie(1) says
+run_postie -C "$TMP/config" --queue-delete=bogus
+check_rc 66
+check_grep "no queue entry 'bogus'" "$TMP/stderr"
 run_postie -C "$TMP/config" --queue-hold
 check_rc 64
 run_postie -C "$TMP/config" -qf
