@@ -70,6 +70,7 @@ static int	 bad_option(poptContext, int, struct error *);
 static void	 ignore(struct cli_opts *, int, const char *);
 static void	 replace(char **, char *);
 static char	*synopsis(void);
+static void	 print_usage(poptContext);
 static void	 long_names(const struct poptOption *, const char **, size_t *);
 
 /*
@@ -252,7 +253,7 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 			break;
 		case OPT_USAGE:
 			poptSetOtherOptionHelp(con, "[--] [recipient...]");
-			poptPrintUsage(con, stdout, 0);
+			print_usage(con);
 			o->mode = CLI_USAGE;
 			done = 1;
 			break;
@@ -797,6 +798,43 @@ replace(char **field, char *v)
 }
 
 /* The text after "Usage: PROG": one SYNOPSIS line per face. */
+/*
+ * popt 1.19 lists each short-only flag twice in its usage: once in the
+ * "[-tivIGmnU]" cluster and once alone ("[-t]").  Print its text without
+ * the lone copies.
+ */
+static void
+print_usage(poptContext con)
+{
+	char	*text = NULL, *p, *q, *cluster = NULL;
+	size_t	 len = 0, n;
+	FILE	*f;
+
+	if ((f = open_memstream(&text, &len)) == NULL) {
+		poptPrintUsage(con, stdout, 0);
+		return;
+	}
+	poptPrintUsage(con, f, 0);
+	fclose(f);
+	if ((p = strstr(text, " [-")) != NULL && p[3] != '-') {
+		n = strcspn(p + 3, "]");
+		cluster = xstrndup(p + 3, n);
+	}
+	for (p = text; cluster != NULL && (p = strstr(p, " [-")) != NULL;) {
+		/* a lone flag "[-x]" whose letter the cluster holds */
+		if (p[3] != '\0' && p[3] != '-' && p[4] == ']' &&
+		    strchr(cluster, p[3]) != NULL && p != strstr(text, " [-")) {
+			q = p + 5;
+			memmove(p, q, strlen(q) + 1);
+			continue;
+		}
+		p += 3;
+	}
+	fputs(text, stdout);
+	free(cluster);
+	free(text);
+}
+
 static char *
 synopsis(void)
 {

@@ -581,6 +581,11 @@ cli_parse__usage__prints_short_usage(void **state)
 	assert_non_null(strstr(out, "Usage: postie"));
 	assert_non_null(strstr(out, "[--flush]"));
 	assert_null(strstr(out, "Sendmail options:"));
+	/* each flag once: in the [-ti...] cluster, not again alone */
+	assert_non_null(strstr(out, "[-ti"));
+	assert_null(strstr(out, "[-t]"));
+	assert_null(strstr(out, "[-i]"));
+	assert_null(strstr(out, "[-U]"));
 	free(out);
 	cli_opts_release(&o);
 }
