@@ -50,6 +50,8 @@ static int	deliver(const struct account *, const char *,
 static int	deliver_local(const struct account *, const struct message *,
 		    const char *, struct send_result *, struct error *);
 static void	local_domains(struct strlist *, const char *);
+static int	all_local(const struct local_opts *, const struct envelope *,
+		    struct error *);
 static int	bounce(const struct account *, const char *,
 		    const struct message *, const struct strlist *,
 		    const char *, struct error *);
@@ -271,7 +273,6 @@ deliver_local(const struct account *acct, const struct message *msg,
 	const struct envelope	*env = message_envelope(msg);
 	struct strlist		 domains = STRLIST_INIT;
 	struct local_opts	 lo;
-	size_t			 i;
 	int			 rv = -1;
 
 	local_domains(&domains, qd);
@@ -279,17 +280,59 @@ deliver_local(const struct account *acct, const struct message *msg,
 	lo.spool = acct->local_spool;
 	lo.maildir = acct->local_maildir;
 	lo.domains = &domains;
+	if (all_local(&lo, env, err) == 0)
+		rv = local_deliver(&lo, msg, res, err);
+	strlist_release(&domains);
+	return rv;
+}
+
+/* With no relay every recipient must be on this host (EX_UNAVAILABLE). */
+static int
+all_local(const struct local_opts *lo, const struct envelope *env,
+    struct error *err)
+{
+	size_t	i;
+
 	for (i = 0; i < env->rcpts.n; i++)
-		if (!local_is_local(&lo, env->rcpts.v[i])) {
-			error_set(err, EX_UNAVAILABLE, "no relay configured "
-			    "for remote recipient <%s>: set 'host' (and "
-			    "'port', 'tls', 'auth') in %s or "
+		if (!local_is_local(lo, env->rcpts.v[i]))
+			return error_set(err, EX_UNAVAILABLE, "no relay "
+			    "configured for remote recipient <%s>: set "
+			    "'host' (and 'port', 'tls', 'auth') in %s or "
 			    "~/.postierc, see postie.conf(5)",
 			    env->rcpts.v[i], config_system_path());
-			goto out;
-		}
-	rv = local_deliver(&lo, msg, res, err);
-out:
+	return 0;
+}
+
+int
+deliver_dry_run(const struct account *acct, const char *qd,
+    const struct message *msg, struct error *err)
+{
+	const struct envelope	*env = message_envelope(msg);
+	struct strlist		 domains = STRLIST_INIT;
+	struct local_opts	 lo;
+	int			 port, rv;
+
+	if (acct->host != NULL) {
+		port = acct->port != 0 ? acct->port :
+		    acct->tls && !acct->tls_starttls ? 465 : 25;
+		fprintf(stderr, "account '%s': relay %s port %d, TLS %s, "
+		    "AUTH %s%s%s\n", acct->name, acct->host, port,
+		    !acct->tls ? "off" : acct->tls_starttls ? "STARTTLS" :
+		    "implicit (smtps)", acct->auth == NULL ||
+		    strcmp(acct->auth, "off") == 0 ? "off" : acct->auth,
+		    acct->user != NULL ? " as " : "",
+		    acct->user != NULL ? acct->user : "");
+		return 0;
+	}
+	local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.spool = acct->local_spool;
+	lo.maildir = acct->local_maildir;
+	lo.domains = &domains;
+	fprintf(stderr, "account '%s': no relay: local delivery to %s\n",
+	    acct->name, acct->local_spool != NULL ? acct->local_spool :
+	    "/var/mail");
+	rv = all_local(&lo, env, err);
 	strlist_release(&domains);
 	return rv;
 }

@@ -23,6 +23,15 @@ struct message;
 int	deliver_message(const struct cli_opts *, const struct account *,
 	    const char *qd, const struct message *, struct error *);
 
+/*
+ * --dry-run: print on stderr the account, relay, port, TLS mode and AUTH
+ * (mechanism and user, never the password) a send would use, or the
+ * local delivery, and fail as the routing would: EX_UNAVAILABLE for a
+ * remote recipient with no relay.
+ */
+int	deliver_dry_run(const struct account *, const char *qd,
+	    const struct message *, struct error *);
+
 /* Hand the message to the system drop directory (drop.h).  Errors as
  * drop_submit(). */
 int	deliver_hand_over(const struct message *, struct error *);

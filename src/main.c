@@ -163,6 +163,8 @@ send_message(const struct cli_opts *opts, struct error *err)
 		for (i = 0; i < env->rcpts.n; i++)
 			fprintf(stderr, "RCPT TO:<%s>\n", env->rcpts.v[i]);
 		rv = message_write(msg, STDOUT_FILENO, err);
+		if (rv == 0)
+			rv = deliver_dry_run(acct, qd, msg, err);
 		goto out;
 	}
 	rv = dropping && acct->host == NULL ? deliver_hand_over(msg, err) :

@@ -72,4 +72,11 @@ check_grep "warning: .*key 'proxy_host' is not supported.*directly" "$TMP/stderr
 run_postie -C "$TMP/config2" -v a@example.com <"$TMP/msg"
 check_rc 0
 check_grep "key 'dsn_notify' is not supported by postie and is ignored" "$TMP/stderr"
+
+# --dry-run names the account, relay, port, TLS and AUTH; nothing is sent
+n=$(ls "$SMTPD_DIR"/*.eml | wc -l)
+run_postie -C "$TMP/config" --dry-run --account ops a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "^account 'ops': relay 127\.0\.0\.1 port $SMTPD_PORT, TLS off, AUTH off$" "$TMP/stderr"
+check_count "$n"
 exit 0

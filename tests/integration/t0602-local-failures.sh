@@ -24,6 +24,11 @@ check_grep "'host'" "$TMP/stderr"
 # the system file it names is the one this binary reads ($POSTIE_SYSCONFIG
 # in tests), never a fixed /etc path
 check_grep "in /nonexistent or" "$TMP/stderr"
+# --dry-run exits with the code the routing gives, and says why
+run_postie -C "$TMP/config" --dry-run bob@example.com <"$TMP/in"
+check_rc 69
+check_grep "no relay: local delivery" "$TMP/stderr"
+check_grep "no relay configured.*bob@example\.com" "$TMP/stderr"
 [ -z "$(ls "$TMP/spool")" ] || fail "something was delivered"
 
 # An unknown user: EX_NOUSER.
