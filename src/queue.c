@@ -1542,36 +1542,7 @@ queue_hold(struct queue *q, const char *id, int hold, struct error *err)
 static void
 json_str(struct buf *b, const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)(s != NULL ? s :
-				    "");
-
-	buf_addch(b, '"');
-	for (; *p != '\0'; p++) {
-		switch (*p) {
-		case '"':
-			buf_addstr(b, "\\\"");
-			break;
-		case '\\':
-			buf_addstr(b, "\\\\");
-			break;
-		case '\n':
-			buf_addstr(b, "\\n");
-			break;
-		case '\r':
-			buf_addstr(b, "\\r");
-			break;
-		case '\t':
-			buf_addstr(b, "\\t");
-			break;
-		default:
-			if (*p < 0x20 || *p == 0x7f)
-				buf_printf(b, "\\u%04x", *p);
-			else
-				buf_addch(b, *p);
-			break;
-		}
-	}
-	buf_addch(b, '"');
+	buf_add_json_str(b, s);
 }
 
 void

@@ -397,3 +397,50 @@ util_write_all(int fd, const void *p, size_t n)
 	}
 	return 0;
 }
+
+void
+buf_add_json_str(struct buf *b, const char *s)
+{
+	const unsigned char	*p = (const unsigned char *)(s != NULL ? s :
+				    "");
+	size_t			 n = strlen((const char *)p), i, len;
+
+	buf_addch(b, '"');
+	for (i = 0; i < n; i += len) {
+		len = utf8_len(p + i, n - i);
+		if (len == 0) {
+			/* not UTF-8: JSON must be (RFC 8259 8.1) */
+			buf_addstr(b, "\\ufffd");
+			len = 1;
+			continue;
+		}
+		if (len > 1) {
+			buf_add(b, p + i, len);
+			continue;
+		}
+		switch (p[i]) {
+		case '"':
+			buf_addstr(b, "\\\"");
+			break;
+		case '\\':
+			buf_addstr(b, "\\\\");
+			break;
+		case '\n':
+			buf_addstr(b, "\\n");
+			break;
+		case '\r':
+			buf_addstr(b, "\\r");
+			break;
+		case '\t':
+			buf_addstr(b, "\\t");
+			break;
+		default:
+			if (p[i] < 0x20 || p[i] == 0x7f)
+				buf_printf(b, "\\u%04x", p[i]);
+			else
+				buf_addch(b, p[i]);
+			break;
+		}
+	}
+	buf_addch(b, '"');
+}

@@ -87,6 +87,12 @@ int	 str_has_crlf(const char *);
  * one escaping rule for untrusted text (server replies, queue fields).
  */
 void	 buf_add_escaped(struct buf *, const char *, size_t);
+/*
+ * Append s (NULL: "") as a JSON string: quotes, backslashes and controls
+ * escaped, and every byte that is not part of valid UTF-8 replaced by
+ * U+FFFD, so the output is always valid UTF-8 JSON (RFC 8259).
+ */
+void	 buf_add_json_str(struct buf *, const char *);
 
 /*
  * The host's fully qualified name: the canonical name of gethostname()

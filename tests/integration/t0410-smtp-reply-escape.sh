@@ -29,4 +29,30 @@ done
 check_grep 'message refused after the end of data: 554 5.7.1 \\x1b\[2J\\x1b\]0;owned\\x07 spam\\x08\\x0dpostie: delivered$' \
     "$TMP/stderr"
 check_grep '^postie: <- 554 5.7.1 \\x1b\[2J' "$TMP/stderr"
+
+# The same words in a 4xx keep the message queued; mailq --json must
+# stay valid UTF-8 JSON with no raw control character (the queue keeps
+# no controls; invalid 8-bit becomes U+FFFD: test_util).
+soft=$(printf 'dot=451 4.3.0 \033[2J caf\303\251 \007busy\rpostie: delivered')
+start_smtpd --fail "$soft"
+write_config "$TMP/config2" <<CONF
+account default
+host 127.0.0.1
+port $SMTPD_PORT
+from sender@example.org
+queue_dir $TMP/queue
+queue_flush_on_send off
+CONF
+run_postie -C "$TMP/config2" a@example.com <"$TMP/msg"
+check_rc 0
+run_postie -C "$TMP/config2" -bp --json
+check_rc 0
+"$PYTHON" - "$TMP/stdout" <<'PY' || fail "mailq --json is not valid UTF-8 JSON with the reply"
+import json, sys
+raw = open(sys.argv[1], "rb").read()
+v = json.loads(raw.decode("utf-8", "strict"))
+text = json.dumps(v, ensure_ascii=False)
+assert "\x1b" not in text and "\x07" not in text and "\r" not in text.replace("\\r", ""), text
+assert "caf\u00e9" in text and "busy" in text, text
+PY
 exit 0

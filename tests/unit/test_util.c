@@ -53,11 +53,45 @@ buf_add_escaped__table__matches(void **state)
 	buf_release(&b);
 }
 
+/* JSON strings are always valid UTF-8 JSON (mailq --json, issue 10). */
+static void
+buf_add_json_str__table__valid_utf8_json(void **state)
+{
+	static const struct {
+		const char	*in, *want;
+	} jcases[] = {
+		{ "plain", "\"plain\"" },
+		{ NULL, "\"\"" },
+		{ "a\"b\\c", "\"a\\\"b\\\\c\"" },
+		{ "l1\r\nl2\tx", "\"l1\\r\\nl2\\tx\"" },
+		{ "\033[2J\007", "\"\\u001b[2J\\u0007\"" },
+		{ "del\177", "\"del\\u007f\"" },
+		{ "caf\xc3\xa9 \xe2\x82\xac", "\"caf\xc3\xa9 \xe2\x82\xac\"" },
+		{ "latin1 \xe9t\xe9", "\"latin1 \\ufffdt\\ufffd\"" },
+		{ "overlong \xc0\xaf", "\"overlong \\ufffd\\ufffd\"" },
+		{ "cut \xe2\x82", "\"cut \\ufffd\\ufffd\"" },
+		{ "surrogate \xed\xa0\x80", "\"surrogate \\ufffd\\ufffd\\ufffd\"" },
+	};
+	struct buf	b = BUF_INIT;
+	size_t		i;
+
+	(void)state;
+	for (i = 0; i < sizeof(jcases) / sizeof(jcases[0]); i++) {
+		buf_reset(&b);
+		buf_add_json_str(&b, jcases[i].in);
+		if (strcmp(buf_str(&b), jcases[i].want) != 0)
+			fail_msg("case %zu: got %s, want %s", i, buf_str(&b),
+			    jcases[i].want);
+	}
+	buf_release(&b);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_add_escaped__table__matches),
+		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
