@@ -175,32 +175,33 @@ log_close(void)
 	use_syslog = 0;
 }
 
-/* key=value, the value quoted when it holds blanks; never a CR or LF. */
+/*
+ * key=value, the value quoted when it holds blanks; controls and bytes
+ * that are not UTF-8 written as \xNN (buf_add_escaped), so a server's
+ * words can neither break the line nor drive a terminal.
+ */
 static void
 field(struct buf *b, const char *key, const char *v, int quote)
 {
-	size_t	i;
+	struct buf	 e = BUF_INIT;
+	size_t		 i;
 
 	buf_printf(b, " %s=", key);
 	if (v == NULL) {
 		buf_addch(b, '-');
 		return;
 	}
+	buf_add_escaped(&e, v, strnlen(v, LOG_FIELD_MAX));
 	if (quote)
 		buf_addch(b, '"');
-	for (i = 0; i < LOG_FIELD_MAX && v[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c < 0x20 || c == 0x7f)
-			buf_addch(b, ' ');
-		else if (quote && (c == '"' || c == '\\')) {
+	for (i = 0; i < e.len; i++) {
+		if (quote && (e.data[i] == '"' || e.data[i] == '\\'))
 			buf_addch(b, '\\');
-			buf_addch(b, (char)c);
-		} else
-			buf_addch(b, (char)c);
+		buf_addch(b, e.data[i]);
 	}
 	if (quote)
 		buf_addch(b, '"');
+	buf_release(&e);
 }
 
 char *

@@ -42,6 +42,7 @@ port $SMTPD_PORT
 from sender@example.org
 queue_dir $TMP/queue
 queue_flush_on_send off
+logfile $TMP/log
 CONF
 run_postie -C "$TMP/config2" a@example.com <"$TMP/msg"
 check_rc 0
@@ -55,4 +56,11 @@ text = json.dumps(v, ensure_ascii=False)
 assert "\x1b" not in text and "\x07" not in text and "\r" not in text.replace("\\r", ""), text
 assert "caf\u00e9" in text and "busy" in text, text
 PY
+# the log line: the reply escaped, never a raw control
+for c in "$esc" "$bel" "$cr"; do
+	if grep -q "$c" "$TMP/log"; then
+		fail "a raw control character reached the logfile"
+	fi
+done
+check_grep 'text="cannot send .*451 4.3.0 \\\\x1b\[2J caf' "$TMP/log"
 exit 0
