@@ -7,7 +7,10 @@
 
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/types.h>
+
+#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +35,7 @@
 #include "xmalloc.h"
 
 #define CHUNK		(64 * 1024)	/* read block */
+#define PSEUDO_MAX	(16 * 1024 * 1024)	/* a /proc, /sys file */
 #define LINE_MAX_SMTP	998		/* RFC 5322 2.1.1 */
 #define NAME_MAX_LEN	255		/* an attachment's file name */
 #define MAX_FIELDS	64		/* top-level fields we generate */
@@ -187,6 +191,9 @@ static int	file_part(struct compose *, struct part *, const char *,
 		    const char *, const char *, const char *,
 		    struct error *);
 static int	 magic_dlopen(struct magic_api *);
+static int	 pseudo_fs(int);
+static int	 read_whole(const char *, const char *, int, struct stat *,
+		    struct error *);
 static char	*magic_type(struct compose *, int, char **);
 static void	add_hdr(struct buf *, const char *, const char *);
 static void	part_hdr(struct part *, const char *, const char *);
@@ -434,7 +441,90 @@ open_input(const char *what, const char *path, struct stat *st,
 	}
 	if ((fl = fcntl(fd, F_GETFL)) != -1)
 		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	if (st->st_size == 0 || pseudo_fs(fd))
+		return read_whole(what, path, fd, st, err);
 	return fd;
+}
+
+/*
+ * /proc and /sys files say 0 (or a page) for their size and make up
+ * their text when read: the size must not be believed (issue 10 item 13).
+ */
+static int
+pseudo_fs(int fd)
+{
+	struct statfs	sf;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 0;
+	return sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
+	    sf.f_type == DEBUGFS_MAGIC;
+}
+
+/*
+ * A file whose size cannot be believed: read it whole (at most
+ * PSEUDO_MAX octets) into a private temporary file and hand that on,
+ * with st_size set to what was read.  A truly empty file stays as it is.
+ * Errors: EX_NOINPUT (read), EX_DATAERR (too large), EX_TEMPFAIL (the
+ * temporary file).
+ */
+static int
+read_whole(const char *what, const char *path, int fd, struct stat *st,
+    struct error *err)
+{
+	char	*buf = xmalloc(CHUNK);
+	off_t	 total = 0;
+	ssize_t	 r;
+	int	 tmp = -1;
+
+	for (;;) {
+		r = read(fd, buf, CHUNK);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			error_set_errno(err, EX_NOINPUT, "cannot read %s '%s'",
+			    what, path);
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		if (total + r > PSEUDO_MAX) {
+			error_set(err, EX_DATAERR, "%s '%s' yields more than "
+			    "%d octets, and its size is not known in advance "
+			    "(a /proc or /sys file?): copy it to a file first",
+			    what, path, PSEUDO_MAX);
+			goto fail;
+		}
+		if (tmp == -1 && (tmp = util_tmpfile(err)) == -1)
+			goto fail;
+		if (util_write_all(tmp, buf, (size_t)r) == -1) {
+			error_set_errno(err, EX_TEMPFAIL, "cannot copy %s '%s' "
+			    "to a temporary file", what, path);
+			goto fail;
+		}
+		total += r;
+	}
+	free(buf);
+	if (tmp == -1) {
+		/* empty after all: the original will do */
+		(void)lseek(fd, 0, SEEK_SET);
+		st->st_size = 0;
+		return fd;
+	}
+	close(fd);
+	if (lseek(tmp, 0, SEEK_SET) == -1) {
+		error_set_errno(err, EX_TEMPFAIL, "lseek");
+		close(tmp);
+		return -1;
+	}
+	st->st_size = total;
+	return tmp;
+fail:
+	free(buf);
+	if (tmp != -1)
+		close(tmp);
+	close(fd);
+	return -1;
 }
 
 /* An iconv name that means UTF-8 already. */
