@@ -7,7 +7,6 @@
 
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -15,7 +14,6 @@
 #include <fnmatch.h>
 #include <limits.h>
 #include <pwd.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,7 +36,6 @@
 
 #define FILE_MAX	(1024 * 1024)	/* config and aliases files */
 #define LINE_MAX_LEN	4096		/* one config line */
-#define PWEVAL_MAX	(64 * 1024)	/* passwordeval output */
 #define MAILNAME	"/etc/mailname"
 
 /*
@@ -226,9 +223,6 @@ static int	 load_file(struct config *, const char *, int, int,
 		    struct error *);
 static char	*user_file(void);
 static struct account *find_account(const struct config *, const char *);
-static int	 run_passwordeval(const struct account *, char **,
-		    struct error *);
-
 /*
  * Every key msmtp 1.8 knows, and postie's own.  Keys with k_ignored are
  * accepted so that an existing msmtprc works, with a warning.
@@ -1672,107 +1666,6 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	if (implicit != NULL)
 		return chosen(implicit, "the default account");
 	return chosen(&empty_account, "nothing is configured");
-}
-
-/* Secrets. */
-
-/*
- * Run passwordeval with /bin/sh -c, stdin from /dev/null, stderr passed
- * through, and keep the first line of its output.  The output is capped;
- * a command that prints more is killed.
- */
-static int
-run_passwordeval(const struct account *a, char **out, struct error *err)
-{
-	char	*buf;
-	size_t	 n = 0, line;
-	ssize_t	 r;
-	pid_t	 pid;
-	int	 fds[2], status, devnull, rc = -1, overflow = 0;
-
-	if (pipe2(fds, O_CLOEXEC) == -1)
-		return error_set_errno(err, EX_OSERR, "account '%s': cannot "
-		    "run passwordeval: pipe", a->name);
-	if ((pid = fork()) == -1) {
-		error_set_errno(err, EX_OSERR, "account '%s': cannot run "
-		    "passwordeval: fork", a->name);
-		close(fds[0]);
-		close(fds[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		/* Only async-signal-safe calls until exec. */
-		devnull = open("/dev/null", O_RDONLY);
-		if (devnull == -1 || dup2(devnull, STDIN_FILENO) == -1 ||
-		    dup2(fds[1], STDOUT_FILENO) == -1)
-			_exit(127);
-		execl("/bin/sh", "sh", "-c", a->passwordeval, (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	buf = xmalloc(PWEVAL_MAX + 1);
-	for (;;) {
-		r = read(fds[0], buf + n, PWEVAL_MAX + 1 - n);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		n += (size_t)r;
-		if (n > PWEVAL_MAX) {
-			overflow = 1;
-			kill(pid, SIGKILL);
-			break;
-		}
-	}
-	close(fds[0]);
-	while (waitpid(pid, &status, 0) == -1) {
-		if (errno != EINTR) {
-			error_set_errno(err, EX_OSERR, "account '%s': cannot "
-			    "wait for passwordeval", a->name);
-			goto done;
-		}
-	}
-	if (overflow)
-		error_set(err, EX_CONFIG, "account '%s': passwordeval printed "
-		    "more than %d bytes", a->name, PWEVAL_MAX);
-	else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
-		error_set(err, EX_CONFIG, "account '%s': passwordeval command "
-		    "failed (exit %d)", a->name, WEXITSTATUS(status));
-	else if (WIFSIGNALED(status))
-		error_set(err, EX_CONFIG, "account '%s': passwordeval command "
-		    "failed (signal %d)", a->name, WTERMSIG(status));
-	else {
-		line = 0;
-		while (line < n && buf[line] != '\n')
-			line++;
-		if (line > 0 && buf[line - 1] == '\r')
-			line--;
-		if (line == 0)
-			error_set(err, EX_CONFIG, "account '%s': passwordeval "
-			    "printed nothing", a->name);
-		else {
-			*out = xstrndup(buf, line);
-			rc = 0;
-		}
-	}
-done:
-	explicit_bzero(buf, PWEVAL_MAX + 1);
-	free(buf);
-	return rc;
-}
-
-int
-account_password(const struct account *a, char **out, struct error *err)
-{
-	if (a->password != NULL) {
-		*out = xstrdup(a->password);
-		return 0;
-	}
-	if (a->passwordeval == NULL) {
-		*out = NULL;
-		return 0;
-	}
-	return run_passwordeval(a, out, err);
 }
 
 char *

@@ -134,16 +134,6 @@ void	config_release(struct config *);
 const struct account *config_select(const struct config *, const char *name,
 	    const char *sender, struct error *);
 
-/*
- * The account's password: "password", else the first line printed by
- * "passwordeval" (run with /bin/sh -c, stdin /dev/null), else NULL with
- * no error (libcurl then tries without).  *out is allocated; free it with
- * freezero_str().
- * Errors: EX_CONFIG when passwordeval fails or prints nothing (its stderr
- * is passed through).
- */
-int	account_password(const struct account *, char **out, struct error *);
-
 /* The qualify domain: the account's, else /etc/mailname, else the FQDN.
  * Returns an allocated string. */
 char	*account_qualify_domain(const struct account *);

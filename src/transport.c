@@ -25,6 +25,7 @@
 #include "log.h"
 #include "message.h"
 #include "transport.h"
+#include "secret.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -496,7 +497,7 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    parse_fingerprint(t, a->tls_fingerprint, &pin, err) == -1)
 		goto fail;
 	if (t->auth && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
-	    account_password(a, &pw, err) == -1)
+	    secret_password(a, &pw, err) == -1)
 		goto fail;
 
 	ehlo = a->domain != NULL && *a->domain != '\0' ? a->domain :

@@ -24,6 +24,7 @@
 
 #include "aliases.h"
 #include "config.h"
+#include "secret.h"
 #include "error.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -1245,7 +1246,7 @@ account_password__passwordeval__first_line_or_error(void **state)
 		text = xasprintf("account a\nhost h\npasswordeval %s\n",
 		    c->cmd);
 		parse_ok(&cfg, text);
-		rc = account_password(cfg.accounts[0], &pw, &err);
+		rc = secret_password(cfg.accounts[0], &pw, &err);
 		if (c->want != NULL) {
 			if (rc != 0)
 				fail_msg("'%s': %s", c->cmd, err.msg);
@@ -1283,7 +1284,7 @@ account_password__passwordeval__stdin_is_dev_null(void **state)
 	assert_true(dup2(fds[0], STDIN_FILENO) >= 0);
 	close(fds[0]);
 	parse_ok(&cfg, "account a\npasswordeval cat\n");
-	assert_int_equal(account_password(cfg.accounts[0], &pw, &err), -1);
+	assert_int_equal(secret_password(cfg.accounts[0], &pw, &err), -1);
 	assert_true(dup2(saved, STDIN_FILENO) >= 0);
 	close(saved);
 	assert_null(pw);
@@ -1303,11 +1304,11 @@ account_password__password_or_nothing__returned(void **state)
 	(void)state;
 	parse_ok(&cfg, "account a\npassword \"  with spaces \"\n"
 	    "account b\nhost h\n");
-	assert_int_equal(account_password(cfg.accounts[0], &pw, &err), 0);
+	assert_int_equal(secret_password(cfg.accounts[0], &pw, &err), 0);
 	assert_string_equal(pw, "  with spaces ");
 	freezero_str(pw);
 	pw = (char *)&cfg;	/* must be overwritten with NULL */
-	assert_int_equal(account_password(cfg.accounts[1], &pw, &err), 0);
+	assert_int_equal(secret_password(cfg.accounts[1], &pw, &err), 0);
 	assert_null(pw);
 	assert_int_equal(err.code, EX_OK);
 	config_release(&cfg);
