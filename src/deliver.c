@@ -41,14 +41,16 @@ struct runner {
 	int			  bounce;	/* -oem */
 };
 
+static void	report_copy(struct deliver_report *,
+		    const struct outcome *);
 static int	keep(const struct account *, const struct message *,
-		    const struct send_result *, const char *, int,
-		    struct error *);
+		    const struct outcome *, const char *, int,
+		    struct deliver_report *, struct error *);
 static int	deliver(const struct account *, const char *,
 		    struct transport **, const struct message *,
-		    struct send_result *, struct error *);
+		    struct outcome *, struct error *);
 static int	deliver_local(const struct account *, const struct message *,
-		    const char *, struct send_result *, struct error *);
+		    const char *, struct outcome *, struct error *);
 static void	local_domains(struct strlist *, const char *);
 static int	all_local(const struct local_opts *, const struct envelope *,
 		    struct error *);
@@ -57,21 +59,21 @@ static int	bounce(const struct account *, const char *,
 		    const char *, struct error *);
 static void	log_send(const struct account *, const char *,
 		    const struct message *, const struct envelope *,
-		    const struct send_result *, const char *, const char *,
+		    const struct outcome *, const char *, const char *,
 		    int);
 static struct queue *open_queue(const struct account *, int,
 		    struct error *);
 static int	run_deliver(void *, const char *, const struct message *,
-		    struct send_result *, struct error *);
+		    struct outcome *, struct error *);
 static int	run_bounce(void *, const char *, const struct message *,
 		    const struct strlist *, const char *, struct error *);
 static void	run_attempt(void *, const struct queue_entry *,
-		    const struct envelope *, const struct send_result *,
+		    const struct envelope *, const struct outcome *,
 		    const struct error *, const char *);
 static const struct account *run_account(struct runner *, const char *,
 		    struct error *);
 static void	flush_background(const struct account *,
-		    const struct cli_opts *);
+		    const struct deliver_opts *);
 static int	flush_queue(const struct cli_opts *, struct config *,
 		    const struct account *, int, struct error *);
 static int	ingest_drops(const struct account *, struct error *);
@@ -83,31 +85,68 @@ want_bounce(const struct cli_opts *opts)
 	return opts->errmode != NULL && strcmp(opts->errmode, "m") == 0;
 }
 
+void
+deliver_report_init(struct deliver_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->status = DLV_FAILED;
+}
+
+void
+deliver_report_release(struct deliver_report *rep)
+{
+	if (rep == NULL)
+		return;
+	free(rep->queue_id);
+	outcome_release(&rep->out);
+	deliver_report_init(rep);
+}
+
+/* The attempt's per-recipient results into the report. */
+static void
+report_copy(struct deliver_report *rep, const struct outcome *res)
+{
+	size_t	i;
+
+	outcome_release(&rep->out);
+	outcome_init(&rep->out, res->n);
+	for (i = 0; i < res->n; i++)
+		outcome_set_rcpt(&rep->out, i, (enum rcpt_state)
+		    res->rcpt[i].state, res->rcpt[i].code, NULL,
+		    res->rcpt[i].reply);
+	rep->out.unknown = res->unknown;
+}
+
 /*
  * Deliver now, or keep: the exit-code contract of doc/postie.1 (EXIT
  * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
  * or durably queued; a permanent refusal keeps the transport's code.
  */
 int
-deliver_message(const struct cli_opts *opts, const struct account *acct,
-    const char *qd, const struct message *msg, struct error *err)
+deliver_message(const struct deliver_opts *opts, const struct account *acct,
+    const char *qd, const struct message *msg, struct deliver_report *rep,
+    struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct strlist		 failed = STRLIST_INIT;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct transport	*t = NULL;
 	struct error		 derr = ERROR_INIT;
+	struct deliver_report	 own;
 	const char		*why = NULL;
 	size_t			 i, pending = 0;
-	int			 rv, bnc = want_bounce(opts);
+	int			 rv, bnc = opts->bounce;
 
-	send_result_init(&res, env->rcpts.n);
-	if (acct->queue && opts->delivery != NULL &&
-	    strcmp(opts->delivery, "q") == 0) {
+	outcome_init(&res, env->rcpts.n);
+	deliver_report_init(&own);
+	if (rep == NULL)
+		rep = &own;
+	if (acct->queue && opts->queue_only) {
 		/* -odq: queue only; the next flush sends it */
 		rv = keep(acct, msg, NULL, "queued on request (-odq)", bnc,
-		    err);
-		send_result_release(&res);
+		    rep, err);
+		deliver_report_release(&own);
+		outcome_release(&res);
 		return rv;
 	}
 	/* One send, one account: without TLS, skip its set-up cost. */
@@ -134,8 +173,9 @@ deliver_message(const struct cli_opts *opts, const struct account *acct,
 		if (pending > 0 && acct->queue) {
 			/* only the 4xx recipients stay queued */
 			rv = keep(acct, msg, &res, why != NULL ? why :
-			    "temporary failure", bnc, err);
+			    "temporary failure", bnc, rep, err);
 		} else {
+			rep->status = failed.n > 0 ? DLV_PARTIAL : DLV_SENT;
 			if (pending > 0)
 				log_warnx("%zu recipient(s) not delivered "
 				    "(temporary failure) and 'queue' is off: "
@@ -144,17 +184,22 @@ deliver_message(const struct cli_opts *opts, const struct account *acct,
 			    failed.n > 0 ? "partial" : "delivered", 0);
 			flush_background(acct, opts);
 		}
+		report_copy(rep, &res);
 		strlist_release(&failed);
-		send_result_release(&res);
+		outcome_release(&res);
+		deliver_report_release(&own);
 		return rv;
 	}
-	if (!queue_is_temporary(derr.code, res.relay_setup) || !acct->queue) {
+	if (res.class == OUTCOME_NONE)	/* not classified: keep it */
+		outcome_fail(&res, OUTCOME_RETRY, STEP_NONE, derr.code, 0,
+		    derr.msg, NULL);
+	if (res.class == OUTCOME_PERMANENT || !acct->queue) {
 		/* refused for good, or queue off: msmtp's behaviour */
 		for (i = 0; i < res.n; i++)
 			if (res.rcpt[i].state != RCPT_ACCEPTED)
 				strlist_add(&failed, env->rcpts.v[i]);
 		if (bnc && env->sender[0] != '\0' &&
-		    !queue_is_temporary(derr.code, res.relay_setup)) {
+		    res.class == OUTCOME_PERMANENT) {
 			struct error	berr = ERROR_INIT;
 
 			if (bounce(acct, env->sender, msg, &failed, derr.msg,
@@ -166,15 +211,21 @@ deliver_message(const struct cli_opts *opts, const struct account *acct,
 		}
 		log_send(acct, NULL, msg, env, &res, derr.msg, "failed",
 		    derr.code);
+		rep->status = res.class == OUTCOME_PERMANENT ? DLV_REFUSED :
+		    DLV_FAILED;
+		report_copy(rep, &res);
+		deliver_report_release(&own);
 		error_set(err, derr.code, "%s", derr.msg);
 		error_release(&derr);
 		strlist_release(&failed);
-		send_result_release(&res);
+		outcome_release(&res);
 		return -1;
 	}
-	rv = keep(acct, msg, &res, derr.msg, bnc, err);
+	rv = keep(acct, msg, &res, derr.msg, bnc, rep, err);
+	report_copy(rep, &res);
 	error_release(&derr);
-	send_result_release(&res);
+	outcome_release(&res);
+	deliver_report_release(&own);
 	return rv;
 }
 
@@ -184,8 +235,8 @@ deliver_message(const struct cli_opts *opts, const struct account *acct,
  */
 static int
 keep(const struct account *acct, const struct message *msg,
-    const struct send_result *res, const char *reason, int bnc,
-    struct error *err)
+    const struct outcome *res, const char *reason, int bnc,
+    struct deliver_report *rep, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct error		 qerr = ERROR_INIT, derr = ERROR_INIT;
@@ -199,9 +250,12 @@ keep(const struct account *acct, const struct message *msg,
 	if (id != NULL) {
 		log_info("queued as %s: %s", id, reason);
 		log_send(acct, id, msg, env, res, reason, "queued", 0);
-		free(id);
+		rep->status = DLV_QUEUED;
+		free(rep->queue_id);
+		rep->queue_id = id;
 		return 0;
 	}
+	rep->status = DLV_FAILED;
 	if ((dead = queue_dead_letter(msg, &derr)) != NULL) {
 		error_set(err, EX_TEMPFAIL, "%s (%s); the whole message was "
 		    "appended to '%s' (if the sender retries too, it may "
@@ -228,7 +282,7 @@ keep(const struct account *acct, const struct message *msg,
  */
 static int
 deliver(const struct account *acct, const char *qd, struct transport **tp,
-    const struct message *msg, struct send_result *res, struct error *err)
+    const struct message *msg, struct outcome *res, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct message_reader	*r;
@@ -243,8 +297,12 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 		return rv;
 	}
 	if (*tp == NULL &&
-	    (*tp = transport_new(acct, log_verbose(), err)) == NULL)
+	    (*tp = transport_new(acct, log_verbose(), err)) == NULL) {
+		/* passwordeval, TLS or AUTH settings: the account's fault */
+		outcome_fail(res, err->code == EX_CONFIG ? OUTCOME_SETUP :
+		    OUTCOME_RETRY, STEP_NONE, err->code, 0, err->msg, NULL);
 		return -1;
+	}
 	r = message_reader_new(msg);
 	/* transport_send() names refused recipients itself. */
 	rv = transport_send(*tp, env, r, message_size(msg), res, err);
@@ -268,7 +326,7 @@ local_domains(struct strlist *domains, const char *qd)
 /* The embedded default: every recipient must be on this host. */
 static int
 deliver_local(const struct account *acct, const struct message *msg,
-    const char *qd, struct send_result *res, struct error *err)
+    const char *qd, struct outcome *res, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct strlist		 domains = STRLIST_INIT;
@@ -282,6 +340,9 @@ deliver_local(const struct account *acct, const struct message *msg,
 	lo.domains = &domains;
 	if (all_local(&lo, env, err) == 0)
 		rv = local_deliver(&lo, msg, res, err);
+	else
+		outcome_fail(res, OUTCOME_PERMANENT, STEP_NONE, err->code, 0,
+		    err->msg, NULL);
 	strlist_release(&domains);
 	return rv;
 }
@@ -350,7 +411,7 @@ bounce(const struct account *acct, const char *sender,
 	struct strlist		 domains = STRLIST_INIT, rcpts = STRLIST_INIT;
 	struct message_opts	 mo;
 	struct local_opts	 lo;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct message		*m;
 	struct passwd		*pw;
 	char			*qd, *to;
@@ -380,11 +441,11 @@ bounce(const struct account *acct, const char *sender,
 	mo.remove_bcc_headers = 1;
 	mo.rcpts = &rcpts;
 	if (message_finalize(m, &mo, err) == 0) {
-		send_result_init(&res, message_envelope(m)->rcpts.n);
+		outcome_init(&res, message_envelope(m)->rcpts.n);
 		if ((rv = local_deliver(&lo, m, &res, err)) == 0)
 			log_info("bounce for <%s> written to the local "
 			    "mailbox of <%s>", sender, to);
-		send_result_release(&res);
+		outcome_release(&res);
 	}
 	message_free(m);
 	strlist_release(&rcpts);
@@ -398,7 +459,7 @@ bounce(const struct account *acct, const char *sender,
 static void
 log_send(const struct account *acct, const char *id,
     const struct message *msg, const struct envelope *env,
-    const struct send_result *res, const char *text, const char *outcome,
+    const struct outcome *res, const char *text, const char *outcome,
     int code)
 {
 	struct log_attempt	a;
@@ -455,7 +516,7 @@ open_queue(const struct account *acct, int create, struct error *err)
  * Only when something is due: a normal send pays one readdir.
  */
 static void
-flush_background(const struct account *acct, const struct cli_opts *opts)
+flush_background(const struct account *acct, const struct deliver_opts *opts)
 {
 	struct error	 err = ERROR_INIT;
 	struct queue	*q;
@@ -463,7 +524,8 @@ flush_background(const struct account *acct, const struct cli_opts *opts)
 	const char	*av[9];
 	int		 due, fd, status, ac = 0;
 
-	if (!acct->queue || !acct->queue_flush_on_send)
+	if (!acct->queue || !acct->queue_flush_on_send || opts->no_flush ||
+	    opts->argv0 == NULL)
 		return;
 	if ((q = open_queue(acct, 0, &err)) == NULL) {
 		error_release(&err);
@@ -499,7 +561,7 @@ flush_background(const struct account *acct, const struct cli_opts *opts)
 	 */
 	av[ac++] = opts->argv0;
 	av[ac++] = "-q";
-	if (want_bounce(opts))
+	if (opts->bounce)
 		av[ac++] = "-oem";
 	if (opts->config_file != NULL) {
 		av[ac++] = "-C";
@@ -635,7 +697,7 @@ run_account(struct runner *run, const char *name, struct error *err)
 
 static int
 run_deliver(void *ctx, const char *name, const struct message *msg,
-    struct send_result *res, struct error *err)
+    struct outcome *res, struct error *err)
 {
 	struct runner		*run = ctx;
 	const struct account	*a;
@@ -671,7 +733,7 @@ run_bounce(void *ctx, const char *to, const struct message *orig,
 
 static void
 run_attempt(void *ctx, const struct queue_entry *e,
-    const struct envelope *env, const struct send_result *res,
+    const struct envelope *env, const struct outcome *res,
     const struct error *ae, const char *outcome)
 {
 	struct runner		*run = ctx;

@@ -6,10 +6,49 @@
 #ifndef POSTIE_DELIVER_H
 #define POSTIE_DELIVER_H
 
+#include "outcome.h"
+
 struct account;
 struct cli_opts;
 struct error;
 struct message;
+
+/* What a face asks of the delivery policy (not the command line). */
+struct deliver_opts {
+	int		 bounce;	/* -oem: mail refusals back */
+	int		 queue_only;	/* -odq: queue without trying */
+	int		 no_flush;	/* never start the background flush */
+	/* to run postie -q again after a send (background flush) */
+	const char	*argv0;
+	const char	*config_file;	/* -C, or NULL */
+	const char	*account;	/* --account, or NULL */
+};
+
+/* What became of a message (deliver_message()). */
+enum deliver_status {
+	DLV_SENT = 0,		/* every recipient accepted */
+	DLV_PARTIAL,		/* some accepted, the rest refused for good
+				   (bounced with -oem) */
+	DLV_QUEUED,		/* kept in the queue, whole or the 4xx
+				   recipients (others may be accepted or
+				   refused: see out) */
+	DLV_REFUSED,		/* refused for good, nothing accepted */
+	DLV_FAILED		/* not delivered and not kept in the queue
+				   (dead.letter at most): the caller must
+				   retry */
+};
+
+struct deliver_report {
+	enum deliver_status status;
+	char		*queue_id;	/* DLV_QUEUED: the id; owned */
+	struct outcome	 out;		/* the attempt: per-recipient states
+					   and replies, the failing reply;
+					   n == 0 when nothing was tried
+					   (-odq, a dead queue) */
+};
+
+void	deliver_report_init(struct deliver_report *);
+void	deliver_report_release(struct deliver_report *);
 
 /*
  * Deliver a finalized message through the account (its relay, or the
@@ -17,12 +56,15 @@ struct message;
  * queued (exit 0 with "queued as ID"), -odq queues without trying, and
  * when the queue cannot be written the message goes to dead.letter.
  * Refused recipients are bounced with -oem.  qd is the qualify domain.
+ * rep, when not NULL (initialised by the caller), receives what
+ * happened, for a face that answers per message (-bs, --json); the
+ * return value and err are the exit-code contract either way.
  * Errors: the transport's code for a permanent failure, EX_TEMPFAIL when
  * nothing could be kept (or with "queue off").
  */
-int	deliver_message(const struct cli_opts *, const struct account *,
-	    const char *qd, const struct message *, struct error *);
-
+int	deliver_message(const struct deliver_opts *, const struct account *,
+	    const char *qd, const struct message *, struct deliver_report *,
+	    struct error *);
 /*
  * --dry-run: print on stderr the account, relay, port, TLS mode and AUTH
  * (mechanism and user, never the password) a send would use, or the

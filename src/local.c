@@ -24,7 +24,7 @@
 #include "local.h"
 #include "log.h"
 #include "message.h"
-#include "transport.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -96,7 +96,7 @@ static int	 deliver_mbox(const char *, const struct user *, const char *,
 static int	 deliver_user(const struct local_opts *, const struct user *,
 		    const char *, const struct message *, char **,
 		    struct error *);
-static int	 rank(int);
+static int	 worse(int, int);
 static void	 set_result(struct rcpt_result *, enum rcpt_state, int,
 		    const char *);
 
@@ -146,7 +146,7 @@ local_user(const char *mailbox)
 
 int
 local_deliver(const struct local_opts *opts, const struct message *msg,
-    struct send_result *res, struct error *err)
+    struct outcome *res, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	char			**done;		/* user delivered for rcpt i */
@@ -203,7 +203,8 @@ local_deliver(const struct local_opts *opts, const struct message *msg,
 		}
 		if (res->rcpt[i].state == RCPT_ACCEPTED)
 			nok++;
-		else if (rank(codes[i]) > rank(code)) {
+		else if (codes[i] != EX_OK && (code == EX_OK ||
+		    worse(codes[i], code))) {
 			code = codes[i];
 			chosen = i;
 		}
@@ -213,11 +214,15 @@ local_deliver(const struct local_opts *opts, const struct message *msg,
 	free(done);
 	free(codes);
 
-	if (nlocal == 0)
-		return error_set(err, EX_UNAVAILABLE, "no relay configured "
+	if (nlocal == 0) {
+		error_set(err, EX_UNAVAILABLE, "no relay configured "
 		    "for remote recipient '%s' (set 'host' in the "
 		    "configuration file)", env->rcpts.n > 0 ?
 		    env->rcpts.v[0] : "");
+		outcome_fail(res, OUTCOME_PERMANENT, STEP_LOCAL,
+		    EX_UNAVAILABLE, 0, err->msg, NULL);
+		return -1;
+	}
 	for (i = 0; i < env->rcpts.n; i++) {
 		if (res->rcpt[i].state != RCPT_TEMPFAIL &&
 		    res->rcpt[i].state != RCPT_PERMFAIL)
@@ -229,26 +234,27 @@ local_deliver(const struct local_opts *opts, const struct message *msg,
 	}
 	if (nok > 0)
 		return 0;
+	/* A full disk or a lock passes; an unknown user does not. */
+	outcome_fail(res, outcome_count(res, RCPT_TEMPFAIL) > 0 ?
+	    OUTCOME_RETRY : OUTCOME_PERMANENT, STEP_LOCAL, code,
+	    res->rcpt[chosen].code, res->rcpt[chosen].reply, NULL);
 	return error_set(err, code, "%s", res->rcpt[chosen].reply);
 }
 
 /*
- * How much a failure says about the whole: a temporary problem beats a
- * mailbox we cannot write, which beats an unknown user.
+ * Which failure names the whole when nobody got the message: a
+ * temporary one (a lock, a full disk) before a mailbox we cannot write,
+ * before an unknown user.  Only the wording: the class is set from the
+ * recipients' states.
  */
 static int
-rank(int code)
+worse(int a, int b)
 {
-	switch (code) {
-	case EX_OK:
+	if (b == EX_TEMPFAIL)
 		return 0;
-	case EX_NOUSER:
+	if (a == EX_TEMPFAIL)
 		return 1;
-	case EX_TEMPFAIL:
-		return 3;
-	default:
-		return 2;
-	}
+	return b == EX_NOUSER && a != EX_NOUSER;
 }
 
 static void

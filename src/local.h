@@ -10,7 +10,7 @@
 struct envelope;
 struct error;
 struct message;
-struct send_result;
+struct outcome;
 struct strlist;
 
 struct local_opts {
@@ -39,7 +39,7 @@ char	*local_user(const char *);
  * Prints where each copy landed with log_debug().
  *
  * As for transport_send(), res must have been set up by the caller with
- * send_result_init(res, number of envelope recipients) (EX_SOFTWARE
+ * outcome_init(res, number of envelope recipients) (EX_SOFTWARE
  * otherwise).  Recipients that are not local (local_is_local() is 0) are
  * left RCPT_PENDING for the caller; when there is no local recipient at
  * all the result is -1 with EX_UNAVAILABLE.  A user named twice (root and
@@ -53,6 +53,6 @@ char	*local_user(const char *);
  * when several recipients failed (err then summarises).
  */
 int	local_deliver(const struct local_opts *, const struct message *,
-	    struct send_result *, struct error *);
+	    struct outcome *, struct error *);
 
 #endif

@@ -17,7 +17,7 @@
 
 #include "error.h"
 #include "log.h"
-#include "transport.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 

@@ -25,7 +25,7 @@ void	log_error(const struct error *);
 void	log_open(const char *logfile, const char *syslog_facility);
 void	log_close(void);
 
-struct send_result;
+struct outcome;
 struct strlist;
 
 /* One delivery attempt: one log line.  Borrowed pointers; NULL: none. */
@@ -37,7 +37,7 @@ struct log_attempt {
 	const char		*user;		/* never the password */
 	const char		*from;
 	const struct strlist	*rcpts;
-	const struct send_result *res;		/* per-recipient status */
+	const struct outcome *res;		/* per-recipient status */
 	long long		 size;
 	int			 smtp_code;	/* 0: none */
 	const char		*smtp_text;	/* or the error */

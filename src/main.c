@@ -122,6 +122,19 @@ fill_message_opts(struct message_opts *mo, const struct cli_opts *opts,
 	mo->rcpts = &opts->rcpts;
 }
 
+/* The delivery policy's options from the command line. */
+static void
+fill_deliver_opts(struct deliver_opts *d, const struct cli_opts *opts)
+{
+	memset(d, 0, sizeof(*d));
+	d->bounce = opts->errmode != NULL && strcmp(opts->errmode, "m") == 0;
+	d->queue_only = opts->delivery != NULL &&
+	    strcmp(opts->delivery, "q") == 0;
+	d->argv0 = opts->argv0;
+	d->config_file = opts->config_file;
+	d->account = opts->account;
+}
+
 static int
 send_message(const struct cli_opts *opts, struct error *err)
 {
@@ -130,6 +143,7 @@ send_message(const struct cli_opts *opts, struct error *err)
 	struct aliases		*al = NULL;
 	struct message		*msg = NULL;
 	struct message_opts	 mo;
+	struct deliver_opts	 dop;
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL;
 	size_t			 i;
@@ -167,8 +181,9 @@ send_message(const struct cli_opts *opts, struct error *err)
 			rv = deliver_dry_run(acct, qd, msg, err);
 		goto out;
 	}
+	fill_deliver_opts(&dop, opts);
 	rv = dropping && acct->host == NULL ? deliver_hand_over(msg, err) :
-	    deliver_message(opts, acct, qd, msg, err);
+	    deliver_message(&dop, acct, qd, msg, NULL, err);
 out:
 	message_free(msg);
 	strlist_release(&rcpts);

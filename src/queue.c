@@ -28,7 +28,7 @@
 #include "log.h"
 #include "message.h"
 #include "queue.h"
-#include "transport.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -120,7 +120,6 @@ static void	 entry_fields_free(struct queue_entry *);
 static int	 entry_cmp(const void *, const void *);
 static char	 state_char(enum rcpt_state);
 static int	 char_state(int, enum rcpt_state *);
-static int	 is_permanent(const struct error *, const struct send_result *);
 static void	 bounce_failed(struct queue *, struct queue_entry *,
 		    const struct queue_lock *, const struct strlist *,
 		    const char *);
@@ -899,7 +898,7 @@ entry_fields_free(struct queue_entry *e)
 
 char *
 queue_save(struct queue *q, const struct message *msg,
-    const struct send_result *res, const char *account, const char *reason,
+    const struct outcome *res, const char *account, const char *reason,
     int bounce, struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
@@ -1234,36 +1233,6 @@ queue_unlock(struct queue_lock *l)
 	free(l);
 }
 
-/*
- * Permanent: the server refused for good (5xx) or the message itself is
- * wrong.  Everything else is worth a retry, including TLS and AUTH
- * trouble (issue 4: no credentials change in between is no reason to
- * lose mail) and local trouble (config, passwordeval).
- */
-static int
-is_permanent(const struct error *e, const struct send_result *res)
-{
-	return e != NULL && !queue_is_temporary(e->code,
-	    res != NULL && res->relay_setup);
-}
-
-int
-queue_is_temporary(int code, int relay_setup)
-{
-	switch (code) {
-	case EX_NOUSER:
-	case EX_DATAERR:
-	case EX_USAGE:
-	case EX_NOINPUT:
-		return 0;
-	case EX_UNAVAILABLE:
-		/* 5xx, unless the relay's TLS or authentication failed */
-		return relay_setup;
-	default:
-		return 1;
-	}
-}
-
 int
 queue_backoff(int attempts, int max, unsigned int rnd)
 {
@@ -1287,14 +1256,17 @@ queue_backoff(int attempts, int max, unsigned int rnd)
 
 int
 queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
-    const struct send_result *res, const struct error *attempt_err,
+    const struct outcome *res, const struct error *attempt_err,
     struct error *err)
 {
 	struct strlist	 failed = STRLIST_INIT;
 	const char	*why = NULL;
 	char		*freason = NULL;
 	size_t		 i, k;
-	int		 perm = is_permanent(attempt_err, res), rc = 0;
+	int		 rc = 0;
+	/* Given up (res NULL: expired) or refused for good. */
+	int		 perm = attempt_err != NULL && (res == NULL ||
+			    res->class == OUTCOME_PERMANENT);
 
 	for (i = 0; i < l->n; i++) {
 		k = l->map[i];
@@ -1384,7 +1356,7 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 	struct queue_entry	**v, *e;
 	struct queue_lock	 *l;
 	struct message		 *msg;
-	struct send_result	  res;
+	struct outcome	  res;
 	struct error		  derr = ERROR_INIT, ferr = ERROR_INIT;
 	const char		 *outcome;
 	size_t			  n, i, j;
@@ -1436,7 +1408,7 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			queue_entry_free(e);
 			continue;
 		}
-		send_result_init(&res, message_envelope(msg)->rcpts.n);
+		outcome_init(&res, message_envelope(msg)->rcpts.n);
 		if (e->unknown)
 			log_warnx("queue entry %s: the last attempt's outcome "
 			    "is unknown: resending %s (possible duplicate)",
@@ -1474,7 +1446,7 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			    message_envelope(msg), &res,
 			    rc == -1 ? &derr : NULL, outcome);
 		message_free(msg);
-		send_result_release(&res);
+		outcome_release(&res);
 		error_release(&derr);
 		queue_entry_free(e);
 	}

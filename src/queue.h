@@ -74,7 +74,7 @@ void	queue_close(struct queue *);
  * with nothing left behind in q/ or tmp/.
  */
 char	*queue_save(struct queue *, const struct message *,
-	    const struct send_result *res, const char *account,
+	    const struct outcome *res, const char *account,
 	    const char *reason, int bounce, struct error *);
 
 /* All entries, oldest first.  Unreadable or torn entries are skipped with
@@ -100,7 +100,7 @@ int	queue_lock_entry(struct queue *, const char *id, struct queue_lock **,
  * Unlocks and frees the lock.
  */
 int	queue_finish(struct queue *, struct queue_lock *, struct queue_entry *,
-	    const struct send_result *res, const struct error *attempt_err,
+	    const struct outcome *res, const struct error *attempt_err,
 	    struct error *);
 
 /*
@@ -113,7 +113,7 @@ int	queue_finish(struct queue *, struct queue_lock *, struct queue_entry *,
  * recorded in its entry, not returned).
  */
 typedef int	(*queue_deliver_fn)(void *ctx, const char *account,
-		    const struct message *, struct send_result *,
+		    const struct message *, struct outcome *,
 		    struct error *);
 int	queue_run(struct queue *, int force, time_t lifetime,
 	    queue_deliver_fn, void *ctx, size_t *sent, size_t *left,
@@ -132,7 +132,7 @@ struct queue_hooks {
 		    const struct strlist *failed, const char *reason,
 		    struct error *);
 	void	(*attempt)(void *ctx, const struct queue_entry *,
-		    const struct envelope *env, const struct send_result *res,
+		    const struct envelope *env, const struct outcome *res,
 		    const struct error *, const char *outcome);
 	void	*ctx;
 	int	 backoff_max;
@@ -151,13 +151,6 @@ size_t	queue_entry_pending(const struct queue_entry *);
  * check before a background flush. */
 int	queue_due(struct queue *, time_t now);
 
-/*
- * 1 when a delivery error is worth a retry: everything but 5xx refusals
- * (EX_NOUSER; EX_UNAVAILABLE unless relay_setup, the transport's word
- * that the relay's TLS or authentication failed, see struct send_result)
- * and bad messages (EX_DATAERR, EX_USAGE, EX_NOINPUT).  Pure.
- */
-int	queue_is_temporary(int code, int relay_setup);
 
 /*
  * The delay before the next attempt, in seconds, after attempts failed

@@ -44,19 +44,19 @@
 #define FP_LEN			32	/* SHA-256 */
 
 /* The SMTP command the next reply answers. */
-enum step {
-	STEP_GREETING,
-	STEP_EHLO,
-	STEP_HELO,
-	STEP_STARTTLS,
-	STEP_AUTH,
-	STEP_MAIL,
-	STEP_RCPT,
-	STEP_DATA,
-	STEP_BODY,	/* 354 seen: the data, then the final reply */
-	STEP_DOT,	/* the final reply came */
-	STEP_OTHER,
-	STEP_MAX
+enum tstep {
+	TS_GREETING,
+	TS_EHLO,
+	TS_HELO,
+	TS_STARTTLS,
+	TS_AUTH,
+	TS_MAIL,
+	TS_RCPT,
+	TS_DATA,
+	TS_BODY,	/* 354 seen: the data, then the final reply */
+	TS_DOT,	/* the final reply came */
+	TS_OTHER,
+	TS_MAX
 };
 
 struct reply {
@@ -66,9 +66,9 @@ struct reply {
 
 /* What one transport_send() learns; reset for every message. */
 struct sendstate {
-	enum step		 step;
+	enum tstep		 step;
 	size_t			 nrcpt;		/* RCPT commands sent */
-	struct send_result	*res;
+	struct outcome	*res;
 	struct message_reader	*reader;
 	struct error		 rderr;		/* the reader's failure */
 	int			 rdfail;
@@ -79,7 +79,7 @@ struct sendstate {
 	int			 cur_code;	/* reply being assembled */
 	struct buf		 cur_text;
 	int			 cur_lines;
-	struct reply		 rep[STEP_MAX];	/* last reply per step */
+	struct reply		 rep[TS_MAX];	/* last reply per step */
 	struct reply		 last;
 	int			 in_auth;	/* AUTH exchange in progress */
 	int			 tls_up;	/* STARTTLS answered 220 */
@@ -138,51 +138,19 @@ static int	on_debug(CURL *, curl_infotype, char *, size_t, void *);
 static void	note_command(struct transport *, const char *, size_t);
 static void	trace_flush(struct transport *);
 static size_t	on_read(char *, size_t, size_t, void *);
-static int	relay_setup_failed(const struct transport *, CURLcode);
-static int	outcome(struct transport *, CURLcode,
-		    const struct envelope *, struct send_result *,
+static int	security_failed(const struct transport *, CURLcode);
+static void	classify(const struct transport *, CURLcode,
+		    struct outcome *, const struct error *);
+static int	interpret(struct transport *, CURLcode,
+		    const struct envelope *, struct outcome *,
 		    struct error *);
-static void	finish_accepted(struct send_result *, enum rcpt_state,
+static void	finish_accepted(struct outcome *, enum rcpt_state,
 		    const struct reply *);
 static const char *reply_str(const struct reply *, char *, size_t);
 #ifdef HAVE_OPENSSL
 static int	fp_verify(int, X509_STORE_CTX *);
 static CURLcode	on_sslctx(CURL *, void *, void *);
 #endif
-
-void
-send_result_init(struct send_result *res, size_t n)
-{
-	memset(res, 0, sizeof(*res));
-	res->rcpt = xcalloc(n > 0 ? n : 1, sizeof(*res->rcpt));
-	res->n = n;
-}
-
-void
-send_result_release(struct send_result *res)
-{
-	size_t	i;
-
-	if (res == NULL)
-		return;
-	for (i = 0; i < res->n && res->rcpt != NULL; i++)
-		free(res->rcpt[i].reply);
-	free(res->rcpt);
-	res->rcpt = NULL;
-	res->n = 0;
-	res->unknown = 0;
-}
-
-size_t
-send_result_count(const struct send_result *res, enum rcpt_state s)
-{
-	size_t	i, c = 0;
-
-	for (i = 0; i < res->n; i++)
-		if (res->rcpt[i].state == s)
-			c++;
-	return c;
-}
 
 /*
  * The table of transport.h.  The SMTP code wins where the server said
@@ -718,7 +686,7 @@ state_reset(struct sendstate *st)
 {
 	int	i;
 
-	st->step = STEP_GREETING;
+	st->step = TS_GREETING;
 	st->nrcpt = 0;
 	st->res = NULL;
 	st->reader = NULL;
@@ -731,7 +699,7 @@ state_reset(struct sendstate *st)
 	st->cur_code = 0;
 	buf_reset(&st->cur_text);
 	st->cur_lines = 0;
-	for (i = 0; i < STEP_MAX; i++)
+	for (i = 0; i < TS_MAX; i++)
 		reply_clear(&st->rep[i]);
 	reply_clear(&st->last);
 	st->in_auth = 0;
@@ -808,7 +776,7 @@ reply_line(struct transport *t, const char *l, size_t len)
 	 * libcurl 7.88.1 looks for "AUTH " exactly (case-sensitive, not the
 	 * old "AUTH="); without it, it silently skips authentication.
 	 */
-	if (st->step == STEP_EHLO && st->cur_lines > 1 &&
+	if (st->step == TS_EHLO && st->cur_lines > 1 &&
 	    strncmp(text, "AUTH ", 5) == 0)
 		st->ehlo_auth = 1;
 	if (last) {
@@ -832,7 +800,7 @@ reply_done(struct transport *t, int code, const char *text)
 		return;
 	reply_set(&st->last, code, text);
 	switch (st->step) {
-	case STEP_RCPT:
+	case TS_RCPT:
 		if (st->res != NULL && st->nrcpt > 0 &&
 		    st->nrcpt <= st->res->n) {
 			r = &st->res->rcpt[st->nrcpt - 1];
@@ -845,23 +813,23 @@ reply_done(struct transport *t, int code, const char *text)
 				r->state = RCPT_PERMFAIL;
 		}
 		break;
-	case STEP_AUTH:
+	case TS_AUTH:
 		if (code == 334)
 			return;		/* the exchange goes on */
 		st->in_auth = 0;
 		break;
-	case STEP_STARTTLS:
+	case TS_STARTTLS:
 		if (code == 220)
 			st->tls_up = 1;
 		break;
-	case STEP_DATA:
-		reply_set(&st->rep[STEP_DATA], code, text);
+	case TS_DATA:
+		reply_set(&st->rep[TS_DATA], code, text);
 		if (code == 354)
-			st->step = STEP_BODY;
+			st->step = TS_BODY;
 		return;
-	case STEP_BODY:
-		reply_set(&st->rep[STEP_DOT], code, text);
-		st->step = STEP_DOT;
+	case TS_BODY:
+		reply_set(&st->rep[TS_DOT], code, text);
+		st->step = TS_DOT;
 		return;
 	default:
 		break;
@@ -873,7 +841,7 @@ reply_done(struct transport *t, int code, const char *text)
 	 * The fingerprint was checked in the handshake; make sure it was,
 	 * before the client says anything that matters over this TLS.
 	 */
-	if (t->fp_cert && tls_now && st->step != STEP_STARTTLS && !t->fp_ok &&
+	if (t->fp_cert && tls_now && st->step != TS_STARTTLS && !t->fp_ok &&
 	    !st->aborted) {
 		error_set(&st->abort, EX_UNAVAILABLE, "TLS certificate of %s "
 		    "was not checked against tls_fingerprint", t->tlsname);
@@ -884,7 +852,7 @@ reply_done(struct transport *t, int code, const char *text)
 	 * (after STARTTLS when there is one): libcurl would go on without
 	 * authenticating.  msmtp stops here, so do we.
 	 */
-	if ((st->step == STEP_EHLO || st->step == STEP_HELO) &&
+	if ((st->step == TS_EHLO || st->step == TS_HELO) &&
 	    code / 100 == 2 && t->auth &&
 	    (!t->starttls || st->tls_up) && !st->ehlo_auth && !st->aborted) {
 		error_set(&st->abort, EX_UNAVAILABLE, "cannot send to %s: the "
@@ -946,15 +914,15 @@ note_command(struct transport *t, const char *cmd, size_t len)
 	struct sendstate	*st = &t->st;
 	static const struct {
 		const char	*prefix;
-		enum step	 step;
+		enum tstep	 step;
 	} cmds[] = {
-		{ "EHLO ", STEP_EHLO },
-		{ "HELO ", STEP_HELO },
-		{ "STARTTLS", STEP_STARTTLS },
-		{ "AUTH ", STEP_AUTH },
-		{ "MAIL FROM:", STEP_MAIL },
-		{ "RCPT TO:", STEP_RCPT },
-		{ "DATA", STEP_DATA },
+		{ "EHLO ", TS_EHLO },
+		{ "HELO ", TS_HELO },
+		{ "STARTTLS", TS_STARTTLS },
+		{ "AUTH ", TS_AUTH },
+		{ "MAIL FROM:", TS_MAIL },
+		{ "RCPT TO:", TS_RCPT },
+		{ "DATA", TS_DATA },
 	};
 	size_t	i, plen;
 
@@ -967,12 +935,12 @@ note_command(struct transport *t, const char *cmd, size_t len)
 		buf_reset(&st->trace);
 	}
 	if (st->in_auth)
-		return;		/* SASL data: stays in STEP_AUTH */
+		return;		/* SASL data: stays in TS_AUTH */
 	if (len == 4 && strncasecmp(cmd, "QUIT", 4) == 0) {
 		st->quitting = 1;
 		return;
 	}
-	st->step = STEP_OTHER;
+	st->step = TS_OTHER;
 	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
 		plen = strlen(cmds[i].prefix);
 		if (len >= plen && strncasecmp(cmd, cmds[i].prefix, plen) == 0) {
@@ -980,11 +948,11 @@ note_command(struct transport *t, const char *cmd, size_t len)
 			break;
 		}
 	}
-	if (st->step == STEP_EHLO)
+	if (st->step == TS_EHLO)
 		st->ehlo_auth = 0;
-	else if (st->step == STEP_AUTH)
+	else if (st->step == TS_AUTH)
 		st->in_auth = 1;
-	else if (st->step == STEP_RCPT)
+	else if (st->step == TS_RCPT)
 		st->nrcpt++;
 }
 
@@ -1074,7 +1042,7 @@ on_sslctx(CURL *h, void *sslctx, void *arg)
 
 int
 transport_send(struct transport *t, const struct envelope *env,
-    struct message_reader *rd, off_t size, struct send_result *res,
+    struct message_reader *rd, off_t size, struct outcome *res,
     struct error *err)
 {
 	struct curl_slist	*rcpts = NULL, *tmp, *tail = NULL;
@@ -1085,25 +1053,23 @@ transport_send(struct transport *t, const struct envelope *env,
 
 	if (env->rcpts.n == 0 || res->n != env->rcpts.n)
 		return error_set(err, EX_SOFTWARE, "no recipients to send to");
+	outcome_reset(res);
 	/*
 	 * libcurl before 8.22 puts CR/LF in an address on the wire as is:
 	 * SMTP command injection.  The formatter refuses them already.
 	 */
 	if (str_has_crlf(env->sender))
-		return error_set(err, EX_DATAERR, "invalid envelope sender: "
-		    "it contains CR or LF");
-	for (i = 0; i < env->rcpts.n; i++)
+		error_set(err, EX_DATAERR, "invalid envelope sender: it "
+		    "contains CR or LF");
+	for (i = 0; err->code == EX_OK && i < env->rcpts.n; i++)
 		if (str_has_crlf(env->rcpts.v[i]))
-			return error_set(err, EX_DATAERR, "invalid envelope "
+			error_set(err, EX_DATAERR, "invalid envelope "
 			    "recipient: it contains CR or LF");
-
-	for (i = 0; i < res->n; i++) {
-		res->rcpt[i].state = RCPT_PENDING;
-		res->rcpt[i].code = 0;
-		free(res->rcpt[i].reply);
-		res->rcpt[i].reply = NULL;
+	if (err->code != EX_OK) {
+		outcome_fail(res, OUTCOME_PERMANENT, STEP_NONE, err->code, 0,
+		    err->msg, NULL);
+		return -1;
 	}
-	res->unknown = 0;
 	from = xasprintf("<%s>", env->sender);
 	for (i = 0; i < env->rcpts.n; i++) {
 		char	*r = xasprintf("<%s>", env->rcpts.v[i]);
@@ -1115,7 +1081,10 @@ transport_send(struct transport *t, const struct envelope *env,
 		if (tmp == NULL) {
 			curl_slist_free_all(rcpts);
 			free(from);
-			return error_set(err, EX_OSERR, "out of memory");
+			error_set(err, EX_OSERR, "out of memory");
+			outcome_fail(res, OUTCOME_RETRY, STEP_NONE, EX_OSERR,
+			    0, err->msg, NULL);
+			return -1;
 		}
 		if (tail == NULL)
 			rcpts = tmp;
@@ -1137,9 +1106,9 @@ transport_send(struct transport *t, const struct envelope *env,
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(t->curl);
 	trace_flush(t);
-	ret = outcome(t, rc, env, res, err);
+	ret = interpret(t, rc, env, res, err);
 	if (ret == -1)
-		res->relay_setup = relay_setup_failed(t, rc);
+		classify(t, rc, res, err);
 	curl_easy_setopt(t->curl, CURLOPT_MAIL_RCPT, NULL);
 	curl_slist_free_all(rcpts);
 	free(from);
@@ -1161,7 +1130,7 @@ reply_str(const struct reply *r, char *b, size_t sz)
 
 /* Recipients that got 2xx to RCPT take the transaction's outcome. */
 static void
-finish_accepted(struct send_result *res, enum rcpt_state s,
+finish_accepted(struct outcome *res, enum rcpt_state s,
     const struct reply *r)
 {
 	size_t	i;
@@ -1185,7 +1154,7 @@ finish_accepted(struct send_result *res, enum rcpt_state s,
  * AUTH) rather than of the message: the queue keeps such mail.
  */
 static int
-relay_setup_failed(const struct transport *t, CURLcode rc)
+security_failed(const struct transport *t, CURLcode rc)
 {
 	if (t->st.aborted || t->fp_bad)
 		return 1;	/* unchecked fingerprint, no AUTH offered */
@@ -1206,9 +1175,71 @@ relay_setup_failed(const struct transport *t, CURLcode rc)
 	}
 }
 
+enum outcome_class
+transport_class(int exitcode, int setup)
+{
+	switch (exitcode) {
+	case EX_NOUSER:
+	case EX_DATAERR:
+	case EX_USAGE:
+	case EX_NOINPUT:
+		return OUTCOME_PERMANENT;
+	case EX_UNAVAILABLE:
+		/* 5xx, unless the relay's TLS or authentication failed */
+		return setup ? OUTCOME_SETUP : OUTCOME_PERMANENT;
+	default:
+		return setup ? OUTCOME_SETUP : OUTCOME_RETRY;
+	}
+}
+
+/* The public name of the step a transaction stopped at. */
+static enum outcome_step
+public_step(enum tstep s)
+{
+	switch (s) {
+	case TS_GREETING:	return STEP_GREETING;
+	case TS_EHLO:
+	case TS_HELO:		return STEP_EHLO;
+	case TS_STARTTLS:	return STEP_STARTTLS;
+	case TS_AUTH:		return STEP_AUTH;
+	case TS_MAIL:		return STEP_MAIL;
+	case TS_RCPT:		return STEP_RCPT;
+	case TS_DATA:		return STEP_DATA;
+	case TS_BODY:		return STEP_BODY;
+	case TS_DOT:		return STEP_DOT;
+	default:		return STEP_NONE;
+	}
+}
+
+/*
+ * Where the transport fails, it says what kind of failure it was: the
+ * relay's security set-up (SETUP), the message or its recipients refused
+ * for good (PERMANENT), or anything a later try may cure (RETRY).
+ * outcome_decide() turns that into consequences.
+ */
+static void
+classify(const struct transport *t, CURLcode rc, struct outcome *res,
+    const struct error *err)
+{
+	const struct sendstate	*st = &t->st;
+	const struct reply	*r = &st->last;
+	enum outcome_class	 cls;
+	enum outcome_step	 step;
+
+	cls = transport_class(err->code, security_failed(t, rc));
+	step = public_step(st->step);
+	if (step == STEP_NONE || (step == STEP_GREETING && r->code == 0))
+		step = STEP_CONNECT;
+	if (st->step < TS_OTHER && st->rep[st->step].code != 0)
+		r = &st->rep[st->step];
+	outcome_fail(res, cls, step, err->code, r->code, err->msg, NULL);
+	free(res->relay);
+	res->relay = xstrdup(t->where);
+}
+
 static int
-outcome(struct transport *t, CURLcode rc, const struct envelope *env,
-    struct send_result *res, struct error *err)
+interpret(struct transport *t, CURLcode rc, const struct envelope *env,
+    struct outcome *res, struct error *err)
 {
 	struct sendstate	*st = &t->st;
 	const struct reply	*r;
@@ -1270,7 +1301,7 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 		return error_set(err, EX_UNAVAILABLE, "TLS public key of %s "
 		    "does not match tls_fingerprint", t->tlsname);
 	case CURLE_USE_SSL_FAILED:
-		r = &st->rep[STEP_STARTTLS];
+		r = &st->rep[TS_STARTTLS];
 		if (r->code != 0)
 			return error_set(err, transport_exitcode(rc, r->code),
 			    "STARTTLS refused by %s: %s", t->where,
@@ -1278,7 +1309,7 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 		return error_set(err, EX_UNAVAILABLE, "STARTTLS not offered "
 		    "by %s", t->where);
 	case CURLE_OPERATION_TIMEDOUT:
-		if (st->step == STEP_GREETING && st->last.code == 0 &&
+		if (st->step == TS_GREETING && st->last.code == 0 &&
 		    st->last.text == NULL)
 			return error_set(err, EX_TEMPFAIL, "connection to %s "
 			    "timed out", t->where);
@@ -1289,7 +1320,7 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 
 	/* The step the server's last word was about. */
 	switch (st->step) {
-	case STEP_BODY:
+	case TS_BODY:
 		if (st->body_eof) {
 			/* The duplicate window: the server may have it. */
 			res->unknown = 1;
@@ -1305,17 +1336,17 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 		return error_set(err, EX_TEMPFAIL, "cannot send to %s: "
 		    "connection lost while sending the message: %s",
 		    t->where, cerr);
-	case STEP_DOT:
-	case STEP_DATA:
+	case TS_DOT:
+	case TS_DATA:
 		r = &st->rep[st->step];
 		code = transport_exitcode(rc, r->code);
 		finish_accepted(res, code == EX_TEMPFAIL ? RCPT_TEMPFAIL :
 		    RCPT_PERMFAIL, r);
 		return error_set(err, code, "cannot send to %s: %s: %s",
-		    t->where, st->step == STEP_DOT ? "message refused after "
+		    t->where, st->step == TS_DOT ? "message refused after "
 		    "the end of data" : "DATA refused",
 		    reply_str(r, rb, sizeof(rb)));
-	case STEP_RCPT:
+	case TS_RCPT:
 		for (i = 0; i < res->n; i++) {
 			if (res->rcpt[i].state == RCPT_TEMPFAIL)
 				n4++;
@@ -1340,26 +1371,26 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 			    "%s: no recipient accepted: %s", t->where, rb);
 		}
 		break;
-	case STEP_MAIL:
-	case STEP_EHLO:
-	case STEP_HELO:
+	case TS_MAIL:
+	case TS_EHLO:
+	case TS_HELO:
 		r = &st->rep[st->step];
 		if (r->code >= 400)
 			return error_set(err, transport_exitcode(rc, r->code),
 			    "cannot send to %s: %s refused: %s", t->where,
-			    st->step == STEP_MAIL ? "MAIL FROM" :
-			    st->step == STEP_EHLO ? "EHLO" : "HELO",
+			    st->step == TS_MAIL ? "MAIL FROM" :
+			    st->step == TS_EHLO ? "EHLO" : "HELO",
 			    reply_str(r, rb, sizeof(rb)));
 		break;
-	case STEP_AUTH:
-		r = &st->rep[STEP_AUTH];
+	case TS_AUTH:
+		r = &st->rep[TS_AUTH];
 		if (r->code != 0)
 			return error_set(err, transport_exitcode(rc, r->code),
 			    "cannot send to %s: authentication failed: %s",
 			    t->where, reply_str(r, rb, sizeof(rb)));
 		break;
-	case STEP_GREETING:
-		r = &st->rep[STEP_GREETING];
+	case TS_GREETING:
+		r = &st->rep[TS_GREETING];
 		if (r->code != 0 && r->code / 100 != 2)
 			return error_set(err, transport_exitcode(rc, r->code),
 			    "cannot send to %s: server refused the "
@@ -1375,7 +1406,7 @@ outcome(struct transport *t, CURLcode rc, const struct envelope *env,
 		    "authentication failed: no usable mechanism (%s)",
 		    t->where, cerr);
 	code = transport_exitcode(rc, st->last.code);
-	if (st->step == STEP_BODY || st->step == STEP_DOT)
+	if (st->step == TS_BODY || st->step == TS_DOT)
 		finish_accepted(res, code == EX_TEMPFAIL ? RCPT_TEMPFAIL :
 		    RCPT_PERMFAIL, NULL);
 	if (st->last.code != 0)

@@ -7,43 +7,13 @@
 
 #include <sys/types.h>
 
+#include "outcome.h"
+
 struct account;
 struct buf;
 struct envelope;
 struct error;
 struct message_reader;
-
-/* What happened to one recipient. */
-enum rcpt_state {
-	RCPT_PENDING = 0,	/* not tried (the transaction failed first) */
-	RCPT_ACCEPTED,		/* delivered (accepted, then final 250) */
-	RCPT_TEMPFAIL,		/* 4xx: try again later */
-	RCPT_PERMFAIL		/* 5xx: never try again */
-};
-
-struct rcpt_result {
-	enum rcpt_state	 state;
-	int		 code;		/* SMTP reply code, 0 if none */
-	char		*reply;		/* reply text, owned, may be NULL */
-};
-
-/* The outcome of one transaction; used by the local transport too. */
-struct send_result {
-	struct rcpt_result	*rcpt;	/* one per envelope recipient, in order */
-	size_t			 n;
-	int			 unknown; /* lost after the final "." (the
-					     duplicate window) */
-	int			 relay_setup; /* failed on the relay's TLS
-					     or authentication, not on this
-					     message: a fix of the config or
-					     the server cures it, so the
-					     queue keeps the message */
-};
-
-void	send_result_init(struct send_result *, size_t nrcpts);
-void	send_result_release(struct send_result *);
-/* Counts of recipients in a state. */
-size_t	send_result_count(const struct send_result *, enum rcpt_state);
 
 /*
  * Declare that this process will speak no TLS (a single send through an
@@ -82,7 +52,7 @@ struct transport *transport_new(const struct account *, int verbose,
  * The message names the SMTP step and quotes the server's reply.
  */
 int	transport_send(struct transport *, const struct envelope *,
-	    struct message_reader *, off_t size, struct send_result *,
+	    struct message_reader *, off_t size, struct outcome *,
 	    struct error *);
 
 void	transport_free(struct transport *);
@@ -92,6 +62,17 @@ void	transport_free(struct transport *);
  * (0 when there was none).  Pure; unit-tested as a table.
  */
 int	transport_exitcode(int curlcode, long smtp_code);
+
+/*
+ * The failure class of a failed transaction (outcome.h) from its
+ * sysexits code and whether the relay's security set-up failed (setup:
+ * certificate, pin, STARTTLS, AUTH refused or none usable): PERMANENT
+ * for a refused recipient list or a bad message (EX_NOUSER, EX_DATAERR,
+ * EX_USAGE, EX_NOINPUT), else SETUP when setup, else PERMANENT for
+ * EX_UNAVAILABLE (5xx), else RETRY.  Pure;
+ * the transport sets the class with it where it fails.
+ */
+enum outcome_class transport_class(int exitcode, int setup);
 
 /*
  * The -v trace form of one command line the client sent (line holds no

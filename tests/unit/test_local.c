@@ -37,7 +37,7 @@
 #include "error.h"
 #include "local.h"
 #include "message.h"
-#include "transport.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -50,7 +50,7 @@ struct fix {
 	char			*maildir;	/* template, opts.maildir */
 	struct strlist		 domains;
 	struct local_opts	 opts;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct message		*msg;
 };
 
@@ -94,7 +94,7 @@ teardown(void **state)
 
 	nftw(f->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	message_free(f->msg);
-	send_result_release(&f->res);
+	outcome_release(&f->res);
 	strlist_release(&f->domains);
 	free(f->maildir);
 	free(f->mdroot);
@@ -149,8 +149,8 @@ make_msg(struct fix *f, const char *text, const char *sender, ...)
 	unlink(path);
 	free(path);
 	strlist_release(&rcpts);
-	send_result_release(&f->res);
-	send_result_init(&f->res, message_envelope(f->msg)->rcpts.n);
+	outcome_release(&f->res);
+	outcome_init(&f->res, message_envelope(f->msg)->rcpts.n);
 }
 
 static int
@@ -824,7 +824,7 @@ local_deliver__mixed_known_unknown__partial_success(void **state)
 	assert_int_equal(f->res.rcpt[0].state, RCPT_ACCEPTED);
 	assert_int_equal(f->res.rcpt[1].state, RCPT_PERMFAIL);
 	assert_int_equal(f->res.rcpt[2].state, RCPT_ACCEPTED);
-	assert_int_equal(send_result_count(&f->res, RCPT_ACCEPTED), 2);
+	assert_int_equal(outcome_count(&f->res, RCPT_ACCEPTED), 2);
 	assert_int_equal(lstat(root, &st), 0);
 	assert_int_equal(lstat(nobody, &st), 0);
 	assert_int_equal(st.st_uid, pw->pw_uid);
@@ -842,7 +842,7 @@ local_deliver__all_unknown__nouser(void **state)
 	    "nosuchuser-postie2@localhost", NULL);
 	assert_int_equal(deliver(f, &err), -1);
 	assert_int_equal(err.code, EX_NOUSER);
-	assert_int_equal(send_result_count(&f->res, RCPT_PERMFAIL), 2);
+	assert_int_equal(outcome_count(&f->res, RCPT_PERMFAIL), 2);
 	error_release(&err);
 }
 
@@ -877,7 +877,7 @@ local_deliver__same_user_twice__one_copy(void **state)
 	make_msg(f, simple, "alice@example.org", "root@example.org",
 	    "root@localhost", NULL);
 	assert_int_equal(deliver(f, &err), 0);
-	assert_int_equal(send_result_count(&f->res, RCPT_ACCEPTED), 2);
+	assert_int_equal(outcome_count(&f->res, RCPT_ACCEPTED), 2);
 	s = slurp(path);
 	assert_int_equal(count_separators(s), 1);
 	free(s);

@@ -31,7 +31,7 @@
 #include "error.h"
 #include "message.h"
 #include "queue.h"
-#include "transport.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -114,7 +114,7 @@ make_msg(const struct fixture *f, const char *sender, const char *body,
 static const char *const two[] = { "a@example.com", "b@example.com", NULL };
 
 static char *
-save(struct fixture *f, const char *body, const struct send_result *res)
+save(struct fixture *f, const char *body, const struct outcome *res)
 {
 	struct message	*msg = make_msg(f, "s@example.org", body, two);
 	struct error	 err = ERROR_INIT;
@@ -218,19 +218,19 @@ static void
 queue_lock_entry__pending_subset__wire_message_has_only_them(void **state)
 {
 	struct fixture		*f = *state;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct queue_lock	*l;
 	struct queue_entry	*e;
 	struct message		*msg;
 	struct error		 err = ERROR_INIT;
 	char			*id;
 
-	send_result_init(&res, 2);
+	outcome_init(&res, 2);
 	res.rcpt[0].state = RCPT_ACCEPTED;
 	res.rcpt[1].state = RCPT_TEMPFAIL;
 	res.rcpt[1].code = 450;
 	id = save(f, "partial", &res);
-	send_result_release(&res);
+	outcome_release(&res);
 
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
 	assert_int_equal(message_envelope(msg)->rcpts.n, 1);
@@ -284,7 +284,7 @@ static void
 queue_finish__all_accepted__entry_removed(void **state)
 {
 	struct fixture		*f = *state;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct queue_lock	*l;
 	struct queue_entry	*e;
 	struct message		*msg;
@@ -292,14 +292,14 @@ queue_finish__all_accepted__entry_removed(void **state)
 	char			*id = save(f, "done", NULL);
 
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
-	send_result_init(&res, 2);
+	outcome_init(&res, 2);
 	res.rcpt[0].state = res.rcpt[1].state = RCPT_ACCEPTED;
 	message_free(msg);
 	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
 	assert_int_equal(count_files(f, "q"), 0);
 	assert_int_equal(count_files(f, "tmp"), 0);
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 0);
-	send_result_release(&res);
+	outcome_release(&res);
 	queue_entry_free(e);
 	free(id);
 }
@@ -308,7 +308,7 @@ static void
 queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
 {
 	struct fixture		*f = *state;
-	struct send_result	 res;
+	struct outcome	 res;
 	struct queue_lock	*l;
 	struct queue_entry	*e;
 	struct message		*msg;
@@ -317,7 +317,7 @@ queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
 	time_t			 now = time(NULL);
 
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
-	send_result_init(&res, 2);
+	outcome_init(&res, 2);
 	res.rcpt[0].state = RCPT_ACCEPTED;
 	res.rcpt[1].state = RCPT_TEMPFAIL;
 	res.rcpt[1].code = 451;
@@ -325,7 +325,7 @@ queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
 	res.unknown = 1;
 	message_free(msg);
 	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
-	send_result_release(&res);
+	outcome_release(&res);
 	queue_entry_free(e);
 
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
@@ -388,7 +388,7 @@ static int	delivered;
 
 static int
 accept_all(void *ctx, const char *account, const struct message *msg,
-    struct send_result *res, struct error *err)
+    struct outcome *res, struct error *err)
 {
 	size_t	i;
 
@@ -404,7 +404,7 @@ accept_all(void *ctx, const char *account, const struct message *msg,
 
 static int
 refuse_temp(void *ctx, const char *account, const struct message *msg,
-    struct send_result *res, struct error *err)
+    struct outcome *res, struct error *err)
 {
 	(void)ctx;
 	(void)account;
@@ -651,37 +651,6 @@ queue_backoff__schedule__doubles_and_caps(void **state)
 	}
 }
 
-static const struct {
-	int		 code;
-	int		 relay_setup;
-	int		 temp;
-} temp_cases[] = {
-	{ EX_TEMPFAIL, 0, 1 },		/* connection refused, 4xx */
-	{ EX_NOPERM, 1, 1 },		/* 535 */
-	{ EX_NOHOST, 0, 1 },
-	{ EX_PROTOCOL, 0, 1 },
-	{ EX_CONFIG, 0, 1 },		/* passwordeval failed */
-	{ EX_UNAVAILABLE, 1, 1 },	/* certificate, STARTTLS, AUTH */
-	{ EX_UNAVAILABLE, 0, 0 },	/* 5xx to MAIL, DATA, greeting */
-	{ EX_NOUSER, 0, 0 },		/* all recipients refused */
-	{ EX_NOUSER, 1, 0 },
-	{ EX_DATAERR, 0, 0 },		/* message too big */
-	{ EX_USAGE, 0, 0 },
-	{ EX_NOINPUT, 0, 0 },
-};
-
-static void
-queue_is_temporary__errors__classified(void **state)
-{
-	size_t	i;
-
-	(void)state;
-	for (i = 0; i < sizeof(temp_cases) / sizeof(temp_cases[0]); i++)
-		if (queue_is_temporary(temp_cases[i].code,
-		    temp_cases[i].relay_setup) != temp_cases[i].temp)
-			fail_msg("case %zu (%d %d)", i, temp_cases[i].code,
-			    temp_cases[i].relay_setup);
-}
 
 #define HEAD	"postie-queue 1\nid X1\naccount a\nsender s@x\nmsgid <m>\n" \
 		"size 10\ncreated 1\nnext 2\nattempts 0\nheld 0\nunknown 0\n" \
@@ -969,7 +938,6 @@ main(void)
 		T(queue_list__times_in_the_future__clamped_to_now),
 #undef T
 		cmocka_unit_test(queue_backoff__schedule__doubles_and_caps),
-		cmocka_unit_test(queue_is_temporary__errors__classified),
 		cmocka_unit_test(queue_entry_parse__cases__strict),
 		cmocka_unit_test(queue_format__json_and_text__escaped),
 	};

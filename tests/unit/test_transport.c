@@ -1,6 +1,6 @@
 /*
  * Unit tests for the pure parts of the SMTP transport: the exit code
- * table, the -v trace redaction and send_result bookkeeping.
+ * table, the failure classes and the -v trace redaction.
  */
 #include "autoconfig.h"
 
@@ -21,7 +21,6 @@
 static void transport_exitcode__table__matches_contract(void **);
 static void transport_redact__table__hides_sasl_data(void **);
 static void transport_redact__auth_exchange__every_line_redacted(void **);
-static void send_result__counts__by_state(void **);
 
 static const struct {
 	int	 curlcode;
@@ -159,39 +158,47 @@ transport_redact__auth_exchange__every_line_redacted(void **state)
 	buf_release(&b);
 }
 
+static const struct {
+	int			 code;
+	int			 setup;
+	enum outcome_class	 cls;
+} class_cases[] = {
+	{ EX_TEMPFAIL, 0, OUTCOME_RETRY },	/* connection refused, 4xx */
+	{ EX_NOPERM, 1, OUTCOME_SETUP },	/* 535 */
+	{ EX_NOHOST, 0, OUTCOME_RETRY },
+	{ EX_PROTOCOL, 0, OUTCOME_RETRY },
+	{ EX_UNAVAILABLE, 1, OUTCOME_SETUP },	/* certificate, STARTTLS */
+	{ EX_UNAVAILABLE, 0, OUTCOME_PERMANENT },	/* 5xx to MAIL, DATA */
+	{ EX_NOUSER, 0, OUTCOME_PERMANENT },	/* all recipients refused */
+	{ EX_NOUSER, 1, OUTCOME_PERMANENT },
+	{ EX_DATAERR, 0, OUTCOME_PERMANENT },	/* message too big */
+	{ EX_USAGE, 0, OUTCOME_PERMANENT },
+	{ EX_NOINPUT, 0, OUTCOME_PERMANENT },
+	{ EX_OSERR, 0, OUTCOME_RETRY },
+};
+
 static void
-send_result__counts__by_state(void **state)
+transport_class__errors__classified(void **state)
 {
-	struct send_result	res;
+	size_t	i;
 
 	(void)state;
-	send_result_init(&res, 3);
-	assert_int_equal(res.n, 3);
-	assert_int_equal(res.unknown, 0);
-	assert_int_equal(send_result_count(&res, RCPT_PENDING), 3);
-	res.rcpt[0].state = RCPT_ACCEPTED;
-	res.rcpt[1].state = RCPT_PERMFAIL;
-	res.rcpt[1].code = 550;
-	res.rcpt[1].reply = strdup("5.1.1 user unknown");
-	assert_int_equal(send_result_count(&res, RCPT_ACCEPTED), 1);
-	assert_int_equal(send_result_count(&res, RCPT_PERMFAIL), 1);
-	assert_int_equal(send_result_count(&res, RCPT_TEMPFAIL), 0);
-	assert_int_equal(send_result_count(&res, RCPT_PENDING), 1);
-	send_result_release(&res);
-	assert_null(res.rcpt);
-	assert_int_equal(res.n, 0);
-	send_result_release(NULL);
+	for (i = 0; i < sizeof(class_cases) / sizeof(class_cases[0]); i++)
+		if (transport_class(class_cases[i].code,
+		    class_cases[i].setup) != class_cases[i].cls)
+			fail_msg("case %zu (%d %d)", i, class_cases[i].code,
+			    class_cases[i].setup);
 }
 
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(transport_class__errors__classified),
 		cmocka_unit_test(transport_exitcode__table__matches_contract),
 		cmocka_unit_test(transport_redact__table__hides_sasl_data),
 		cmocka_unit_test(
 		    transport_redact__auth_exchange__every_line_redacted),
-		cmocka_unit_test(send_result__counts__by_state),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
