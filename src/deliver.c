@@ -102,7 +102,7 @@ deliver_report_release(struct deliver_report *rep)
 	deliver_report_init(rep);
 }
 
-/* The attempt's per-recipient results into the report. */
+/* The attempt into the report: recipients and the failure, if any. */
 static void
 report_copy(struct deliver_report *rep, const struct outcome *res)
 {
@@ -111,10 +111,14 @@ report_copy(struct deliver_report *rep, const struct outcome *res)
 	outcome_release(&rep->out);
 	outcome_init(&rep->out, res->n);
 	for (i = 0; i < res->n; i++)
-		outcome_set_rcpt(&rep->out, i, (enum rcpt_state)
-		    res->rcpt[i].state, res->rcpt[i].code, NULL,
+		outcome_set_rcpt(&rep->out, i, res->rcpt[i].state,
+		    res->rcpt[i].code, res->rcpt[i].enhanced,
 		    res->rcpt[i].reply);
+	if (res->class != OUTCOME_NONE)
+		outcome_fail(&rep->out, res->class, res->step, res->exitcode,
+		    res->smtp_code, res->reply, res->hint);
 	rep->out.unknown = res->unknown;
+	rep->out.relay = res->relay != NULL ? xstrdup(res->relay) : NULL;
 }
 
 /*
