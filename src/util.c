@@ -357,23 +357,12 @@ util_first_line(const char *path)
 int
 util_tmpfile(struct error *err)
 {
-	return util_tmpfile_at(util_tmpdir(), err);
-}
-
-const char *
-util_tmpdir(void)
-{
 	const char	*dir = getenv("TMPDIR");
-
-	return dir == NULL || *dir == '\0' ? "/tmp" : dir;
-}
-
-int
-util_tmpfile_at(const char *dir, struct error *err)
-{
 	char		*path;
 	int		 fd = -1;
 
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
 #ifdef O_TMPFILE
 	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
 #endif

@@ -114,10 +114,6 @@ char	*util_first_line(const char *);
  * fd, or -1 with EX_CANTCREAT.
  */
 int	 util_tmpfile(struct error *);
-/* The same in dir.  Errors: EX_CANTCREAT. */
-int	 util_tmpfile_at(const char *dir, struct error *);
-/* $TMPDIR, else /tmp.  Borrowed. */
-const char *util_tmpdir(void);
 
 /*
  * write(2) all n bytes, retrying on EINTR and short writes.
