@@ -179,7 +179,9 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 			rv = keep(acct, msg, &res, why != NULL ? why :
 			    "temporary failure", bnc, rep, err);
 		} else {
-			rep->status = failed.n > 0 ? DLV_PARTIAL : DLV_SENT;
+			/* with 'queue' off a 4xx recipient is given up */
+			rep->status = failed.n > 0 || pending > 0 ?
+			    DLV_PARTIAL : DLV_SENT;
 			if (pending > 0)
 				log_warnx("%zu recipient(s) not delivered "
 				    "(temporary failure) and 'queue' is off: "

@@ -28,7 +28,8 @@ struct deliver_opts {
 enum deliver_status {
 	DLV_SENT = 0,		/* every recipient accepted */
 	DLV_PARTIAL,		/* some accepted, the rest refused for good
-				   (bounced with -oem) */
+				   (bounced with -oem) or deferred (4xx)
+				   with "queue off", so never retried */
 	DLV_QUEUED,		/* kept in the queue, whole or the 4xx
 				   recipients (others may be accepted or
 				   refused: see out) */
@@ -44,7 +45,7 @@ struct deliver_report {
 	struct outcome	 out;		/* the attempt: per-recipient states
 					   and replies, the failing reply;
 					   n == 0 when nothing was tried
-					   (-odq, a dead queue) */
+					   (-odq) */
 };
 
 void	deliver_report_init(struct deliver_report *);
