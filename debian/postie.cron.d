@@ -4,4 +4,4 @@
 # does nothing.
 SHELL=/bin/sh
 PATH=/usr/sbin:/usr/bin:/sbin:/bin
-* * * * *	root	[ -d /run/systemd/system ] || [ ! -x /usr/bin/postie ] || /usr/bin/postie -q >/dev/null 2>&1
+* * * * *	root	[ -d /run/systemd/system ] || [ ! -x /usr/bin/postie ] || /usr/bin/postie -q --due >/dev/null 2>&1

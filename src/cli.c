@@ -25,6 +25,7 @@ enum {
 	OPT_BCC,
 	OPT_DRY_RUN,
 	OPT_FLUSH,
+	OPT_DUE,
 	OPT_HELP,
 	OPT_JSON,
 	OPT_QUEUE_DELETE,
@@ -172,6 +173,9 @@ static struct poptOption postie_table[] = {
 	  "print the result as JSON", NULL },
 	{ "flush", '\0', POPT_ARG_NONE, NULL, OPT_FLUSH,
 	  "flush the queue, as -q", NULL },
+	{ "due", '\0', POPT_ARG_NONE, NULL, OPT_DUE,
+	  "with -q: only entries whose retry time has come, none held "
+	  "(the timer's form)", NULL },
 	{ "queue-delete", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_DELETE,
 	  "remove a message from the queue", "ID" },
 	{ "queue-hold", '\0', POPT_ARG_STRING, NULL, OPT_QUEUE_HOLD,
@@ -285,6 +289,11 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 	for (i = 0; rest != NULL && rest[i] != NULL; i++)
 		if (add_list(&o->rcpts, rest[i], "recipient", err) == -1)
 			goto fail;
+	if (o->due && o->mode != CLI_QUEUE_RUN) {
+		error_set(err, EX_USAGE, "--due goes with -q (postie -q "
+		    "--due)");
+		goto fail;
+	}
 
 	switch (o->mode) {
 	case CLI_SEND:
@@ -551,6 +560,9 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 	case OPT_FLUSH:
 		o->mode = CLI_QUEUE_RUN;
 		replace(&o->queue_arg, NULL);
+		break;
+	case OPT_DUE:
+		o->due = 1;
 		break;
 	case 'o':
 		return set_o(o, arg, err);

@@ -61,6 +61,7 @@ struct cli_opts {
 	char		*account;	/* --account */
 	int		 dry_run;	/* --dry-run */
 	int		 json;		/* --json */
+	int		 due;		/* --due: -q sends only what is due */
 
 	struct strlist	 rcpts;		/* operands, split at commas */
 	struct strlist	 ignored;	/* accepted-and-ignored options seen,

@@ -51,6 +51,8 @@ static int	deliver(const struct account *, const char *,
 		    struct outcome *, struct error *);
 static int	deliver_local(const struct account *, const struct message *,
 		    const char *, struct outcome *, struct error *);
+static int	held(const struct outcome *, const struct error *,
+		    struct deliver_report *, struct error *);
 static void	local_domains(struct strlist *, const char *);
 static int	all_local(const struct local_opts *, const struct envelope *,
 		    struct error *);
@@ -77,6 +79,7 @@ static void	flush_background(const struct account *,
 static int	flush_queue(const struct cli_opts *, struct config *,
 		    const struct account *, int, struct error *);
 static int	ingest_drops(const struct account *, struct error *);
+static void	flush_summary(struct queue *, size_t);
 
 /* What -oem asks for: mail the errors back (cron passes it). */
 static int
@@ -228,11 +231,34 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		return -1;
 	}
 	rv = keep(acct, msg, &res, derr.msg, bnc, rep, err);
+	if (rv == 0 && res.class == OUTCOME_SETUP)
+		rv = held(&res, &derr, rep, err);
 	report_copy(rep, &res);
 	error_release(&derr);
 	outcome_release(&res);
 	deliver_report_release(&own);
 	return rv;
+}
+
+/*
+ * The relay or the account is set up wrong: the message is kept, held
+ * (never retried on the schedule: another try with the same password
+ * only risks a lock-out), and the caller hears the specific code, that
+ * nothing was sent, and what to change.
+ */
+static int
+held(const struct outcome *res, const struct error *why,
+    struct deliver_report *rep, struct error *err)
+{
+	struct outcome_action	a;
+
+	outcome_decide(res, 1, &a);
+	rep->status = DLV_HELD;
+	return error_set(err, a.exitcode, "NOT SENT: %s.  The message is "
+	    "kept in the queue as %s, held until the configuration is "
+	    "fixed%s%s; then send it with 'postie -q'", why->msg,
+	    rep->queue_id, res->hint != NULL ? ": " : "",
+	    res->hint != NULL ? res->hint : "");
 }
 
 /*
@@ -254,8 +280,12 @@ keep(const struct account *acct, const struct message *msg,
 		queue_close(q);
 	}
 	if (id != NULL) {
-		log_info("queued as %s: %s", id, reason);
-		log_send(acct, id, msg, env, res, reason, "queued", 0);
+		int hold = res != NULL && res->class == OUTCOME_SETUP;
+
+		if (!hold)	/* else held() says it, with the fix */
+			log_info("queued as %s: %s", id, reason);
+		log_send(acct, id, msg, env, res, reason, hold ? "held" :
+		    "queued", 0);
 		rep->status = DLV_QUEUED;
 		free(rep->queue_id);
 		rep->queue_id = id;
@@ -306,7 +336,10 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 	    (*tp = transport_new(acct, log_verbose(), err)) == NULL) {
 		/* passwordeval, TLS or AUTH settings: the account's fault */
 		outcome_fail(res, err->code == EX_CONFIG ? OUTCOME_SETUP :
-		    OUTCOME_RETRY, STEP_NONE, err->code, 0, err->msg, NULL);
+		    OUTCOME_RETRY, STEP_NONE, err->code, 0, err->msg,
+		    err->code == EX_CONFIG ? "fix the account's settings "
+		    "named above (run a passwordeval command by hand as "
+		    "this user to see it work)" : NULL);
 		return -1;
 	}
 	r = message_reader_new(msg);
@@ -527,7 +560,7 @@ flush_background(const struct account *acct, const struct deliver_opts *opts)
 	struct error	 err = ERROR_INIT;
 	struct queue	*q;
 	pid_t		 pid;
-	const char	*av[9];
+	const char	*av[10];
 	int		 due, fd, status, ac = 0;
 
 	if (!acct->queue || !acct->queue_flush_on_send || opts->no_flush ||
@@ -567,6 +600,7 @@ flush_background(const struct account *acct, const struct deliver_opts *opts)
 	 */
 	av[ac++] = opts->argv0;
 	av[ac++] = "-q";
+	av[ac++] = "--due";	/* the schedule, and nothing held */
 	if (opts->bounce)
 		av[ac++] = "-oem";
 	if (opts->config_file != NULL) {
@@ -605,8 +639,9 @@ deliver_queue_command(const struct cli_opts *opts, struct error *err)
 			log_warnx("%s", err->msg);
 			error_release(err);
 		}
-		rv = flush_queue(opts, &cfg, acct, opts->queue_arg != NULL &&
-		    strchr(opts->queue_arg, 'f') != NULL, err);
+		/* postie -q tries everything not held by hand (Postfix's
+		 * sendmail -q); the timer's -q --due keeps the schedule */
+		rv = flush_queue(opts, &cfg, acct, !opts->due, err);
 		goto out;
 	}
 	if ((q = open_queue(acct, opts->mode != CLI_QUEUE_LIST, err)) ==
@@ -676,15 +711,59 @@ flush_queue(const struct cli_opts *opts, struct config *cfg,
 	queue_set_hooks(q, &h);
 	rv = queue_run(q, force, acct->queue_lifetime, run_deliver, &run,
 	    &sent, &left, err);
-	if (rv == 0)
-		log_debug("queue '%s': %zu sent, %zu left", queue_path(q),
-		    sent, left);
+	if (rv == 0 && (log_verbose() || isatty(STDERR_FILENO)))
+		flush_summary(q, sent);
 	for (i = 0; i < run.n; i++)
 		transport_free(run.t[i]);
 	free(run.t);
 	free(run.acct);
 	queue_close(q);
 	return rv;
+}
+
+/*
+ * After a flush, for a human (a terminal, or -v): what was sent, what is
+ * still queued and when it is tried next, what is held and why.
+ */
+static void
+flush_summary(struct queue *q, size_t sent)
+{
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	const struct queue_entry *first_q = NULL, *first_h = NULL;
+	size_t			  n, i, nq = 0, nh = 0, na = 0;
+	time_t			  now = time(NULL);
+
+	if (queue_list(q, &v, &n, &err) == -1) {
+		log_warnx("%s", err.msg);
+		error_release(&err);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		if (v[i]->held == HOLD_SETUP) {
+			if (nh++ == 0)
+				first_h = v[i];
+		} else if (v[i]->held == HOLD_ADMIN)
+			na++;
+		else if (nq++ == 0)
+			first_q = v[i];
+	}
+	log_info("queue: %zu sent, %zu still queued, %zu held", sent, nq,
+	    nh + na);
+	if (first_q != NULL)
+		log_info("  queued %s: next try in %lld min: %s", first_q->id,
+		    (long long)(first_q->next_attempt > now ?
+		    (first_q->next_attempt - now + 59) / 60 : 0),
+		    first_q->last_error != NULL ? first_q->last_error :
+		    "not tried yet");
+	if (first_h != NULL)
+		log_info("  held %s until the configuration is fixed: %s",
+		    first_h->id, first_h->last_error != NULL ?
+		    first_h->last_error : "set-up failure");
+	if (na > 0)
+		log_info("  %zu held by --queue-hold (--queue-release ID "
+		    "sends it)", na);
+	queue_entries_free(v, n);
 }
 
 static const struct account *

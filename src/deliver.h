@@ -33,6 +33,10 @@ enum deliver_status {
 	DLV_QUEUED,		/* kept in the queue, whole or the 4xx
 				   recipients (others may be accepted or
 				   refused: see out) */
+	DLV_HELD,		/* kept in the queue, held: the relay or
+				   account is set up wrong (OUTCOME_SETUP);
+				   deliver_message() returns -1 with the
+				   specific code and what to fix */
 	DLV_REFUSED,		/* refused for good, nothing accepted */
 	DLV_FAILED		/* not delivered and not kept in the queue
 				   (dead.letter at most): the caller must
@@ -41,7 +45,7 @@ enum deliver_status {
 
 struct deliver_report {
 	enum deliver_status status;
-	char		*queue_id;	/* DLV_QUEUED: the id; owned */
+	char		*queue_id;	/* DLV_QUEUED, DLV_HELD: the id; owned */
 	struct outcome	 out;		/* the attempt: per-recipient states
 					   and replies, the failing reply;
 					   n == 0 when nothing was tried

@@ -617,7 +617,7 @@ parse_env(const char *text, size_t len, const char *id,
 				else if (k == 7)
 					e->attempts = v > INT_MAX ? INT_MAX :
 					    (int)v;
-				else if (v > 1)
+				else if (v > (k == 8 ? HOLD_SETUP : 1))
 					goto bad;
 				else if (k == 8)
 					e->held = (int)v;
@@ -689,7 +689,7 @@ env_text(struct buf *b, const struct queue_entry *e)
 	buf_printf(b, "\nsize %lld\ncreated %lld\nnext %lld\nattempts %d\n"
 	    "held %d\nunknown %d\nbounce %d\nerror ", (long long)e->size,
 	    (long long)e->created, (long long)e->next_attempt, e->attempts,
-	    e->held ? 1 : 0, e->unknown ? 1 : 0, e->bounce ? 1 : 0);
+	    e->held, e->unknown ? 1 : 0, e->bounce ? 1 : 0);
 	add_clean(b, e->last_error, ERROR_TEXT_MAX);
 	buf_addch(b, '\n');
 	for (i = 0; i < e->rcpts.n; i++) {
@@ -928,6 +928,8 @@ queue_save(struct queue *q, const struct message *msg,
 	e.next_attempt = e.created;
 	e.bounce = bounce;
 	e.last_error = reason != NULL ? xstrdup(reason) : NULL;
+	if (res != NULL && res->class == OUTCOME_SETUP)
+		e.held = HOLD_SETUP;
 	e.state = xcalloc(env->rcpts.n + 1, sizeof(*e.state));
 	for (i = 0; i < env->rcpts.n; i++) {
 		e.state[i] = res != NULL && i < res->n ? res->rcpt[i].state :
@@ -1295,6 +1297,10 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		e->attempts++;
 	if (attempt_err != NULL && attempt_err->msg != NULL)
 		why = attempt_err->msg;
+	/* Held until the configuration changes; any other result frees it. */
+	if (e->held != HOLD_ADMIN)
+		e->held = attempt_err != NULL && res != NULL &&
+		    res->class == OUTCOME_SETUP ? HOLD_SETUP : HOLD_NONE;
 	if (why != NULL) {
 		free(e->last_error);
 		e->last_error = xstrdup(why);
@@ -1369,8 +1375,10 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 	q->in_run = 1;
 	reaper_start(q);
 	for (i = 0; i < n; i++) {
-		if (v[i]->held || (!force && v[i]->next_attempt > now &&
-		    now - v[i]->created < lifetime)) {
+		/* force (postie -q) tries all but entries held by hand */
+		if (v[i]->held == HOLD_ADMIN || (!force && (v[i]->held ||
+		    (v[i]->next_attempt > now &&
+		    now - v[i]->created < lifetime)))) {
 			(*left)++;
 			continue;
 		}
@@ -1382,7 +1390,7 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 		}
 		if (rc == 0)
 			continue;	/* another runner has it, or done */
-		if (e->held) {
+		if (e->held == HOLD_ADMIN || (!force && e->held)) {
 			(*left)++;
 			message_free(msg);
 			queue_entry_free(e);
@@ -1424,8 +1432,15 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			(*sent)++;
 		else
 			(*left)++;
-		outcome = queue_entry_pending(e) > 0 ? "queued" :
-		    rc == -1 ? "bounced" : "delivered";
+		outcome = queue_entry_pending(e) == 0 ?
+		    (rc == -1 ? "bounced" : "delivered") :
+		    e->held == HOLD_SETUP ? "held" : "queued";
+		if (e->held == HOLD_SETUP)
+			log_warnx("queue entry %s held, not retried until the "
+			    "configuration is fixed: %s%s%s", e->id,
+			    derr.msg != NULL ? derr.msg : "set-up failure",
+			    res.hint != NULL ? ": " : "",
+			    res.hint != NULL ? res.hint : "");
 		for (j = 0; outcome[0] == 'd' && j < e->rcpts.n; j++)
 			if (e->state[j] == RCPT_PERMFAIL)
 				outcome = "partial";
@@ -1500,7 +1515,7 @@ queue_hold(struct queue *q, const char *id, int hold, struct error *err)
 		return error_set(err, EX_NOINPUT, "no queue entry '%s' (or "
 		    "it is being delivered now)", id);
 	message_free(msg);
-	e->held = hold;
+	e->held = hold ? HOLD_ADMIN : HOLD_NONE;
 	if (!hold)
 		e->next_attempt = time(NULL);
 	rc = write_env(q, e, err);
@@ -1541,10 +1556,14 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 			    (long long)e->next_attempt, e->attempts,
 			    e->held ? "true" : "false",
 			    e->unknown ? "true" : "false");
+
 			if (e->account != NULL)
 				json_str(b, e->account);
 			else
 				buf_addstr(b, "null");
+			if (e->held)
+				buf_printf(b, ", \"held_by\": \"%s\"",
+				    e->held == HOLD_SETUP ? "setup" : "admin");
 			buf_addstr(b, ", \"sender\": ");
 			json_str(b, e->sender);
 			buf_addstr(b, ", \"message_id\": ");
@@ -1593,6 +1612,9 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 				add_clean(b, e->rcpts.v[j], 512);
 				buf_addch(b, '>');
 			}
+		if (e->held)
+			buf_printf(b, " held=%s", e->held == HOLD_SETUP ?
+			    "setup" : "admin");
 		buf_printf(b, " attempts=%d", e->attempts);
 		if (e->last_error != NULL && e->last_error[0] != '\0') {
 			buf_addstr(b, " (");

@@ -41,11 +41,24 @@ struct queue_entry {
 	time_t		 created;
 	time_t		 next_attempt;
 	int		 attempts;
-	int		 held;		/* --queue-hold: never sent */
+	int		 held;		/* HOLD_*: not sent on the schedule */
 	int		 unknown;	/* lost after the final "." once:
 					   a retry may duplicate */
 	int		 bounce;	/* -oem: bounce on permanent failure */
 	char		*last_error;	/* one line, CR/LF never stored */
+};
+
+/*
+ * Why an entry is held.  HOLD_ADMIN (--queue-hold) is never sent until
+ * --queue-release.  HOLD_SETUP (the last attempt failed with
+ * OUTCOME_SETUP: a wrong password, an untrusted certificate...) is never
+ * retried on the schedule, as retrying cannot cure it; an explicit flush
+ * (postie -q, after the configuration was fixed) tries it again.
+ */
+enum {
+	HOLD_NONE = 0,
+	HOLD_ADMIN = 1,
+	HOLD_SETUP = 2
 };
 
 struct queue;

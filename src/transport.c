@@ -6,8 +6,10 @@
 #include "autoconfig.h"
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +102,8 @@ struct transport {
 	struct curl_slist *connect_to;
 	int		 implicit_tls;
 	int		 starttls;
+	int		 port;
+	int		 nxdomain;	/* the relay name does not exist */
 	int		 auth;		/* credentials are configured */
 	int		 verbose;
 	int		 fp_cert;	/* a certificate fingerprint is set */
@@ -139,6 +143,8 @@ static void	note_command(struct transport *, const char *, size_t);
 static void	trace_flush(struct transport *);
 static size_t	on_read(char *, size_t, size_t, void *);
 static int	security_failed(const struct transport *, CURLcode);
+static char	*setup_hint(const struct transport *, CURLcode);
+static int	name_missing(const char *);
 static void	classify(const struct transport *, CURLcode,
 		    struct outcome *, const struct error *);
 static int	interpret(struct transport *, CURLcode,
@@ -442,6 +448,7 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	t->implicit_tls = a->tls && !a->tls_starttls;
 	t->starttls = a->tls && a->tls_starttls;
 	port = a->port > 0 ? a->port : t->implicit_tls ? 465 : 25;
+	t->port = port;
 	t->auth = a->auth != NULL && strcasecmp(a->auth, "off") != 0;
 	host = bracket(a->host);
 	t->where = xasprintf("%s:%d", host, port);
@@ -1156,8 +1163,11 @@ finish_accepted(struct outcome *res, enum rcpt_state s,
 static int
 security_failed(const struct transport *t, CURLcode rc)
 {
-	if (t->st.aborted || t->fp_bad)
+	if (t->st.aborted || t->fp_bad || t->nxdomain)
 		return 1;	/* unchecked fingerprint, no AUTH offered */
+	/* 454: TLS not available "due to temporary reason" (RFC 3207) */
+	if (rc == CURLE_USE_SSL_FAILED && t->st.rep[TS_STARTTLS].code / 100 == 4)
+		return 0;
 	switch (rc) {
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
@@ -1212,6 +1222,92 @@ public_step(enum tstep s)
 }
 
 /*
+ * After libcurl could not resolve the relay: is the name missing
+ * (NXDOMAIN, or no address of any family), as opposed to a DNS server
+ * that failed or timed out?  libcurl's error does not say, so ask the
+ * resolver once more; only the missing name is the configuration's
+ * fault.
+ */
+static int
+name_missing(const char *host)
+{
+	struct addrinfo	 hints, *ai = NULL;
+	int		 rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	rc = getaddrinfo(host, NULL, &hints, &ai);
+	if (ai != NULL)
+		freeaddrinfo(ai);
+#ifdef EAI_NODATA
+	if (rc == EAI_NODATA)
+		return 1;
+#endif
+	return rc == EAI_NONAME;
+}
+
+/*
+ * What to change after a SETUP failure: one sentence naming the key.
+ * Allocated, or NULL when there is nothing better to say than the error.
+ */
+static char *
+setup_hint(const struct transport *t, CURLcode rc)
+{
+	if (t->nxdomain)
+		return xasprintf("check the 'host' setting: '%s' is not a "
+		    "name in DNS", t->host);
+	if (t->fp_bad)
+		return xasprintf("if the relay's certificate changed on "
+		    "purpose, set tls_fingerprint %s", t->fp_seen);
+	if (t->st.aborted && t->fp_cert)
+		return xstrdup("use a relay that offers TLS, or remove "
+		    "tls_fingerprint");
+	if (t->st.aborted)
+		return xstrdup("remove 'auth' (and 'user') if the relay "
+		    "needs no login, or use the relay's submission port "
+		    "(587 with tls_starttls on, or 465 with tls_starttls "
+		    "off), where it offers AUTH");
+	switch (rc) {
+	case CURLE_PEER_FAILED_VERIFICATION:
+		if (strstr(t->errbuf, "expired") != NULL)
+			return xstrdup("the relay's certificate has expired: "
+			    "once its administrator renewed it, the message "
+			    "can go");
+		if (strstr(t->errbuf, "match") != NULL)
+			return xasprintf("the certificate is not for '%s': set "
+			    "'host' (or tls_host_override) to a name it "
+			    "covers", t->tlsname);
+		/* FALLTHROUGH */
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+		return xasprintf("set tls_trust_file to the CA certificate "
+		    "that signed %s's certificate, or pin it with "
+		    "tls_fingerprint", t->tlsname);
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return xstrdup("if the relay's key changed on purpose, "
+		    "update tls_fingerprint");
+	case CURLE_USE_SSL_FAILED:
+		if (t->port == 465)
+			return xstrdup("port 465 speaks TLS from the start: "
+			    "set tls_starttls off");
+		return xstrdup("the relay does not offer STARTTLS here: use "
+		    "its TLS port (465, with tls_starttls off)");
+	case CURLE_SSL_CONNECT_ERROR:
+		if (t->implicit_tls && t->port != 465)
+			return xasprintf("port %d may expect STARTTLS, not TLS "
+			    "from the start: set tls_starttls on", t->port);
+		return xstrdup("check the tls_* settings (tls_trust_file, "
+		    "tls_starttls) against the relay");
+	case CURLE_LOGIN_DENIED:
+	case CURLE_AUTH_ERROR:
+		return xstrdup("check 'user' and 'password' (or "
+		    "'passwordeval'), and 'auth' for the mechanism");
+	default:
+		return NULL;
+	}
+}
+
+/*
  * Where the transport fails, it says what kind of failure it was: the
  * relay's security set-up (SETUP), the message or its recipients refused
  * for good (PERMANENT), or anything a later try may cure (RETRY).
@@ -1225,6 +1321,7 @@ classify(const struct transport *t, CURLcode rc, struct outcome *res,
 	const struct reply	*r = &st->last;
 	enum outcome_class	 cls;
 	enum outcome_step	 step;
+	char			*hint;
 
 	cls = transport_class(err->code, security_failed(t, rc));
 	step = public_step(st->step);
@@ -1232,7 +1329,9 @@ classify(const struct transport *t, CURLcode rc, struct outcome *res,
 		step = STEP_CONNECT;
 	if (st->step < TS_OTHER && st->rep[st->step].code != 0)
 		r = &st->rep[st->step];
-	outcome_fail(res, cls, step, err->code, r->code, err->msg, NULL);
+	hint = cls == OUTCOME_SETUP ? setup_hint(t, rc) : NULL;
+	outcome_fail(res, cls, step, err->code, r->code, err->msg, hint);
+	free(hint);
 	free(res->relay);
 	res->relay = xstrdup(t->where);
 }
@@ -1250,6 +1349,7 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 	int			 code;
 
 	cerr = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc);
+	t->nxdomain = 0;
 
 	if (rc == CURLE_OK) {
 		/* libcurl only gets here after a 250 to the final "." */
@@ -1285,8 +1385,12 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 	switch (rc) {
 	case CURLE_COULDNT_RESOLVE_HOST:
-		return error_set(err, EX_NOHOST, "cannot resolve relay host "
-		    "'%s': %s", t->host, cerr);
+		if ((t->nxdomain = name_missing(t->host)))
+			return error_set(err, EX_NOHOST, "relay host '%s' "
+			    "does not exist (no such name in DNS)", t->host);
+		/* SERVFAIL, a timeout, no network yet: worth a retry */
+		return error_set(err, EX_TEMPFAIL, "cannot resolve relay "
+		    "host '%s' now: %s", t->host, cerr);
 	case CURLE_COULDNT_CONNECT:
 		curl_easy_getinfo(t->curl, CURLINFO_OS_ERRNO, &oserr);
 		if (oserr == ECONNREFUSED)

@@ -1,6 +1,7 @@
 #!/bin/sh
-# R1 relay down: exit 0 and one entry queued; -q waits for the backoff,
-# -qf delivers it exactly once with the same Message-ID.  'queue off'
+# R1 relay down: exit 0 and one entry queued; -q --due (the timer's form)
+# waits for the backoff, -q delivers it exactly once with the same
+# Message-ID, as Postfix's sendmail -q does.  'queue off'
 # gives msmtp's exit 75.  -odq queues without trying; a successful send
 # flushes due entries in the background (queue_flush_on_send).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
@@ -20,15 +21,17 @@ check_grep "id=$id .*outcome=queued exit=0" "$TMP/log"
 [ "$(stat -c %a "$Q")" = 700 ] || fail "queue directory mode $(stat -c %a "$Q")"
 [ "$(stat -c %a "$Q/q/$id.msg")" = 600 ] || fail "entry mode"
 
-# The relay is back.  -q respects the backoff (5 minutes), -qf does not.
+# The relay is back.  -q --due respects the backoff (5 minutes), -q
+# does not.
 start_smtpd
 qconf "$SMTPD_PORT"
-run_postie -C "$TMP/config" -q
+run_postie -C "$TMP/config" -q --due
 check_rc 0
 check_count 0
 check_queue 1
-run_postie -C "$TMP/config" -qf
+run_postie -v -C "$TMP/config" -q
 check_rc 0
+check_grep '^postie: queue: 1 sent, 0 still queued, 0 held$' "$TMP/stderr"
 check_count 1
 check_queue 0
 check_msgids "$SMTPD_DIR" 1

@@ -81,7 +81,7 @@ id=$(queued_id)
 ft() {
 	set +e
 	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" faketime -f "$1" "$POSTIE" \
-	    -C "$TMP/config" -q >"$TMP/stdout" 2>"$TMP/stderr"
+	    -C "$TMP/config" -q --due >"$TMP/stdout" 2>"$TMP/stderr"
 	rc=$?
 	set -e
 }

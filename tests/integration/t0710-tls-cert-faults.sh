@@ -3,9 +3,11 @@
 # ago (made by openssl under faketime, signed by a trusted CA), and a
 # valid one seen from three days in the future (postie under faketime:
 # libfaketime moves OpenSSL's clock too).  Direct mode: exit 69, the
-# reason named, no MAIL.  Queue mode: queued, nothing sent in clear.
-# Then T1 (name mismatch), T2 (untrusted CA) and T4 (STARTTLS refused) in
-# queue mode (t0301/t0302 cover them in direct mode).
+# reason named, no MAIL.  Queue mode: kept held (a set-up failure, issue
+# 11), exit 69 with the fix, nothing sent in clear.  Then T1 (name
+# mismatch) and T2 (untrusted CA) held, and T4 (STARTTLS refused with
+# 454, temporary by RFC 3207) queued, in queue mode (t0301/t0302 cover
+# them in direct mode).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 command -v faketime >/dev/null 2>&1 || skip "faketime not installed"
@@ -51,11 +53,11 @@ check_rc 69
 check_grep 'not trusted.*expired' "$TMP/stderr"
 check_count 0
 check_no_grep '^(MAIL|AUTH)' "$(transcript)"
-# Queue mode: kept for later, still nothing in clear.
+# Queue mode: kept and held, still nothing in clear.
 config ""
 run_postie -C "$TMP/config" a@example.com <"$TMP/in"
-check_rc 0
-check_grep '^postie: queued as .*expired' "$TMP/stderr"
+check_rc 69
+check_grep '^postie: NOT SENT: .*expired.*kept in the queue as .*held.*certificate has expired' "$TMP/stderr"
 check_count 0
 check_no_grep '^(MAIL|AUTH)' "$(transcript)"
 
@@ -90,9 +92,17 @@ for fault in wrong-name untrusted starttls-454; do
 	rm -rf "$TMP/queue"
 	config ""
 	run_postie -C "$TMP/config" a@example.com <"$TMP/in"
-	check_rc 0
-	check_grep '^postie: queued as .*(not trusted|STARTTLS refused)' \
-	    "$TMP/stderr"
+	case $fault in
+	wrong-name)
+		check_rc 69
+		check_grep "^postie: NOT SENT: .*not trusted.*held.*set 'host' \\(or tls_host_override\\)" "$TMP/stderr" ;;
+	untrusted)
+		check_rc 69
+		check_grep '^postie: NOT SENT: .*not trusted.*held.*set tls_trust_file' "$TMP/stderr" ;;
+	starttls-454)
+		check_rc 0
+		check_grep '^postie: queued as .*STARTTLS refused' "$TMP/stderr" ;;
+	esac
 	[ "$(find "$TMP/queue/q" -name '*.env' | wc -l)" -eq 1 ] ||
 	    fail "not queued"
 	check_count 0

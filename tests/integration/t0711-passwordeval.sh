@@ -1,7 +1,7 @@
 #!/bin/sh
 # T9: passwordeval that fails, prints nothing or only a newline: direct
 # mode exit 78 with the command's stderr shown and nothing sent; queue
-# mode keeps the message (exit 0).  The secret is never printed, even
+# mode keeps the message held, also exit 78 with NOT SENT and the fix.  The secret is never printed, even
 # when the failing command printed it.  passwordeval runs with /bin/sh and
 # never sees data from the message or the command line: its arguments
 # and environment hold none of the recipients, sender, names, subject or
@@ -40,8 +40,8 @@ for pe in false true 'printf "\\n"' "echo diag-from-command >&2; exit 3" \
 	rm -rf "$TMP/queue"
 	config "$pe" ""
 	run_postie -C "$TMP/config" a@example.com <"$TMP/in"
-	check_rc 0
-	check_grep '^postie: queued as .*passwordeval' "$TMP/stderr"
+	check_rc 78
+	check_grep '^postie: NOT SENT: .*passwordeval.*kept in the queue as .*, held until the configuration is fixed: .*postie -q' "$TMP/stderr"
 	check_fixed_absent "$PW" "$TMP/stderr"
 	if grep -rqF -- "$PW" "$TMP/queue"; then
 		fail "the secret is in the queue"

@@ -77,8 +77,8 @@ for mech in plain login xoauth2; do
 	no_secret "$TMP/stderr" "$TMP/stdout" "$TMP/log"
 	config $mech ""
 	run_postie -v -C "$TMP/config" a@example.com <"$TMP/in"
-	check_rc 0
-	check_grep '^postie: queued as ' "$TMP/stderr"
+	check_rc 77
+	check_grep '^postie: NOT SENT: .*kept in the queue as ' "$TMP/stderr"
 	no_secret "$TMP/stderr" "$TMP/stdout" "$TMP/log" "$TMP/queue"
 done
 check_count 0

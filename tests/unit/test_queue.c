@@ -438,6 +438,85 @@ queue_hold__held_entry__not_sent_until_released(void **state)
 	free(id);
 }
 
+/* The relay refused our password: a set-up failure. */
+static int
+refuse_setup(void *ctx, const char *account, const struct message *msg,
+    struct outcome *res, struct error *err)
+{
+	(void)ctx;
+	(void)account;
+	(void)msg;
+	delivered++;
+	outcome_fail(res, OUTCOME_SETUP, STEP_AUTH, EX_NOPERM, 535,
+	    "authentication failed", "check 'user' and 'password'");
+	return error_set(err, EX_NOPERM, "authentication failed: 535");
+}
+
+static void
+queue_run__setup_failure__held_until_explicit_flush(void **state)
+{
+	struct fixture		 *f = *state;
+	struct error		  err = ERROR_INIT;
+	struct queue_entry	**v;
+	size_t			  sent, left, n;
+	char			 *id = save(f, "setup", NULL);
+
+	delivered = 0;
+	assert_int_equal(queue_run(f->q, 0, 86400, refuse_setup, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(left, 1);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0]->held, HOLD_SETUP);
+	/* never due on the schedule, even when its retry time has come */
+	assert_int_equal(queue_due(f->q, v[0]->next_attempt + 1), 0);
+	queue_entries_free(v, n);
+	assert_int_equal(queue_run(f->q, 0, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 1);
+	/* a second set-up failure on an explicit flush keeps it held */
+	assert_int_equal(queue_run(f->q, 1, 86400, refuse_setup, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 2);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(v[0]->held, HOLD_SETUP);
+	queue_entries_free(v, n);
+	/* a temporary failure frees it: back on the schedule */
+	assert_int_equal(queue_run(f->q, 1, 86400, refuse_temp, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 3);
+	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
+	assert_int_equal(v[0]->held, HOLD_NONE);
+	queue_entries_free(v, n);
+	/* postie -q (force) sends it */
+	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 4);
+	assert_int_equal(sent, 1);
+	assert_int_equal(list_n(f), 0);
+	free(id);
+}
+
+static void
+queue_hold__admin_hold__not_sent_by_force(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	size_t		 sent, left;
+	char		*id = save(f, "admin", NULL);
+
+	assert_int_equal(queue_hold(f->q, id, 1, &err), 0);
+	delivered = 0;
+	/* a set-up failure never turns a hold by hand into HOLD_SETUP */
+	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 0);
+	assert_int_equal(left, 1);
+	assert_int_equal(queue_delete(f->q, id, &err), 0);
+	free(id);
+}
+
 static void
 queue_run__failed_attempt__not_due_until_backoff(void **state)
 {
@@ -656,11 +735,17 @@ queue_backoff__schedule__doubles_and_caps(void **state)
 		"size 10\ncreated 1\nnext 2\nattempts 0\nheld 0\nunknown 0\n" \
 		"bounce 0\nerror e\n"
 
+#define HEAD_HELD(h) "postie-queue 1\nid X1\naccount a\nsender s@x\n" \
+		"msgid <m>\nsize 10\ncreated 1\nnext 2\nattempts 0\nheld " h \
+		"\nunknown 0\nbounce 0\nerror e\n"
+
 static const struct {
 	const char	*text;
 	int		 ok;
 } parse_cases[] = {
 	{ HEAD "rcpt P a@x\nend\n", 1 },
+	{ HEAD_HELD("2") "rcpt P a@x\nend\n", 1 },	/* HOLD_SETUP */
+	{ HEAD_HELD("3") "rcpt P a@x\nend\n", 0 },
 	{ HEAD "rcpt P a@x\nrcpt A b@x\nrcpt F c@x\nrcpt T d@x\nend\n", 1 },
 	{ HEAD "rcpt P a@x\nend", 0 },		/* torn: no newline */
 	{ HEAD "rcpt P a@x\n", 0 },		/* torn: no trailer */
@@ -928,6 +1013,8 @@ main(void)
 		T(queue_finish__permanent_error__refused_and_removed),
 		T(queue_delete__entry__gone),
 		T(queue_hold__held_entry__not_sent_until_released),
+		T(queue_run__setup_failure__held_until_explicit_flush),
+		T(queue_hold__admin_hold__not_sent_by_force),
 		T(queue_run__failed_attempt__not_due_until_backoff),
 		T(queue_run__expired__bounced_removed_not_sent),
 		T(queue_list__torn_or_foreign_files__skipped),
