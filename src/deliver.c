@@ -858,15 +858,35 @@ run_attempt(void *ctx, const struct queue_entry *e,
 	log_attempt(&la);
 }
 
-/* A user who cannot read the system config: the system queue sends it. */
+/*
+ * A user who cannot read the system config, or whose mail is local: the
+ * system queue sends it.  When there is no drop directory to hand it to,
+ * the message is kept in dead.letter and the error says how to set the
+ * system up (never a configuration error with the message gone).
+ */
 int
 deliver_hand_over(const struct message *msg, struct error *err)
 {
 	const char	*dir = drop_dir(), *base;
-	char		*name;
+	char		*name, *dead;
+	struct error	 derr = ERROR_INIT;
 
-	if ((name = drop_submit(dir, msg, err)) == NULL)
+	if ((name = drop_submit(dir, msg, err)) == NULL) {
+		if ((dead = queue_dead_letter(msg, &derr)) == NULL) {
+			error_set(err, err->code, "NOT SENT: %s; the message "
+			    "was not kept either (%s): the caller must retry",
+			    err->msg, derr.msg);
+			error_release(&derr);
+			return -1;
+		}
+		error_set(err, err->code, "NOT SENT: %s.  The message was "
+		    "appended to '%s'.  To let users send mail, as root: "
+		    "mkdir -m 1733 %s and start postie-queue.path (or a "
+		    "'postie -q --due' timer); the Debian package does both",
+		    err->msg, dead, dir);
+		free(dead);
 		return -1;
+	}
 	base = strrchr(dir, '/') != NULL ? strrchr(dir, '/') + 1 : dir;
 	log_info("handed to the system queue (%s/%s)", base, name);
 	free(name);

@@ -96,6 +96,15 @@ drop_needed(void)
 	    (st.st_mode & S_IROTH) == 0;
 }
 
+int
+drop_available(void)
+{
+	struct stat	st;
+
+	return stat(drop_dir(), &st) == 0 && S_ISDIR(st.st_mode) &&
+	    st.st_uid == 0 && (st.st_mode & 07777) == 01733;
+}
+
 /* Names we create: [0-9a-f.]; anything else in the directory is foreign. */
 static int
 valid_name(const char *s)

@@ -52,6 +52,14 @@ int	drop_prepare(void);
 int	drop_needed(void);
 
 /*
+ * 1 when drop_dir() is there for users: a directory owned by root with
+ * mode 1733 (the Debian package makes it; so does root's postie -q when
+ * the system file is private).  A user's local mail then goes through it:
+ * root's runner can write every mailbox, a user cannot.
+ */
+int	drop_available(void);
+
+/*
  * Write the finalized message into the drop directory dir.  Returns the
  * new file's name (allocated).
  * Errors: EX_CONFIG (no drop directory, or not root's mode 1733 one),

@@ -182,6 +182,10 @@ send_message(const struct cli_opts *opts, struct error *err)
 		goto out;
 	}
 	fill_deliver_opts(&dop, opts);
+	/* A user may not write the others' mailboxes: root's runner does. */
+	if (acct->host == NULL && !dropping && geteuid() != 0 &&
+	    drop_available())
+		dropping = 1;
 	rv = dropping && acct->host == NULL ? deliver_hand_over(msg, err) :
 	    deliver_message(&dop, acct, qd, msg, NULL, err);
 out:

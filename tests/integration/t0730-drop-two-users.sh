@@ -6,7 +6,8 @@
 # file; root's postie -q sends both with the system account and the
 # envelope sender forced to the owner (unless drop_allow_from).  A user
 # whose own config names a relay sends directly; a missing or too open
-# drop directory is refused (78).
+# drop directory is refused (78), the message kept in dead.letter with a
+# line saying how to set the system up (issue 11 part 3).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t073lib.sh"
 
@@ -121,9 +122,12 @@ as_root -q
 check_rc 0
 check_grep "warning: drop directory '$DROP' must be" "$TMP/stderr"
 rmdir "$DROP"
-as_user nobody e@example.com <"$TMP/in"
+printf 'Subject: kept\n\nnever lost\n' >"$TMP/in2"
+as_user nobody e@example.com <"$TMP/in2"
 check_rc 78
-check_grep 'cannot hand the message to the system queue' "$TMP/stderr"
+check_grep '^postie: NOT SENT: cannot hand the message to the system queue.*appended to .*/home.nobody/dead.letter.*mkdir -m 1733' "$TMP/stderr"
+check_grep '^never lost$' "$TMP/home.nobody/dead.letter"
+check_grep '^Subject: kept$' "$TMP/home.nobody/dead.letter"
 # A directory of the same name made by a user is never used.
 mkdir -m 1733 "$DROP"
 chown nobody "$DROP"

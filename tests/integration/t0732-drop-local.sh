@@ -1,0 +1,48 @@
+#!/bin/sh
+# The embedded default for every user (issue 11 part 3): with no relay,
+# an ordinary user's mail to root or to another user cannot be written
+# by that user (the spool is root:mail 2775, as on Debian), so it goes
+# through the drop directory; root's postie -q (the path unit's service)
+# delivers it into each mailbox.  The sender is forced to the owner.
+. "$POSTIE_SRCDIR/tests/integration/lib.sh"
+. "$POSTIE_SRCDIR/tests/integration/t073lib.sh"
+
+getent group mail >/dev/null || skip "no group mail"
+SPOOL="$TMP/spool"
+mkdir "$SPOOL"
+chown root:mail "$SPOOL"
+chmod 2775 "$SPOOL"
+cat >"$SYS" <<CONF
+qualify_domain example.org
+local_spool $SPOOL
+queue_dir $TMP/queue
+CONF
+chmod 644 "$SYS"
+mkdir -m 1733 "$DROP"
+
+printf 'Subject: cron output\n\nhello from a cron job\n' >"$TMP/in"
+as_user nobody root www-data <"$TMP/in"
+check_rc 0
+check_grep '^postie: handed to the system queue \(drop/[0-9a-f.]+\)$' \
+    "$TMP/stderr"
+[ "$(drop_count)" -eq 1 ] || fail "drop holds $(drop_count) files"
+[ ! -e "$SPOOL/root" ] || fail "the user wrote root's mailbox"
+
+as_root -q
+check_rc 0
+[ "$(drop_count)" -eq 0 ] || fail "drop still holds $(drop_count) files"
+for u in root www-data; do
+	check_grep '^hello from a cron job$' "$SPOOL/$u"
+	check_grep '^From nobody@example.org ' "$SPOOL/$u"
+	[ "$(stat -c %U "$SPOOL/$u")" = "$u" ] ||
+	    fail "$SPOOL/$u belongs to $(stat -c %U "$SPOOL/$u")"
+done
+[ "$(qcount)" -eq 0 ] || fail "left in the queue"
+
+# Root itself delivers directly; a user with a relay of their own too.
+printf 'Subject: direct\n\nfrom root\n' >"$TMP/in"
+as_root www-data <"$TMP/in"
+check_rc 0
+check_no_grep 'handed to the system queue' "$TMP/stderr"
+check_grep '^from root$' "$SPOOL/www-data"
+exit 0
