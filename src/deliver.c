@@ -79,7 +79,7 @@ static void	flush_background(const struct account *,
 static int	flush_queue(const struct cli_opts *, struct config *,
 		    const struct account *, int, struct error *);
 static int	ingest_drops(const struct account *, struct error *);
-static void	flush_summary(struct queue *, size_t);
+static void	flush_summary(struct queue *, size_t, int);
 
 /* What -oem asks for: mail the errors back (cron passes it). */
 static int
@@ -122,6 +122,99 @@ report_copy(struct deliver_report *rep, const struct outcome *res)
 		    res->smtp_code, res->reply, res->hint);
 	rep->out.unknown = res->unknown;
 	rep->out.relay = res->relay != NULL ? xstrdup(res->relay) : NULL;
+	rep->out.server_id = res->server_id != NULL ?
+	    xstrdup(res->server_id) : NULL;
+}
+
+static const char *
+status_name(enum deliver_status s)
+{
+	switch (s) {
+	case DLV_SENT:		return "sent";
+	case DLV_PARTIAL:	return "partial";
+	case DLV_QUEUED:	return "queued";
+	case DLV_HELD:		return "held";
+	case DLV_REFUSED:	return "refused";
+	case DLV_FAILED:	return "failed";
+	}
+	return "unknown";
+}
+
+/* One recipient's fate, as --json names it. */
+static const char *
+rcpt_name(const struct deliver_report *rep, enum rcpt_state st)
+{
+	switch (st) {
+	case RCPT_ACCEPTED:
+		return "delivered";
+	case RCPT_PERMFAIL:
+		return "refused";
+	default:
+		return rep->status == DLV_QUEUED ? "queued" :
+		    rep->status == DLV_HELD ? "held" : "failed";
+	}
+}
+
+static void
+json_str_or_null(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		buf_add_json_str(b, s);
+	else
+		buf_addstr(b, "null");
+}
+
+void
+deliver_report_json(const struct deliver_report *rep,
+    const struct envelope *env, const char *account, const char *error,
+    struct buf *b)
+{
+	const struct outcome	*o = &rep->out;
+	size_t			 i;
+
+	buf_addstr(b, "{\"status\": ");
+	buf_add_json_str(b, status_name(rep->status));
+	buf_addstr(b, ", \"queue_id\": ");
+	json_str_or_null(b, rep->queue_id);
+	buf_addstr(b, ", \"account\": ");
+	json_str_or_null(b, account);
+	buf_addstr(b, ", \"relay\": ");
+	json_str_or_null(b, o->relay);
+	buf_addstr(b, ", \"server_id\": ");
+	json_str_or_null(b, o->server_id);
+	buf_addstr(b, ", \"sender\": ");
+	buf_add_json_str(b, env->sender);
+	buf_addstr(b, ", \"recipients\": [");
+	for (i = 0; i < env->rcpts.n; i++) {
+		const struct rcpt_result *r = i < o->n ? &o->rcpt[i] : NULL;
+
+		buf_addstr(b, i > 0 ? ", {\"address\": " : "{\"address\": ");
+		buf_add_json_str(b, env->rcpts.v[i]);
+		buf_addstr(b, ", \"status\": ");
+		buf_add_json_str(b, rcpt_name(rep, r != NULL ? r->state :
+		    RCPT_PENDING));
+		buf_printf(b, ", \"code\": %d, \"enhanced\": ",
+		    r != NULL ? r->code : 0);
+		json_str_or_null(b, r != NULL && r->enhanced[0] != '\0' ?
+		    r->enhanced : NULL);
+		buf_addstr(b, ", \"text\": ");
+		json_str_or_null(b, r != NULL ? r->reply : NULL);
+		buf_addch(b, '}');
+	}
+	buf_addstr(b, "]");
+	if (o->class != OUTCOME_NONE) {
+		buf_addstr(b, ", \"failure\": {\"class\": ");
+		buf_add_json_str(b, outcome_class_name(o->class));
+		buf_addstr(b, ", \"step\": ");
+		buf_add_json_str(b, outcome_step_name(o->step));
+		buf_printf(b, ", \"code\": %d, \"exit\": %d, \"hint\": ",
+		    o->smtp_code, o->exitcode);
+		json_str_or_null(b, o->hint);
+		buf_addch(b, '}');
+	}
+	buf_addstr(b, ", \"error\": ");
+	json_str_or_null(b, error);
+	buf_addstr(b, "}\n");
 }
 
 /*
@@ -329,6 +422,8 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 		if (qd == NULL)
 			qd = own = account_qualify_domain(acct);
 		rv = deliver_local(acct, msg, qd, res, err);
+		free(res->relay);
+		res->relay = xstrdup("local");
 		free(own);
 		return rv;
 	}
@@ -711,8 +806,9 @@ flush_queue(const struct cli_opts *opts, struct config *cfg,
 	queue_set_hooks(q, &h);
 	rv = queue_run(q, force, acct->queue_lifetime, run_deliver, &run,
 	    &sent, &left, err);
-	if (rv == 0 && (log_verbose() || isatty(STDERR_FILENO)))
-		flush_summary(q, sent);
+	if (rv == 0 && (opts->json || log_verbose() ||
+	    isatty(STDERR_FILENO)))
+		flush_summary(q, sent, opts->json);
 	for (i = 0; i < run.n; i++)
 		transport_free(run.t[i]);
 	free(run.t);
@@ -723,11 +819,14 @@ flush_queue(const struct cli_opts *opts, struct config *cfg,
 
 /*
  * After a flush, for a human (a terminal, or -v): what was sent, what is
- * still queued and when it is tried next, what is held and why.
+ * still queued and when it is tried next, what is held and why.  With
+ * json, one object on stdout instead: the counts and the entries left
+ * (as mailq --json lists them).
  */
 static void
-flush_summary(struct queue *q, size_t sent)
+flush_summary(struct queue *q, size_t sent, int json)
 {
+	struct buf		  b = BUF_INIT;
 	struct queue_entry	**v;
 	struct error		  err = ERROR_INIT;
 	const struct queue_entry *first_q = NULL, *first_h = NULL;
@@ -747,6 +846,20 @@ flush_summary(struct queue *q, size_t sent)
 			na++;
 		else if (nq++ == 0)
 			first_q = v[i];
+	}
+	if (json) {
+		buf_printf(&b, "{\"sent\": %zu, \"queued\": %zu, \"held\": "
+		    "%zu, \"entries\": ", sent, nq, nh + na);
+		queue_format(&b, v, n, now, 1);
+		while (b.len > 0 && b.data[b.len - 1] == '\n')
+			b.len--;
+		buf_addstr(&b, "}\n");
+		if (fwrite(b.data, 1, b.len, stdout) != b.len ||
+		    fflush(stdout) == EOF)
+			log_warnx("cannot write the JSON report");
+		buf_release(&b);
+		queue_entries_free(v, n);
+		return;
 	}
 	log_info("queue: %zu sent, %zu still queued, %zu held", sent, nq,
 	    nh + na);

@@ -9,7 +9,9 @@
 #include "outcome.h"
 
 struct account;
+struct buf;
 struct cli_opts;
+struct envelope;
 struct error;
 struct message;
 
@@ -53,6 +55,16 @@ struct deliver_report {
 };
 
 void	deliver_report_init(struct deliver_report *);
+/*
+ * The report as one JSON object and a newline (--json): status, queue
+ * id, account, relay, the relay's queue id, sender, per recipient its
+ * address, status (delivered, queued, held, refused, failed), SMTP code,
+ * enhanced code and text; the failure (class, step, code, exit, hint)
+ * when there was one, and error (the line stderr shows, or null).
+ */
+void	deliver_report_json(const struct deliver_report *,
+	    const struct envelope *, const char *account, const char *error,
+	    struct buf *);
 void	deliver_report_release(struct deliver_report *);
 
 /*

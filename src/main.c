@@ -5,6 +5,7 @@
  */
 #include "autoconfig.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,6 +136,20 @@ fill_deliver_opts(struct deliver_opts *d, const struct cli_opts *opts)
 	d->account = opts->account;
 }
 
+/* --json: the report on stdout; stderr still has its lines. */
+static void
+print_json(const struct deliver_report *rep, const struct message *msg,
+    const struct account *acct, const char *error)
+{
+	struct buf	b = BUF_INIT;
+
+	deliver_report_json(rep, message_envelope(msg), acct->name, error,
+	    &b);
+	if (fwrite(b.data, 1, b.len, stdout) != b.len || fflush(stdout) == EOF)
+		log_warnx("cannot write the JSON report: %s", strerror(errno));
+	buf_release(&b);
+}
+
 static int
 send_message(const struct cli_opts *opts, struct error *err)
 {
@@ -144,6 +159,7 @@ send_message(const struct cli_opts *opts, struct error *err)
 	struct message		*msg = NULL;
 	struct message_opts	 mo;
 	struct deliver_opts	 dop;
+	struct deliver_report	 rep;
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL;
 	size_t			 i;
@@ -186,8 +202,15 @@ send_message(const struct cli_opts *opts, struct error *err)
 	if (acct->host == NULL && !dropping && geteuid() != 0 &&
 	    drop_available())
 		dropping = 1;
-	rv = dropping && acct->host == NULL ? deliver_hand_over(msg, err) :
-	    deliver_message(&dop, acct, qd, msg, NULL, err);
+	if (dropping && acct->host == NULL)
+		rv = deliver_hand_over(msg, err);
+	else {
+		deliver_report_init(&rep);
+		rv = deliver_message(&dop, acct, qd, msg, &rep, err);
+		if (opts->json)
+			print_json(&rep, msg, acct, rv == -1 ? err->msg : NULL);
+		deliver_report_release(&rep);
+	}
 out:
 	message_free(msg);
 	strlist_release(&rcpts);

@@ -127,6 +127,37 @@ outcome_fail(struct outcome *o, enum outcome_class cls,
 	o->hint = dup_or_null(hint);
 }
 
+/* The number of digits (at most 3) at p. */
+static size_t
+digits(const char *p)
+{
+	size_t	n = 0;
+
+	while (n < 3 && p[n] >= '0' && p[n] <= '9')
+		n++;
+	return n;
+}
+
+int
+outcome_enhanced(const char *text, char dst[16])
+{
+	size_t	a, b;
+
+	dst[0] = '\0';
+	if (text == NULL || (text[0] != '2' && text[0] != '4' &&
+	    text[0] != '5') || text[1] != '.')
+		return 0;
+	if ((a = digits(text + 2)) == 0 || text[2 + a] != '.')
+		return 0;
+	b = digits(text + 3 + a);
+	if (b == 0 || (text[3 + a + b] != '\0' && text[3 + a + b] != ' '))
+		return 0;
+	/* at most "5.123.456": 9 octets */
+	memcpy(dst, text, 3 + a + b);
+	dst[3 + a + b] = '\0';
+	return 1;
+}
+
 enum outcome_class
 outcome_class_of_reply(enum outcome_step step, int code)
 {

@@ -108,6 +108,13 @@ void	outcome_set_rcpt(struct outcome *, size_t i, enum rcpt_state,
 void	outcome_fail(struct outcome *, enum outcome_class, enum outcome_step,
 	    int exitcode, int smtp_code, const char *reply, const char *hint);
 
+/*
+ * The enhanced status code (RFC 3463: class.subject.detail, class 2, 4
+ * or 5, subject and detail of 1 to 3 digits) at the start of a reply's
+ * text, into dst ("" when there is none).  Returns 1 when found.  Pure.
+ */
+int	outcome_enhanced(const char *text, char dst[16]);
+
 /* The class a bare SMTP reply code means at a step (4xx RETRY, 5xx
  * PERMANENT, 2xx/3xx NONE).  Pure. */
 enum outcome_class outcome_class_of_reply(enum outcome_step, int code);

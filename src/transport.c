@@ -144,6 +144,7 @@ static void	trace_flush(struct transport *);
 static size_t	on_read(char *, size_t, size_t, void *);
 static int	security_failed(const struct transport *, CURLcode);
 static char	*setup_hint(const struct transport *, CURLcode);
+static char	*server_id(const char *);
 static int	name_missing(const char *);
 static void	classify(const struct transport *, CURLcode,
 		    struct outcome *, const struct error *);
@@ -812,6 +813,7 @@ reply_done(struct transport *t, int code, const char *text)
 		    st->nrcpt <= st->res->n) {
 			r = &st->res->rcpt[st->nrcpt - 1];
 			r->code = code;
+			(void)outcome_enhanced(text, r->enhanced);
 			free(r->reply);
 			r->reply = xstrdup(text);
 			if (code / 100 == 4)
@@ -1149,6 +1151,7 @@ finish_accepted(struct outcome *res, enum rcpt_state s,
 		res->rcpt[i].state = s;
 		if (r != NULL && s != RCPT_ACCEPTED) {
 			res->rcpt[i].code = r->code;
+			(void)outcome_enhanced(r->text, res->rcpt[i].enhanced);
 			free(res->rcpt[i].reply);
 			res->rcpt[i].reply = r->text != NULL ?
 			    xstrdup(r->text) : NULL;
@@ -1219,6 +1222,28 @@ public_step(enum tstep s)
 	case TS_DOT:		return STEP_DOT;
 	default:		return STEP_NONE;
 	}
+}
+
+/*
+ * The relay's queue id in its reply to the final dot: the word after
+ * "queued as" (Postfix, Exim's "id=" is not guessed), at most 64
+ * printable characters; NULL when there is none.
+ */
+static char *
+server_id(const char *text)
+{
+	const char	*p;
+	size_t		 n = 0;
+
+	if (text == NULL || (p = strstr(text, "queued as ")) == NULL)
+		return NULL;
+	p += strlen("queued as ");
+	while (p[n] > ' ' && p[n] < 0x7f && n < 64)
+		n++;
+	while (n > 0 && (p[n - 1] == ')' || p[n - 1] == '.' ||
+	    p[n - 1] == ','))
+		n--;
+	return n > 0 ? xstrndup(p, n) : NULL;
 }
 
 /*
@@ -1331,6 +1356,7 @@ classify(const struct transport *t, CURLcode rc, struct outcome *res,
 		r = &st->rep[st->step];
 	hint = cls == OUTCOME_SETUP ? setup_hint(t, rc) : NULL;
 	outcome_fail(res, cls, step, err->code, r->code, err->msg, hint);
+	(void)outcome_enhanced(r->text, res->enhanced);
 	free(hint);
 	free(res->relay);
 	res->relay = xstrdup(t->where);
@@ -1353,6 +1379,10 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 	if (rc == CURLE_OK) {
 		/* libcurl only gets here after a 250 to the final "." */
+		free(res->relay);
+		res->relay = xstrdup(t->where);
+		free(res->server_id);
+		res->server_id = server_id(st->rep[TS_DOT].text);
 		for (i = 0; i < res->n; i++) {
 			struct rcpt_result *rr = &res->rcpt[i];
 

@@ -102,7 +102,8 @@ class Handler:
         if reply:
             return reply
         self.rec.save(server, envelope)
-        return "250 2.0.0 OK queued"
+        # Postfix's form, so clients can pick out the relay's queue id
+        return "250 2.0.0 Ok: queued as SINK%04d" % self.rec.count
 
 
 class TestSMTP(SMTP):

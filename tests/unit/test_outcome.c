@@ -255,6 +255,36 @@ names__all(void **state)
 	    "unknown");
 }
 
+static void
+enhanced__cases(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} c[] = {
+		{ "5.1.1 no such user", "5.1.1" },
+		{ "4.7.0", "4.7.0" },
+		{ "2.0.0 Ok: queued as X", "2.0.0" },
+		{ "5.123.456 odd but legal", "5.123.456" },
+		{ "3.1.1 wrong class", "" },
+		{ "5.1 short", "" },
+		{ "5.1.1234 long detail", "" },
+		{ "5.1.1x glued", "" },
+		{ "OK queued", "" },
+		{ "", "" },
+	};
+	char	dst[16];
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		assert_int_equal(outcome_enhanced(c[i].text, dst),
+		    c[i].want[0] != '\0');
+		assert_string_equal(dst, c[i].want);
+	}
+	assert_int_equal(outcome_enhanced(NULL, dst), 0);
+	assert_string_equal(dst, "");
+}
+
 int
 main(void)
 {
@@ -262,6 +292,7 @@ main(void)
 		cmocka_unit_test(decide__table),
 		cmocka_unit_test(decide__invariants),
 		cmocka_unit_test(class_of_reply__codes),
+		cmocka_unit_test(enhanced__cases),
 		cmocka_unit_test(helpers__count_reset_release),
 		cmocka_unit_test(names__all),
 	};
