@@ -124,6 +124,9 @@ report_copy(struct deliver_report *rep, const struct outcome *res)
 	rep->out.relay = res->relay != NULL ? xstrdup(res->relay) : NULL;
 	rep->out.server_id = res->server_id != NULL ?
 	    xstrdup(res->server_id) : NULL;
+	rep->out.final_code = res->final_code;
+	rep->out.final_reply = res->final_reply != NULL ?
+	    xstrdup(res->final_reply) : NULL;
 }
 
 static const char *
@@ -589,6 +592,42 @@ bounce(const struct account *acct, const char *sender,
 	return rv;
 }
 
+/*
+ * The log line's account and attempt fields.  The SMTP status is the
+ * reply to the final "." when the message was accepted (with the
+ * relay's queue id), else the worst recipient reply.
+ */
+static void
+fill_attempt(struct log_attempt *a, const struct account *acct,
+    const char *id, const char *from, const struct strlist *rcpts,
+    const struct outcome *res, long long size)
+{
+	size_t	i;
+
+	memset(a, 0, sizeof(*a));
+	a->queue_id = id;
+	a->account = acct->name;
+	a->host = acct->host != NULL ? acct->host : "local";
+	a->tls = acct->tls;
+	a->auth = acct->auth != NULL && strcmp(acct->auth, "off") != 0;
+	a->user = acct->user;
+	a->from = from;
+	a->rcpts = rcpts;
+	a->res = res;
+	a->size = size;
+	for (i = 0; res != NULL && i < res->n; i++)
+		if (res->rcpt[i].code != 0 && (a->smtp_code == 0 ||
+		    res->rcpt[i].code >= 400)) {
+			a->smtp_code = res->rcpt[i].code;
+			a->smtp_text = res->rcpt[i].reply;
+		}
+	if (res != NULL && res->final_code != 0 && (a->smtp_code == 0 ||
+	    a->smtp_code < 400)) {
+		a->smtp_code = res->final_code;
+		a->smtp_text = res->final_reply;
+	}
+}
+
 /* One line per attempt for "logfile" and "syslog"; never the password. */
 static void
 log_send(const struct account *acct, const char *id,
@@ -597,27 +636,12 @@ log_send(const struct account *acct, const char *id,
     int code)
 {
 	struct log_attempt	a;
-	size_t			i;
 
 	if (acct->logfile == NULL && acct->syslog == NULL)
 		return;
 	log_open(acct->logfile, acct->syslog);
-	memset(&a, 0, sizeof(a));
-	a.queue_id = id;
-	a.account = acct->name;
-	a.host = acct->host != NULL ? acct->host : "local";
-	a.tls = acct->tls;
-	a.user = acct->user;
-	a.from = env->sender;
-	a.rcpts = &env->rcpts;
-	a.res = res;
-	a.size = (long long)message_size(msg);
-	for (i = 0; res != NULL && i < res->n; i++)
-		if (res->rcpt[i].code != 0 && (a.smtp_code == 0 ||
-		    res->rcpt[i].code >= 400)) {
-			a.smtp_code = res->rcpt[i].code;
-			a.smtp_text = res->rcpt[i].reply;
-		}
+	fill_attempt(&a, acct, id, env->sender, &env->rcpts, res,
+	    (long long)message_size(msg));
 	if (text != NULL)
 		a.smtp_text = text;
 	a.outcome = outcome;
@@ -938,7 +962,6 @@ run_attempt(void *ctx, const struct queue_entry *e,
 	const struct account	*a;
 	struct error		 err = ERROR_INIT;
 	struct log_attempt	 la;
-	size_t			 i;
 
 	if ((a = run_account(run, e->account, &err)) == NULL) {
 		error_release(&err);
@@ -947,24 +970,10 @@ run_attempt(void *ctx, const struct queue_entry *e,
 	if (a->logfile == NULL && a->syslog == NULL)
 		return;
 	log_open(a->logfile, a->syslog);
-	memset(&la, 0, sizeof(la));
-	la.queue_id = e->id;
-	la.account = a->name;
-	la.host = a->host != NULL ? a->host : "local";
-	la.tls = a->tls;
-	la.user = a->user;
-	la.from = e->sender;
-	la.rcpts = env != NULL ? &env->rcpts : &e->rcpts;
-	la.res = res;
-	la.size = (long long)e->size;
-	la.smtp_text = ae != NULL ? ae->msg : NULL;
-	for (i = 0; res != NULL && i < res->n; i++)
-		if (res->rcpt[i].code != 0 && (la.smtp_code == 0 ||
-		    res->rcpt[i].code >= 400)) {
-			la.smtp_code = res->rcpt[i].code;
-			if (la.smtp_text == NULL)
-				la.smtp_text = res->rcpt[i].reply;
-		}
+	fill_attempt(&la, a, e->id, e->sender, env != NULL ? &env->rcpts :
+	    &e->rcpts, res, (long long)e->size);
+	if (ae != NULL)
+		la.smtp_text = ae->msg;
 	la.outcome = outcome;
 	la.exit_code = ae != NULL && strcmp(outcome, "queued") != 0 ?
 	    ae->code : 0;

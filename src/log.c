@@ -204,6 +204,41 @@ field(struct buf *b, const char *key, const char *v, int quote)
 	buf_release(&e);
 }
 
+/* An address in the line: no blanks, controls or commas; "-" if none. */
+static void
+add_addr(struct buf *b, const char *s)
+{
+	size_t	i;
+
+	if (s == NULL || *s == '\0') {
+		buf_addch(b, s == NULL ? '-' : '<');
+		if (s != NULL)
+			buf_addch(b, '>');	/* the null sender */
+		return;
+	}
+	for (i = 0; i < LOG_FIELD_MAX && s[i] != '\0'; i++)
+		buf_addch(b, (unsigned char)s[i] < 0x21 || s[i] == ',' ||
+		    s[i] == 0x7f ? '_' : s[i]);
+}
+
+/* msmtp writes the sysexits name: exitcode=EX_OK. */
+static const char *
+exit_name(int code)
+{
+	static const char *const names[] = {
+		"EX_USAGE", "EX_DATAERR", "EX_NOINPUT", "EX_NOUSER",
+		"EX_NOHOST", "EX_UNAVAILABLE", "EX_SOFTWARE", "EX_OSERR",
+		"EX_OSFILE", "EX_CANTCREAT", "EX_IOERR", "EX_TEMPFAIL",
+		"EX_PROTOCOL", "EX_NOPERM", "EX_CONFIG"
+	};
+
+	if (code == 0)
+		return "EX_OK";
+	if (code >= 64 && code <= 78)
+		return names[code - 64];
+	return "EX_SOFTWARE";
+}
+
 char *
 log_attempt_line(const struct log_attempt *a)
 {
@@ -212,40 +247,44 @@ log_attempt_line(const struct log_attempt *a)
 	struct buf	 b = BUF_INIT;
 	size_t		 i;
 
+	/*
+	 * msmtp's field names (host tls auth user from recipients mailsize
+	 * smtpstatus smtpmsg exitcode), so that greps written for its log
+	 * work; postie adds id, account, states and outcome.
+	 */
 	buf_addstr(&b, "delivery");
 	field(&b, "id", a->queue_id, 0);
 	field(&b, "account", a->account, 1);
 	field(&b, "host", a->host, 0);
-	buf_printf(&b, " tls=%s", a->tls ? "on" : "off");
+	buf_printf(&b, " tls=%s auth=%s", a->tls ? "on" : "off",
+	    a->auth ? "on" : "off");
 	field(&b, "user", a->user, 1);
-	buf_addstr(&b, " from=<");
-	if (a->from != NULL)
-		for (i = 0; i < LOG_FIELD_MAX && a->from[i] != '\0'; i++)
-			buf_addch(&b, (unsigned char)a->from[i] < 0x21 ? '_' :
-			    a->from[i]);
-	buf_addstr(&b, "> rcpts=");
+	buf_addstr(&b, " from=");
+	add_addr(&b, a->from);
+	buf_addstr(&b, " recipients=");
 	for (i = 0; a->rcpts != NULL && i < a->rcpts->n; i++) {
-		const char *r = a->rcpts->v[i], *st = "-";
-		size_t	    k;
+		if (i > 0)
+			buf_addch(&b, ',');
+		add_addr(&b, a->rcpts->v[i]);
+	}
+	buf_addstr(&b, " states=");
+	for (i = 0; a->rcpts != NULL && i < a->rcpts->n; i++) {
+		const char *st = "-";
 
 		if (a->res != NULL && i < a->res->n &&
 		    (size_t)a->res->rcpt[i].state < 4)
 			st = states[a->res->rcpt[i].state];
-		buf_addstr(&b, i > 0 ? ",<" : "<");
-		for (k = 0; k < LOG_FIELD_MAX && r[k] != '\0'; k++)
-			buf_addch(&b, (unsigned char)r[k] < 0x21 ||
-			    r[k] == ',' ? '_' : r[k]);
-		buf_printf(&b, ">:%s", st);
+		buf_printf(&b, "%s%s", i > 0 ? "," : "", st);
 		if (a->res != NULL && i < a->res->n &&
 		    a->res->rcpt[i].code != 0)
 			buf_printf(&b, ":%d", a->res->rcpt[i].code);
 	}
 	if (a->rcpts == NULL || a->rcpts->n == 0)
-		buf_addch(&b, '-');
-	buf_printf(&b, " size=%lld smtp=%d", a->size, a->smtp_code);
-	field(&b, "text", a->smtp_text, 1);
+		buf_addstr(&b, "-");
+	buf_printf(&b, " mailsize=%lld smtpstatus=%d", a->size, a->smtp_code);
+	field(&b, "smtpmsg", a->smtp_text, 1);
 	field(&b, "outcome", a->outcome, 0);
-	buf_printf(&b, " exit=%d", a->exit_code);
+	buf_printf(&b, " exitcode=%s", exit_name(a->exit_code));
 	return buf_detach(&b);
 }
 

@@ -34,13 +34,16 @@ struct log_attempt {
 	const char		*account;
 	const char		*host;
 	int			 tls;
+	int			 auth;		/* AUTH configured */
 	const char		*user;		/* never the password */
 	const char		*from;
 	const struct strlist	*rcpts;
 	const struct outcome *res;		/* per-recipient status */
 	long long		 size;
-	int			 smtp_code;	/* 0: none */
-	const char		*smtp_text;	/* or the error */
+	int			 smtp_code;	/* 0: none; the final reply
+						   when accepted, else the
+						   worst */
+	const char		*smtp_text;	/* its text, or the error */
 	const char		*outcome;	/* delivered queued bounced
 						   dead.letter failed ... */
 	int			 exit_code;

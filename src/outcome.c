@@ -49,7 +49,9 @@ clear_failure(struct outcome *o)
 	free(o->relay);
 	free(o->hint);
 	free(o->server_id);
-	o->reply = o->relay = o->hint = o->server_id = NULL;
+	free(o->final_reply);
+	o->reply = o->relay = o->hint = o->server_id = o->final_reply = NULL;
+	o->final_code = 0;
 	o->class = OUTCOME_NONE;
 	o->step = STEP_NONE;
 	o->exitcode = 0;

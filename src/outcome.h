@@ -93,6 +93,9 @@ struct outcome {
 	int		 unknown;	/* lost after the final "." */
 	char		*server_id;	/* the relay's queue id from the final
 					   250 ("queued as X"), owned */
+	int		 final_code;	/* the reply to the final "." when
+					   the message was accepted, 0 if none */
+	char		*final_reply;	/* its text, owned, may be NULL */
 };
 
 void	outcome_init(struct outcome *, size_t nrcpts);

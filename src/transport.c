@@ -1383,6 +1383,10 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 		res->relay = xstrdup(t->where);
 		free(res->server_id);
 		res->server_id = server_id(st->rep[TS_DOT].text);
+		res->final_code = st->rep[TS_DOT].code;
+		free(res->final_reply);
+		res->final_reply = st->rep[TS_DOT].text != NULL ?
+		    xstrdup(st->rep[TS_DOT].text) : NULL;
 		for (i = 0; i < res->n; i++) {
 			struct rcpt_result *rr = &res->rcpt[i];
 

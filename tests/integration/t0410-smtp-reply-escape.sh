@@ -62,5 +62,5 @@ for c in "$esc" "$bel" "$cr"; do
 		fail "a raw control character reached the logfile"
 	fi
 done
-check_grep 'text="cannot send .*451 4.3.0 \\\\x1b\[2J caf' "$TMP/log"
+check_grep 'smtpmsg="cannot send .*451 4.3.0 \\\\x1b\[2J caf' "$TMP/log"
 exit 0

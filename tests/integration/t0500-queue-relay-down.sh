@@ -17,7 +17,7 @@ check_queue 1
 id=$(queued_id)
 check_grep "^rcpt P a@example.com$" "$Q/q/$id.env"
 check_grep "^attempts 1$" "$Q/q/$id.env"
-check_grep "id=$id .*outcome=queued exit=0" "$TMP/log"
+check_grep "id=$id .*outcome=queued exitcode=EX_OK" "$TMP/log"
 [ "$(stat -c %a "$Q")" = 700 ] || fail "queue directory mode $(stat -c %a "$Q")"
 [ "$(stat -c %a "$Q/q/$id.msg")" = 600 ] || fail "entry mode"
 
@@ -37,7 +37,7 @@ check_queue 0
 check_msgids "$SMTPD_DIR" 1
 check_grep '<r1@postie.test>' "$SMTPD_DIR/0001.eml"
 [ "$(json_field 1 rcpt_tos)" = '["a@example.com"]' ] || fail "rcpts $(json_field 1 rcpt_tos)"
-check_grep "id=$id .*outcome=delivered exit=0" "$TMP/log"
+check_grep "id=$id .*outcome=delivered exitcode=EX_OK" "$TMP/log"
 # Nothing left to send twice.
 run_postie -C "$TMP/config" -qf
 check_count 1

@@ -16,8 +16,8 @@ check_grep 'bad@example.com.*550 5.1.1 user unknown' "$TMP/stderr"
 check_queue 0
 check_count 1
 [ "$(json_field 1 rcpt_tos)" = '["good@example.com"]' ] || fail "rcpts $(json_field 1 rcpt_tos)"
-check_grep 'outcome=partial exit=0' "$TMP/log"
-check_grep '<bad@example.com>:rejected:550' "$TMP/log"
+check_grep 'outcome=partial exitcode=EX_OK' "$TMP/log"
+check_grep 'recipients=good@example.com,bad@example.com states=accepted:250,rejected:550 ' "$TMP/log"
 
 # R11
 start_smtpd --fail 'rcpt:slow@example.com=450 4.2.1 mailbox busy'

@@ -83,8 +83,8 @@ run_postie -C "$TMP/config" -qf
 check_count 2
 
 # The log: one line per attempt, with the outcome and the exit code.
-check_grep "id=$one account=\"default\" host=127.0.0.1 tls=off user=- from=<.*> rcpts=<a@example.com>:pending,<b@example.com>:pending size=[0-9]+ smtp=0 text=\"connection to .* refused\" outcome=queued exit=0" "$TMP/log"
-check_grep "id=$one .*rcpts=<a@example.com>:accepted:250,<b@example.com>:accepted:250 .*outcome=delivered exit=0" "$TMP/log"
+check_grep "id=$one account=\"default\" host=127.0.0.1 tls=off auth=off user=- from=[^ ]+@[^ ]+ recipients=a@example.com,b@example.com states=pending,pending mailsize=[0-9]+ smtpstatus=0 smtpmsg=\"connection to .* refused\" outcome=queued exitcode=EX_OK" "$TMP/log"
+check_grep "id=$one .*recipients=a@example.com,b@example.com states=accepted:250,accepted:250 mailsize=[0-9]+ smtpstatus=250 smtpmsg=\"2.0.0 Ok: queued as SINK[0-9]+\" outcome=delivered exitcode=EX_OK" "$TMP/log"
 [ "$(grep -c "id=$two " "$TMP/log")" -eq 2 ] || fail "log lines for $two"
 [ "$(wc -l <"$TMP/log")" -eq 5 ] || fail "$(wc -l <"$TMP/log") log lines, expected 5"
 exit 0

@@ -17,7 +17,9 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "log.h"
 #include "outcome.h"
+#include "util.h"
 
 /* Recipient states as a string: A accepted, T 4xx, P 5xx, - pending. */
 struct decide_case {
@@ -285,6 +287,54 @@ enhanced__cases(void **state)
 	assert_string_equal(dst, "");
 }
 
+/* The log line: msmtp's field names, the final reply, the null sender. */
+static void
+log_line__fields__msmtp_names(void **state)
+{
+	struct outcome		 o;
+	struct log_attempt	 a;
+	struct strlist		 rcpts = STRLIST_INIT;
+	char			*line;
+
+	(void)state;
+	strlist_add(&rcpts, "a@example.com");
+	strlist_add(&rcpts, "b,x@example.com");
+	outcome_init(&o, 2);
+	outcome_set_rcpt(&o, 0, RCPT_ACCEPTED, 250, "2.1.5", "ok");
+	outcome_set_rcpt(&o, 1, RCPT_PERMFAIL, 550, "5.1.1", "no");
+	memset(&a, 0, sizeof(a));
+	a.queue_id = "Q1";
+	a.account = "work";
+	a.host = "smtp.example.org";
+	a.tls = 1;
+	a.auth = 1;
+	a.user = "jane";
+	a.from = "";
+	a.rcpts = &rcpts;
+	a.res = &o;
+	a.size = 1234;
+	a.smtp_code = 250;
+	a.smtp_text = "2.0.0 Ok: queued as 4F2C81234AB";
+	a.outcome = "partial";
+	a.exit_code = 0;
+	line = log_attempt_line(&a);
+	assert_string_equal(line, "delivery id=Q1 account=\"work\" "
+	    "host=smtp.example.org tls=on auth=on user=\"jane\" from=<> "
+	    "recipients=a@example.com,b_x@example.com "
+	    "states=accepted:250,rejected:550 mailsize=1234 smtpstatus=250 "
+	    "smtpmsg=\"2.0.0 Ok: queued as 4F2C81234AB\" outcome=partial "
+	    "exitcode=EX_OK");
+	free(line);
+	a.exit_code = 77;
+	a.res = NULL;
+	line = log_attempt_line(&a);
+	assert_non_null(strstr(line, " states=-,- "));
+	assert_non_null(strstr(line, " exitcode=EX_NOPERM"));
+	free(line);
+	outcome_release(&o);
+	strlist_release(&rcpts);
+}
+
 int
 main(void)
 {
@@ -293,6 +343,7 @@ main(void)
 		cmocka_unit_test(decide__invariants),
 		cmocka_unit_test(class_of_reply__codes),
 		cmocka_unit_test(enhanced__cases),
+		cmocka_unit_test(log_line__fields__msmtp_names),
 		cmocka_unit_test(helpers__count_reset_release),
 		cmocka_unit_test(names__all),
 	};
