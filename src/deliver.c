@@ -285,6 +285,11 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 				log_warnx("%zu recipient(s) not delivered "
 				    "(temporary failure) and 'queue' is off: "
 				    "not retried", pending);
+			log_debug("result: accepted for %zu of %zu "
+			    "recipient(s) by %s%s%s", outcome_count(&res,
+			    RCPT_ACCEPTED), res.n, res.relay != NULL ?
+			    res.relay : "?", res.final_reply != NULL ? ": " :
+			    "", res.final_reply != NULL ? res.final_reply : "");
 			log_send(acct, NULL, msg, env, &res, NULL,
 			    failed.n > 0 ? "partial" : "delivered", 0);
 			flush_background(acct, opts);

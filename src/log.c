@@ -117,6 +117,18 @@ log_debug(const char *fmt, ...)
 }
 
 void
+log_trace(const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (verbosity <= 1)
+		return;
+	va_start(ap, fmt);
+	vlog("", fmt, ap);
+	va_end(ap);
+}
+
+void
 log_error(const struct error *err)
 {
 	put_line("", err->msg != NULL ? err->msg : "unknown error");

@@ -12,7 +12,9 @@ void	log_init(const char *progname, int verbose);
 int	log_verbose(void);
 void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+/* -v: what was chosen and what happened; -vv: log_trace, the dialogue. */
 void	log_debug(const char *, ...) __attribute__((__format__(printf, 1, 2)));
+void	log_trace(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 /* Print the one error line of a failed run. */
 void	log_error(const struct error *);
 

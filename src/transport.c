@@ -894,7 +894,7 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		while (size > 0) {
 			for (len = 0; len < size && data[len] != '\n'; len++)
 				;
-			log_debug("<- %.*s", (int)(len > 0 &&
+			log_trace("<- %.*s", (int)(len > 0 &&
 			    data[len - 1] == '\r' ? len - 1 : len), data);
 			if (len < size)
 				len++;
@@ -906,9 +906,14 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		t->st.data_bytes += size;
 		break;
 	case CURLINFO_TEXT:
-		if (t->verbose && size > 0)
-			log_debug("* %.*s", (int)(data[size - 1] == '\n' ?
-			    size - 1 : size), data);
+		if (!t->verbose || size == 0)
+			break;
+		len = data[size - 1] == '\n' ? size - 1 : size;
+		/* -v: the TLS version and cipher; -vv: all of libcurl's */
+		if (len > 21 && memcmp(data, "SSL connection using ", 21) == 0)
+			log_debug("TLS: %.*s", (int)(len - 21), data + 21);
+		else
+			log_trace("* %.*s", (int)len, data);
 		break;
 	default:
 		break;
@@ -940,7 +945,7 @@ note_command(struct transport *t, const char *cmd, size_t len)
 	if (t->verbose) {
 		buf_reset(&st->trace);
 		transport_redact(cmd, len, st->in_auth, &st->trace);
-		log_debug("-> %s", buf_str(&st->trace));
+		log_trace("-> %s", buf_str(&st->trace));
 		buf_reset(&st->trace);
 	}
 	if (st->in_auth)
@@ -969,7 +974,7 @@ static void
 trace_flush(struct transport *t)
 {
 	if (t->st.data_bytes > 0 && t->verbose)
-		log_debug("-> [%zu bytes of message data]", t->st.data_bytes);
+		log_trace("-> [%zu bytes of message data]", t->st.data_bytes);
 	t->st.data_bytes = 0;
 }
 

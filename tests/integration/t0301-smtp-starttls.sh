@@ -27,6 +27,18 @@ check_rc 0
 check_count 1
 [ "$(json_field 1 tls)" = true ] || fail "message not sent over TLS"
 check_grep '^--- TLS started ---' "$(transcript)"
+# -v: the account and why, the TLS version and cipher, the result; the
+# dialogue only with -vv.
+run_postie -v -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "^postie: account 'default' \(relay 127.0.0.1, port $SMTPD_PORT\) chosen" "$TMP/stderr"
+check_grep '^postie: TLS: TLSv1\.[23] / [A-Z0-9_-]+' "$TMP/stderr"
+check_grep "^postie: result: accepted for 1 of 1 recipient\(s\) by 127.0.0.1:$SMTPD_PORT: 2.0.0 Ok: queued as SINK0002\$" "$TMP/stderr"
+check_no_grep '^postie: (<-|->) ' "$TMP/stderr"
+run_postie -vv -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_grep '^postie: -> MAIL FROM:<sender@example.org>' "$TMP/stderr"
+check_grep '^postie: <- 250' "$TMP/stderr"
 
 # Self-signed certificate, not in the trust file.
 start_smtpd --starttls "$C/self.pem" "$C/self.key"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# AUTH PLAIN and LOGIN over STARTTLS; a 535 is exit 77, and with -v the
+# AUTH PLAIN and LOGIN over STARTTLS; a 535 is exit 77, and with -vv the
 # password never shows, in clear or in its SASL base64 forms.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
@@ -34,7 +34,7 @@ start_smtpd --starttls "$C/server.pem" "$C/server.key" --auth "user:$PW"
 for mech in plain login on; do
 	config $mech
 	printf 'Subject: auth\n\nhello\n' >"$TMP/msg"
-	run_postie -v -C "$TMP/config" a@example.com <"$TMP/msg"
+	run_postie -vv -C "$TMP/config" a@example.com <"$TMP/msg"
 	check_rc 0
 	check_grep '<redacted>' "$TMP/stderr"
 	no_secret
@@ -49,7 +49,7 @@ start_smtpd --starttls "$C/server.pem" "$C/server.key" --auth "user:$PW" \
 for mech in plain login; do
 	config $mech
 	printf 'Subject: auth\n\nhello\n' >"$TMP/msg"
-	run_postie -v -C "$TMP/config" a@example.com <"$TMP/msg"
+	run_postie -vv -C "$TMP/config" a@example.com <"$TMP/msg"
 	check_rc 77
 	check_grep 'authentication failed: 535 5.7.8 bad credentials' \
 	    "$TMP/stderr"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # R25: a relay's reply text with ESC/CSI/OSC, BEL, BS and CR reaches
-# stderr and the -v trace escaped (\x1b), never raw, without the stray CR.
+# stderr and the -vv trace escaped (\x1b), never raw, without the stray CR.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 evil=$(printf 'dot=554 5.7.1 \033[2J\033]0;owned\007 spam\010\rpostie: delivered')
@@ -13,7 +13,7 @@ port $SMTPD_PORT
 from sender@example.org
 CONF
 printf 'Subject: x\n\nhello\n' >"$TMP/msg"
-run_postie -v -C "$TMP/config" a@example.com <"$TMP/msg"
+run_postie -vv -C "$TMP/config" a@example.com <"$TMP/msg"
 check_rc 69
 check_count 0
 esc=$(printf '\033')
@@ -25,7 +25,7 @@ for c in "$esc" "$bel" "$bs" "$cr"; do
 		fail "a raw control character reached stderr"
 	fi
 done
-# the final error line, and the -v trace of the reply
+# the final error line, and the -vv trace of the reply
 check_grep 'message refused after the end of data: 554 5.7.1 \\x1b\[2J\\x1b\]0;owned\\x07 spam\\x08\\x0dpostie: delivered$' \
     "$TMP/stderr"
 check_grep '^postie: <- 554 5.7.1 \\x1b\[2J' "$TMP/stderr"

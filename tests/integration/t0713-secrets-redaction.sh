@@ -51,7 +51,7 @@ start_smtpd --auth "$USER_:$PW" --no-auth-require-tls --xoauth2
 n=0
 for mech in plain login xoauth2; do
 	config $mech "queue off"
-	run_postie -v -C "$TMP/config" a@example.com <"$TMP/in"
+	run_postie -vv -C "$TMP/config" a@example.com <"$TMP/in"
 	check_rc 0
 	n=$((n + 1))
 	check_count $n
@@ -70,13 +70,13 @@ start_smtpd --auth "$USER_:other" --no-auth-require-tls --xoauth2 \
     --fail 'auth=535 5.7.8 bad credentials'
 for mech in plain login xoauth2; do
 	config $mech "queue off"
-	run_postie -v -C "$TMP/config" a@example.com <"$TMP/in"
+	run_postie -vv -C "$TMP/config" a@example.com <"$TMP/in"
 	check_rc 77
 	check_grep 'authentication failed: 535 5.7.8 bad credentials' \
 	    "$TMP/stderr"
 	no_secret "$TMP/stderr" "$TMP/stdout" "$TMP/log"
 	config $mech ""
-	run_postie -v -C "$TMP/config" a@example.com <"$TMP/in"
+	run_postie -vv -C "$TMP/config" a@example.com <"$TMP/in"
 	check_rc 77
 	check_grep '^postie: NOT SENT: .*kept in the queue as ' "$TMP/stderr"
 	no_secret "$TMP/stderr" "$TMP/stdout" "$TMP/log" "$TMP/queue"
@@ -90,7 +90,7 @@ run_postie -C "$TMP/config" -bp --json
 check_rc 0
 no_secret "$TMP/stdout" "$TMP/stderr"
 # A flush against the refusing server: still nothing.
-run_postie -v -C "$TMP/config" -qf
+run_postie -vv -C "$TMP/config" -qf
 no_secret "$TMP/stdout" "$TMP/stderr" "$TMP/log" "$TMP/queue"
 [ -s "$TMP/log" ] || fail "the logfile was never written"
 exit 0
