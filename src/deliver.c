@@ -58,7 +58,9 @@ static int	all_local(const struct local_opts *, const struct envelope *,
 		    struct error *);
 static int	bounce(const struct account *, const char *,
 		    const struct message *, const struct strlist *,
-		    const char *, struct error *);
+		    const struct strlist *, const char *, struct error *);
+static void	note_failed(struct strlist *, struct strlist *, const char *,
+		    const struct rcpt_result *);
 static void	log_send(const struct account *, const char *,
 		    const struct message *, const struct envelope *,
 		    const struct outcome *, const char *, const char *,
@@ -68,7 +70,8 @@ static struct queue *open_queue(const struct account *, int,
 static int	run_deliver(void *, const char *, const struct message *,
 		    struct outcome *, struct error *);
 static int	run_bounce(void *, const char *, const struct message *,
-		    const struct strlist *, const char *, struct error *);
+		    const struct strlist *, const struct strlist *,
+		    const char *, struct error *);
 static void	run_attempt(void *, const struct queue_entry *,
 		    const struct envelope *, const struct outcome *,
 		    const struct error *, const char *);
@@ -231,7 +234,7 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
     struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
-	struct strlist		 failed = STRLIST_INIT;
+	struct strlist		 failed = STRLIST_INIT, replies = STRLIST_INIT;
 	struct outcome	 res;
 	struct transport	*t = NULL;
 	struct error		 derr = ERROR_INIT;
@@ -260,7 +263,8 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 	if (rv == 0) {
 		for (i = 0; i < res.n; i++) {
 			if (res.rcpt[i].state == RCPT_PERMFAIL)
-				strlist_add(&failed, env->rcpts.v[i]);
+				note_failed(&failed, &replies, env->rcpts.v[i],
+				    &res.rcpt[i]);
 			else if (res.rcpt[i].state != RCPT_ACCEPTED) {
 				pending++;
 				if (why == NULL)
@@ -268,8 +272,8 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 			}
 		}
 		if (failed.n > 0 && bnc && env->sender[0] != '\0' &&
-		    bounce(acct, env->sender, msg, &failed, "refused by the "
-		    "server", &derr) == -1) {
+		    bounce(acct, env->sender, msg, &failed, &replies,
+		    "refused by the server", &derr) == -1) {
 			log_warnx("cannot write the bounce: %s", derr.msg);
 			error_release(&derr);
 		}
@@ -296,6 +300,7 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		}
 		report_copy(rep, &res);
 		strlist_release(&failed);
+		strlist_release(&replies);
 		outcome_release(&res);
 		deliver_report_release(&own);
 		return rv;
@@ -307,13 +312,14 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		/* refused for good, or queue off: msmtp's behaviour */
 		for (i = 0; i < res.n; i++)
 			if (res.rcpt[i].state != RCPT_ACCEPTED)
-				strlist_add(&failed, env->rcpts.v[i]);
+				note_failed(&failed, &replies, env->rcpts.v[i],
+				    &res.rcpt[i]);
 		if (bnc && env->sender[0] != '\0' &&
 		    res.class == OUTCOME_PERMANENT) {
 			struct error	berr = ERROR_INIT;
 
-			if (bounce(acct, env->sender, msg, &failed, derr.msg,
-			    &berr) == -1) {
+			if (bounce(acct, env->sender, msg, &failed, &replies,
+			    derr.msg, &berr) == -1) {
 				log_warnx("cannot write the bounce: %s",
 				    berr.msg);
 				error_release(&berr);
@@ -328,6 +334,7 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		error_set(err, derr.code, "%s", derr.msg);
 		error_release(&derr);
 		strlist_release(&failed);
+		strlist_release(&replies);
 		outcome_release(&res);
 		return -1;
 	}
@@ -548,7 +555,7 @@ deliver_dry_run(const struct account *acct, const char *qd,
 static int
 bounce(const struct account *acct, const char *sender,
     const struct message *orig, const struct strlist *failed,
-    const char *reason, struct error *err)
+    const struct strlist *why, const char *reason, struct error *err)
 {
 	struct strlist		 domains = STRLIST_INIT, rcpts = STRLIST_INIT;
 	struct message_opts	 mo;
@@ -572,7 +579,7 @@ bounce(const struct account *acct, const char *sender,
 	else
 		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
 	strlist_add(&rcpts, to);
-	m = queue_bounce_new(orig, to, failed, reason, qd);
+	m = queue_bounce_new(orig, to, failed, why, reason, qd);
 	memset(&mo, 0, sizeof(mo));
 	mo.sender = "";
 	mo.qualify_domain = qd;
@@ -948,14 +955,28 @@ run_deliver(void *ctx, const char *name, const struct message *msg,
 
 static int
 run_bounce(void *ctx, const char *to, const struct message *orig,
-    const struct strlist *failed, const char *reason, struct error *err)
+    const struct strlist *failed, const struct strlist *why,
+    const char *reason, struct error *err)
 {
 	struct runner		*run = ctx;
 	const struct account	*a;
 
 	if ((a = run_account(run, NULL, err)) == NULL)
 		return -1;
-	return bounce(a, to, orig, failed, reason, err);
+	return bounce(a, to, orig, failed, why, reason, err);
+}
+
+/* A recipient for the bounce, with the server's reply ("" if none). */
+static void
+note_failed(struct strlist *failed, struct strlist *why, const char *addr,
+    const struct rcpt_result *r)
+{
+	strlist_add(failed, addr);
+	if (r != NULL && r->code != 0)
+		strlist_add_owned(why, xasprintf("%d %s", r->code,
+		    r->reply != NULL ? r->reply : ""));
+	else
+		strlist_add(why, "");
 }
 
 static void

@@ -120,9 +120,10 @@ static void	 entry_fields_free(struct queue_entry *);
 static int	 entry_cmp(const void *, const void *);
 static char	 state_char(enum rcpt_state);
 static int	 char_state(int, enum rcpt_state *);
+static void	 add_reply(struct strlist *, const struct rcpt_result *);
 static void	 bounce_failed(struct queue *, struct queue_entry *,
 		    const struct queue_lock *, const struct strlist *,
-		    const char *);
+		    const struct strlist *, const char *);
 static ssize_t	 bb_read(void *, void *, size_t, struct error *);
 static int	 bb_rewind(void *, struct error *);
 static void	 bb_free(void *);
@@ -1261,7 +1262,7 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
     const struct outcome *res, const struct error *attempt_err,
     struct error *err)
 {
-	struct strlist	 failed = STRLIST_INIT;
+	struct strlist	 failed = STRLIST_INIT, replies = STRLIST_INIT;
 	const char	*why = NULL;
 	char		*freason = NULL;
 	size_t		 i, k;
@@ -1285,6 +1286,8 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 			e->state[k] = perm ? RCPT_PERMFAIL : RCPT_TEMPFAIL;
 		if (e->state[k] == RCPT_PERMFAIL) {
 			strlist_add(&failed, e->rcpts.v[k]);
+			add_reply(&replies, res != NULL && i < res->n ?
+			    &res->rcpt[i] : NULL);
 			if (res != NULL && i < res->n &&
 			    res->rcpt[i].reply != NULL && freason == NULL)
 				freason = xasprintf("%d %s",
@@ -1306,8 +1309,8 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		e->last_error = xstrdup(why);
 	}
 	if (failed.n > 0)
-		bounce_failed(q, e, l, &failed, freason != NULL ? freason :
-		    why != NULL ? why : "refused by the server");
+		bounce_failed(q, e, l, &failed, &replies, freason != NULL ?
+		    freason : why != NULL ? why : "refused by the server");
 	if (queue_entry_pending(e) == 0 && q->reaper != NULL) {
 		reaper_push(q->reaper, e->id, l->fd);
 		l->fd = -1;	/* the reaper closes it */
@@ -1321,16 +1324,32 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		rc = write_env(q, e, err);
 	}
 	strlist_release(&failed);
+	strlist_release(&replies);
 	free(freason);
 	queue_unlock(l);
 	return rc;
+}
+
+/* The server's reply for one refused recipient: "550 5.1.1 text". */
+static void
+add_reply(struct strlist *l, const struct rcpt_result *r)
+{
+	char	*s;
+
+	if (r == NULL || r->code == 0) {
+		strlist_add(l, "");
+		return;
+	}
+	s = xasprintf("%d %s", r->code, r->reply != NULL ? r->reply : "");
+	strlist_add(l, s);
+	free(s);
 }
 
 /* With -oem: tell the sender (never the null sender: no loops). */
 static void
 bounce_failed(struct queue *q, struct queue_entry *e,
     const struct queue_lock *l, const struct strlist *failed,
-    const char *reason)
+    const struct strlist *why, const char *reason)
 {
 	struct message	*orig;
 	struct envelope	 env;
@@ -1346,8 +1365,8 @@ bounce_failed(struct queue *q, struct queue_entry *e,
 	env.sender = e->sender;
 	env.rcpts = *failed;
 	orig = message_new_wire(fd, e->size, &env);
-	if (q->hooks.bounce(q->hooks.ctx, e->sender, orig, failed, reason,
-	    &berr) == -1) {
+	if (q->hooks.bounce(q->hooks.ctx, e->sender, orig, failed, why,
+	    reason, &berr) == -1) {
 		log_warnx("cannot bounce queue entry %s to <%s>: %s", e->id,
 		    e->sender, berr.msg);
 		error_release(&berr);
@@ -1697,7 +1716,8 @@ static const struct message_body_ops bounce_ops = {
 
 struct message *
 queue_bounce_new(const struct message *orig, const char *to,
-    const struct strlist *failed, const char *reason, const char *domain)
+    const struct strlist *failed, const struct strlist *why,
+    const char *reason, const char *domain)
 {
 	struct bounce_body	*bb;
 	const char		*names[6], *values[6];
@@ -1715,7 +1735,12 @@ queue_bounce_new(const struct message *orig, const char *to,
 	for (i = 0; failed != NULL && i < failed->n; i++) {
 		buf_addstr(&bb->head, "    <");
 		add_clean(&bb->head, failed->v[i], 512);
-		buf_addstr(&bb->head, ">\r\n");
+		buf_addch(&bb->head, '>');
+		if (why != NULL && i < why->n && why->v[i][0] != '\0') {
+			buf_addstr(&bb->head, ": ");
+			add_clean(&bb->head, why->v[i], 400);
+		}
+		buf_addstr(&bb->head, "\r\n");
 	}
 	buf_addstr(&bb->head, "\r\nReason: ");
 	/* keep the reason inside the 998-octet line limit */

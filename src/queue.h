@@ -142,8 +142,8 @@ int	queue_run(struct queue *, int force, time_t lifetime,
  */
 struct queue_hooks {
 	int	(*bounce)(void *ctx, const char *to, const struct message *orig,
-		    const struct strlist *failed, const char *reason,
-		    struct error *);
+		    const struct strlist *failed, const struct strlist *why,
+		    const char *reason, struct error *);
 	void	(*attempt)(void *ctx, const struct queue_entry *,
 		    const struct envelope *env, const struct outcome *res,
 		    const struct error *, const char *outcome);
@@ -187,13 +187,14 @@ void	queue_format(struct buf *, struct queue_entry *const *, size_t n,
 
 /*
  * A bounce for orig (which must outlive the result): From
- * MAILER-DAEMON@domain, To to, a text part naming the failed recipients
- * and the reason, then the original message as message/rfc822.  The
+ * MAILER-DAEMON@domain, To to, a text part naming the failed recipients,
+ * each with the server's reply when why (parallel to failed, "" for
+ * none; may be NULL) has one, and the reason, then the original message as message/rfc822.  The
  * caller finalizes it with the null sender.
  */
 struct message *queue_bounce_new(const struct message *orig, const char *to,
-	    const struct strlist *failed, const char *reason,
-	    const char *domain);
+	    const struct strlist *failed, const struct strlist *why,
+	    const char *reason, const char *domain);
 
 /* --queue-delete, --queue-hold, --queue-release. */
 int	queue_delete(struct queue *, const char *id, struct error *);

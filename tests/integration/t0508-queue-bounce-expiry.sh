@@ -20,8 +20,8 @@ check_queue 0
 check_count 0
 check_grep "^Subject: Undelivered Mail Returned to Sender" "$box"
 check_grep "^Auto-Submitted: auto-replied" "$box"
-check_grep "<a@example.com>" "$box"
-check_grep "550 5.1.1 no such user" "$box"
+# each refused recipient with the server's own reply (issue 11 part 4)
+check_grep "^    <a@example.com>: 550 5.1.1 no such user" "$box"
 check_grep "^Message-ID: <perm@postie.test>" "$box"
 check_grep "^body of perm" "$box"
 check_grep "bounce for <sender@example.org> written" "$TMP/stderr"

@@ -549,12 +549,16 @@ static int	bounces;
 
 static int
 count_bounce(void *ctx, const char *to, const struct message *orig,
-    const struct strlist *failed, const char *reason, struct error *err)
+    const struct strlist *failed, const struct strlist *why,
+    const char *reason, struct error *err)
 {
 	(void)ctx;
 	(void)err;
 	assert_string_equal(to, "s@example.org");
 	assert_int_equal(failed->n, 2);
+	/* expired: no server reply for either, the reason says it */
+	assert_int_equal(why->n, 2);
+	assert_string_equal(why->v[0], "");
 	assert_non_null(strstr(reason, "expired"));
 	assert_true(message_size(orig) > 0);
 	bounces++;
