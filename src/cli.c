@@ -26,6 +26,8 @@ enum {
 	OPT_DRY_RUN,
 	OPT_FLUSH,
 	OPT_DUE,
+	OPT_PROGRESS,
+	OPT_NO_PROGRESS,
 	OPT_HELP,
 	OPT_JSON,
 	OPT_QUEUE_DELETE,
@@ -173,6 +175,11 @@ static struct poptOption postie_table[] = {
 	  "print the result as JSON", NULL },
 	{ "flush", '\0', POPT_ARG_NONE, NULL, OPT_FLUSH,
 	  "flush the queue, as -q", NULL },
+	{ "progress", '\0', POPT_ARG_NONE, NULL, OPT_PROGRESS,
+	  "show the upload's progress (default: on a terminal, over 4 MiB)",
+	  NULL },
+	{ "no-progress", '\0', POPT_ARG_NONE, NULL, OPT_NO_PROGRESS,
+	  "never show the upload's progress", NULL },
 	{ "due", '\0', POPT_ARG_NONE, NULL, OPT_DUE,
 	  "with -q: only entries whose retry time has come, none held "
 	  "(the timer's form)", NULL },
@@ -218,6 +225,7 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 	int		 ac = 0, rc = -1, i, done = 0;
 
 	memset(o, 0, sizeof(*o));
+	o->progress = -1;
 	progname = "postie";
 	if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {
 		slash = strrchr(argv[0], '/');
@@ -563,6 +571,10 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_DUE:
 		o->due = 1;
+		break;
+	case OPT_PROGRESS:
+	case OPT_NO_PROGRESS:
+		o->progress = c == OPT_PROGRESS;
 		break;
 	case 'o':
 		return set_o(o, arg, err);

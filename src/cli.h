@@ -62,6 +62,8 @@ struct cli_opts {
 	int		 dry_run;	/* --dry-run */
 	int		 json;		/* --json */
 	int		 due;		/* --due: -q sends only what is due */
+	int		 progress;	/* --progress 1, --no-progress 0, else
+					   -1 (on a terminal) */
 
 	struct strlist	 rcpts;		/* operands, split at commas */
 	struct strlist	 ignored;	/* accepted-and-ignored options seen,

@@ -22,6 +22,7 @@
 #include "log.h"
 #include "message.h"
 #include "mime.h"
+#include "progress.h"
 
 static int	send_message(const struct cli_opts *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
@@ -57,6 +58,7 @@ main(int argc, char **argv)
 		return code;
 	}
 	log_init(opts.progname, opts.verbose);
+	progress_set(opts.progress);
 	for (i = 0; i < opts.ignored.n; i++)
 		log_debug("option %s accepted and ignored", opts.ignored.v[i]);
 	switch (opts.mode) {

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "progress.h"
 #include "transport.h"
 #include "secret.h"
 #include "util.h"
@@ -113,6 +114,7 @@ struct transport {
 	char		 fp_seen[FP_LEN * 3];
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct sendstate st;
+	struct progress	 prog;
 };
 
 static int	curl_users;	/* transports alive: curl_global_init once */
@@ -143,6 +145,8 @@ static void	note_command(struct transport *, const char *, size_t);
 static void	trace_flush(struct transport *);
 static size_t	on_read(char *, size_t, size_t, void *);
 static int	security_failed(const struct transport *, CURLcode);
+static int	on_progress(void *, curl_off_t, curl_off_t, curl_off_t,
+		    curl_off_t);
 static char	*setup_hint(const struct transport *, CURLcode);
 static char	*server_id(const char *);
 static int	name_missing(const char *);
@@ -921,6 +925,21 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
+/* libcurl's transfer counts: the message octets sent so far. */
+static int
+on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct transport	*t = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	if (ulnow > 0)
+		progress_update(&t->prog, (uint64_t)ulnow);
+	return 0;
+}
+
 /* A command went out: the next reply answers it. */
 static void
 note_command(struct transport *t, const char *cmd, size_t len)
@@ -1117,8 +1136,16 @@ transport_send(struct transport *t, const struct envelope *env,
 	SETOPT(t, CURLOPT_MAIL_RCPT, rcpts);
 	SETOPT(t, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)(size >= 0 ? size : -1));
+	if (size > 0 && progress_wanted((uint64_t)size)) {
+		progress_start(&t->prog, (uint64_t)size);
+		SETOPT(t, CURLOPT_XFERINFOFUNCTION, on_progress);
+		SETOPT(t, CURLOPT_XFERINFODATA, t);
+		SETOPT(t, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(t->curl);
+	curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 1L);
+	progress_end(&t->prog);
 	trace_flush(t);
 	ret = interpret(t, rc, env, res, err);
 	if (ret == -1)

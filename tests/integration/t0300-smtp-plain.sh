@@ -79,4 +79,20 @@ run_postie -C "$TMP/config" --dry-run --account ops a@example.com <"$TMP/msg"
 check_rc 0
 check_grep "^account 'ops': relay 127\.0\.0\.1 port $SMTPD_PORT, TLS off, AUTH off$" "$TMP/stderr"
 check_count "$n"
+# --progress (issue 11 part 4): a line for an upload over 4 MiB, ended
+# with a newline; none for a small one, none without a terminal.
+{ printf 'Subject: big\n\n'; head -c 6291456 /dev/zero | tr '\0' 'x' |
+    fold -w 76; } >"$TMP/big"
+run_postie -C "$TMP/config" --progress a@example.com <"$TMP/big"
+check_rc 0
+check_grep 'postie: [0-9.]+ MiB of 6\.[0-9] MiB \(100%\)' "$TMP/stderr"
+[ "$(tail -c 1 "$TMP/stderr" | od -An -c | tr -d ' ')" = '\n' ] ||
+    fail "progress line not ended"
+run_postie -C "$TMP/config" a@example.com <"$TMP/big"
+check_rc 0
+[ ! -s "$TMP/stderr" ] || fail "progress without a terminal"
+run_postie -C "$TMP/config" --progress a@example.com <"$TMP/msg"
+check_rc 0
+[ ! -s "$TMP/stderr" ] || fail "progress for a small message"
+
 exit 0

@@ -649,7 +649,7 @@ cli_long_options__table__expected_names(void **state)
 	static const char *const want[] = { "from", "verbose", "config",
 	    "subject", "attach", "cc", "bcc", "reply-to", "header", "html",
 	    "body", "inline", "charset", "account", "dry-run", "json",
-	    "flush", "due", "queue-delete", "queue-hold", "queue-release",
+	    "flush", "progress", "no-progress", "due", "queue-delete", "queue-hold", "queue-release",
 	    "import-config", "help", "usage", "version" };
 	const char	*const *names = cli_long_options();
 	size_t		 i, j, n = 0;

@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "progress.h"
 #include "util.h"
 
 static const struct {
@@ -86,12 +87,39 @@ buf_add_json_str__table__valid_utf8_json(void **state)
 	buf_release(&b);
 }
 
+static void
+progress_format__cases__text(void **state)
+{
+	char	b[128];
+
+	(void)state;
+	progress_format(b, sizeof(b), 12582912, 41943040, 2.0);
+	assert_string_equal(b, "12.0 MiB of 40.0 MiB (30%), 6.0 MiB/s, "
+	    "0:05 left  ");
+	progress_format(b, sizeof(b), 0, 41943040, 0.0);
+	assert_string_equal(b, "0.0 MiB of 40.0 MiB (0%)  ");
+	/* more than the total (a count of headers) is clamped */
+	progress_format(b, sizeof(b), 50000000, 41943040, 10.0);
+	assert_string_equal(b, "40.0 MiB of 40.0 MiB (100%), 4.0 MiB/s, "
+	    "0:00 left  ");
+	progress_format(b, sizeof(b), 1048576, 1073741824, 1.0);
+	assert_string_equal(b, "1.0 MiB of 1024.0 MiB (0%), 1.0 MiB/s, "
+	    "17:03 left  ");
+	progress_set(0);
+	assert_int_equal(progress_wanted(1u << 30), 0);
+	progress_set(1);
+	assert_int_equal(progress_wanted(PROGRESS_MIN - 1), 0);
+	assert_int_equal(progress_wanted(PROGRESS_MIN), 1);
+	progress_set(-1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(buf_add_escaped__table__matches),
 		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
+		cmocka_unit_test(progress_format__cases__text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
