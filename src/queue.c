@@ -121,6 +121,8 @@ static int	 entry_cmp(const void *, const void *);
 static char	 state_char(enum rcpt_state);
 static int	 char_state(int, enum rcpt_state *);
 static void	 add_reply(struct strlist *, const struct rcpt_result *);
+static int	 expire(const struct queue_entry *, struct outcome *, int,
+		    struct error *);
 static void	 bounce_failed(struct queue *, struct queue_entry *,
 		    const struct queue_lock *, const struct strlist *,
 		    const struct strlist *, const char *);
@@ -1345,6 +1347,37 @@ add_reply(struct strlist *l, const struct rcpt_result *r)
 	free(s);
 }
 
+/*
+ * The last try of an entry past its lifetime did not deliver everything:
+ * every recipient still open fails for good (keeping the server's last
+ * reply for the bounce), and *err says so.  Returns 1 when it expired, 0
+ * when nothing was left open (the try delivered it).
+ */
+static int
+expire(const struct queue_entry *e, struct outcome *res, int rc,
+    struct error *err)
+{
+	size_t	i, open = 0;
+	char	*last;
+
+	for (i = 0; i < res->n; i++)
+		if (res->rcpt[i].state != RCPT_ACCEPTED &&
+		    res->rcpt[i].state != RCPT_PERMFAIL) {
+			res->rcpt[i].state = RCPT_PERMFAIL;
+			open++;
+		}
+	if (open == 0 && rc == 0)
+		return 0;
+	last = xstrdup(err->msg != NULL ? err->msg : e->last_error != NULL ?
+	    e->last_error : "none");
+	error_set(err, EX_UNAVAILABLE, "expired after %lld seconds in the "
+	    "queue (%d attempts); last error: %s",
+	    (long long)(time(NULL) - e->created), e->attempts + 1, last);
+	free(last);
+	res->class = OUTCOME_PERMANENT;
+	return 1;
+}
+
 /* With -oem: tell the sender (never the null sender: no loops). */
 static void
 bounce_failed(struct queue *q, struct queue_entry *e,
@@ -1386,7 +1419,7 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 	const char		 *outcome;
 	size_t			  n, i, j;
 	time_t			  now = time(NULL);
-	int			  rc;
+	int			  rc, expired;
 
 	*sent = *left = 0;
 	if (queue_list(q, &v, &n, err) == -1)
@@ -1416,31 +1449,18 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			queue_unlock(l);
 			continue;
 		}
-		if (lifetime > 0 && now - e->created >= lifetime) {
-			/* Expired: every pending recipient fails for good. */
-			error_set(&derr, EX_UNAVAILABLE, "expired after %lld "
-			    "seconds in the queue (%d attempts); last error: "
-			    "%s", (long long)(now - e->created), e->attempts,
-			    e->last_error != NULL ? e->last_error : "none");
-			message_free(msg);
-			if (queue_finish(q, l, e, NULL, &derr, &ferr) == -1) {
-				log_warnx("%s", ferr.msg);
-				error_release(&ferr);
-			}
-			if (q->hooks.attempt != NULL)
-				q->hooks.attempt(q->hooks.ctx, e, NULL, NULL,
-				    &derr, "expired");
-			log_warnx("queue entry %s %s", e->id, derr.msg);
-			error_release(&derr);
-			queue_entry_free(e);
-			continue;
-		}
 		outcome_init(&res, message_envelope(msg)->rcpts.n);
 		if (e->unknown)
 			log_warnx("queue entry %s: the last attempt's outcome "
 			    "is unknown: resending %s (possible duplicate)",
 			    e->id, e->msgid != NULL ? e->msgid : "");
 		rc = fn(ctx, e->account, msg, &res, &derr);
+		/* Past its lifetime, an entry expires only after this last try
+		 * failed (as Postfix): a machine off for days keeps its mail. */
+		expired = lifetime > 0 && now - e->created >= lifetime &&
+		    expire(e, &res, rc, &derr);
+		if (expired)
+			rc = -1;
 		/* msg (its dup of the locked fd) lives until the hook ran */
 		if (queue_finish(q, l, e, &res, rc == -1 ? &derr : NULL,
 		    &ferr) == -1) {
@@ -1451,9 +1471,13 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			(*sent)++;
 		else
 			(*left)++;
-		outcome = queue_entry_pending(e) == 0 ?
+		outcome = expired ? "expired" : queue_entry_pending(e) == 0 ?
 		    (rc == -1 ? "bounced" : "delivered") :
 		    e->held == HOLD_SETUP ? "held" : "queued";
+		if (expired)
+			log_warnx("queue entry %s %s: %s%s", e->id,
+			    e->msgid != NULL ? e->msgid : "", derr.msg,
+			    e->bounce ? " (bounce to the sender)" : "");
 		if (e->held == HOLD_SETUP)
 			log_warnx("queue entry %s held, not retried until the "
 			    "configuration is fixed: %s%s%s", e->id,

@@ -2,7 +2,8 @@
 # Permanent failures and expiry.  R9 with -oem (cron's flag): exit 67,
 # nothing queued, a bounce with the whole message in the local mailbox.
 # L13: never a bounce for the null sender.  Expiry after queue_lifetime:
-# bounced and removed.  L12: with the clock moved (faketime), the backoff
+# one last try, then bounced and removed; with the relay up an old entry
+# is delivered, not expired (issue 10 item 2).  L12: with the clock moved (faketime), the backoff
 # grows and is respected, and the entry expires after 5 days.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t05lib.sh"
@@ -66,10 +67,32 @@ sleep 2
 run_postie -C "$TMP/config" -q
 check_rc 0
 check_queue 0
-check_grep "queue entry $id expired" "$TMP/stderr"
+# expired after its last try failed (issue 10 item 2), never silently
+check_grep "queue entry $id <old@postie.test>: expired after [0-9]+ seconds in the queue \(2 attempts\); last error: connection to .* refused \(bounce to the sender\)" "$TMP/stderr"
 check_grep "^Message-ID: <old@postie.test>" "$box"
 check_grep "expired after" "$box"
 check_grep "id=$id .*outcome=expired" "$TMP/log"
+
+# The machine was off for longer than the lifetime: the relay is up, so
+# the old entry is delivered, not expired.
+rm -f "$box"
+qconf "$PORT" "queue_lifetime 1"
+msg offline
+run_postie -C "$TMP/config" -oem a@example.com <"$TMP/in"
+check_rc 0
+id=$(queued_id)
+sleep 2
+kill "$SMTPD_PID"
+start_smtpd
+qconf "$SMTPD_PORT" "queue_lifetime 1"
+n=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+run_postie -C "$TMP/config" -q --due
+check_rc 0
+check_queue 0
+check_count $((n + 1))
+[ ! -e "$box" ] || fail "bounced although delivered"
+check_no_grep 'expired' "$TMP/stderr"
+check_grep "id=$id .*outcome=delivered" "$TMP/log"
 
 # L12: time jumps.
 command -v faketime >/dev/null || skip "faketime not installed"
@@ -110,5 +133,5 @@ ft +6d			# past queue_lifetime (5 days): bounced
 check_rc 0
 check_queue 0
 check_grep "^Message-ID: <l12@postie.test>" "$box"
-check_grep "3 attempts" "$box"
+check_grep "4 attempts" "$box"	# three, then the last try
 exit 0

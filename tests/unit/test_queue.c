@@ -566,7 +566,7 @@ count_bounce(void *ctx, const char *to, const struct message *orig,
 }
 
 static void
-queue_run__expired__bounced_removed_not_sent(void **state)
+queue_run__expired_relay_down__last_try_then_bounced(void **state)
 {
 	struct fixture		*f = *state;
 	struct queue_hooks	 h;
@@ -586,13 +586,39 @@ queue_run__expired__bounced_removed_not_sent(void **state)
 	message_free(msg);
 	sleep(1);
 	delivered = bounces = 0;
-	assert_int_equal(queue_run(f->q, 0, 1, accept_all, NULL, &sent,
+	/* each gets its last try; it fails, so both expire */
+	assert_int_equal(queue_run(f->q, 0, 1, refuse_temp, NULL, &sent,
 	    &left, &err), 0);
-	assert_int_equal(delivered, 0);
+	assert_int_equal(delivered, 2);
 	assert_int_equal(bounces, 1);
 	assert_int_equal(list_n(f), 0);
 	free(a);
 	free(b);
+}
+
+/* A machine off for longer than the lifetime keeps its mail. */
+static void
+queue_run__expired_relay_up__delivered_not_bounced(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_hooks	 h;
+	struct error		 err = ERROR_INIT;
+	size_t			 sent, left;
+	char			*a;
+
+	memset(&h, 0, sizeof(h));
+	h.bounce = count_bounce;
+	queue_set_hooks(f->q, &h);
+	a = save(f, "old", NULL);
+	sleep(1);
+	delivered = bounces = 0;
+	assert_int_equal(queue_run(f->q, 0, 1, accept_all, NULL, &sent,
+	    &left, &err), 0);
+	assert_int_equal(delivered, 1);
+	assert_int_equal(sent, 1);
+	assert_int_equal(bounces, 0);
+	assert_int_equal(list_n(f), 0);
+	free(a);
 }
 
 /* Files that are not what the queue wrote are never sent. */
@@ -1020,7 +1046,8 @@ main(void)
 		T(queue_run__setup_failure__held_until_explicit_flush),
 		T(queue_hold__admin_hold__not_sent_by_force),
 		T(queue_run__failed_attempt__not_due_until_backoff),
-		T(queue_run__expired__bounced_removed_not_sent),
+		T(queue_run__expired_relay_down__last_try_then_bounced),
+		T(queue_run__expired_relay_up__delivered_not_bounced),
 		T(queue_list__torn_or_foreign_files__skipped),
 		T(queue_open__stale_tmp_file__removed),
 		T(queue_open__missing_without_create__ex_noinput),
