@@ -105,6 +105,8 @@ struct transport {
 	int		 starttls;
 	int		 port;
 	int		 nxdomain;	/* the relay name does not exist */
+	int		 fresh;		/* the last send failed: never reuse
+					   its connection */
 	int		 auth;		/* credentials are configured */
 	int		 verbose;
 	int		 fp_cert;	/* a certificate fingerprint is set */
@@ -528,6 +530,8 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	SETOPT(t, CURLOPT_TCP_NODELAY, 1L);
 	tmo = a->timeout > 0 ? a->timeout : CONNECT_TIMEOUT;
 	SETOPT(t, CURLOPT_CONNECTTIMEOUT, tmo);
+	/* one connection: a replaced one is closed, not kept for reuse */
+	SETOPT(t, CURLOPT_MAXCONNECTS, 1L);
 	tmo = a->timeout > 0 ? a->timeout : REPLY_TIMEOUT;
 	SETOPT(t, CURLOPT_SERVER_RESPONSE_TIMEOUT, tmo);
 	/* A receiver that stops reading the data: under 1 byte/s for tmo. */
@@ -1142,8 +1146,15 @@ transport_send(struct transport *t, const struct envelope *env,
 		SETOPT(t, CURLOPT_XFERINFODATA, t);
 		SETOPT(t, CURLOPT_NOPROGRESS, 0L);
 	}
+	/*
+	 * After a timeout or any other failure the connection may still
+	 * carry a late reply, which would answer the next command: open a
+	 * new one (MAXCONNECTS 1 then closes the old one).
+	 */
+	SETOPT(t, CURLOPT_FRESH_CONNECT, t->fresh ? 1L : 0L);
 	if (rc == CURLE_OK)
 		rc = curl_easy_perform(t->curl);
+	t->fresh = rc != CURLE_OK;
 	curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 1L);
 	progress_end(&t->prog);
 	trace_flush(t);

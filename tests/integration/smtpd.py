@@ -14,7 +14,7 @@ every command line the client sends is appended to DIR/transcript.log.
   auth=535 5.7.8 bad credentials    starttls=454 4.7.0 not now
 
 --delay dot=SECONDS holds the reply to the final "." (a client stays alive
-while a test looks at it); --xoauth2 also offers AUTH XOAUTH2, checked
+while a test looks at it), dot-once=SECONDS only the first message's; --xoauth2 also offers AUTH XOAUTH2, checked
 against --auth USER:TOKEN.
 
 Run with Debian's /usr/bin/python3.  Exits after --lifetime seconds.
@@ -72,6 +72,7 @@ class Handler:
         self.fails = fails
         self.rec = recorder
         self.delays = delays or {}
+        self.delayed_once = False
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if "mail" in self.fails:
@@ -92,6 +93,11 @@ class Handler:
     async def handle_DATA(self, server, session, envelope):
         if "dot" in self.delays:
             await asyncio.sleep(self.delays["dot"])
+        if "dot-once" in self.delays and not self.delayed_once:
+            # Only the first message: its reply comes late, and a client
+            # that reused the connection would read it as the next one's.
+            self.delayed_once = True
+            await asyncio.sleep(self.delays["dot-once"])
         reply = self.fails.get("dot")
         if reply == "drop":
             # The duplicate window: the server has the message, the
