@@ -22,6 +22,7 @@
 #include "log.h"
 #include "message.h"
 #include "mime.h"
+#include "interrupt.h"
 #include "progress.h"
 
 static int	send_message(const struct cli_opts *, struct error *);
@@ -59,6 +60,9 @@ main(int argc, char **argv)
 	}
 	log_init(opts.progname, opts.verbose);
 	progress_set(opts.progress);
+	/* a flush is never cut off halfway by SIGTERM, SIGINT, SIGHUP */
+	if (opts.mode == CLI_QUEUE_RUN)
+		interrupt_install();
 	for (i = 0; i < opts.ignored.n; i++)
 		log_debug("option %s accepted and ignored", opts.ignored.v[i]);
 	switch (opts.mode) {
@@ -187,6 +191,12 @@ send_message(const struct cli_opts *opts, struct error *err)
 	    message_read(STDIN_FILENO, &mo, err);
 	if (msg == NULL || message_finalize(msg, &mo, err) == -1)
 		goto out;
+	/*
+	 * From here the message is whole: a signal no longer kills postie
+	 * (Ctrl-C while typing it still does) but stops the send, and the
+	 * message is queued.
+	 */
+	interrupt_install();
 
 	if (opts->dry_run) {
 		const struct envelope *env = message_envelope(msg);

@@ -27,6 +27,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "interrupt.h"
 #include "queue.h"
 #include "outcome.h"
 #include "util.h"
@@ -1427,6 +1428,15 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 	q->in_run = 1;
 	reaper_start(q);
 	for (i = 0; i < n; i++) {
+		if (interrupt_pending() != 0) {
+			/* SIGTERM (systemd stop): the entry sent last is
+			 * recorded; the rest waits for the next run */
+			log_warnx("queue '%s': stopped by signal %d, %zu "
+			    "entries left for the next run", q->dir,
+			    interrupt_pending(), n - i);
+			*left += n - i;
+			break;
+		}
 		/* force (postie -q) tries all but entries held by hand */
 		if (v[i]->held == HOLD_ADMIN || (!force && (v[i]->held ||
 		    (v[i]->next_attempt > now &&

@@ -26,6 +26,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "interrupt.h"
 #include "progress.h"
 #include "transport.h"
 #include "secret.h"
@@ -117,6 +118,8 @@ struct transport {
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct sendstate st;
 	struct progress	 prog;
+	int		 prog_on;	/* draw the progress line */
+	int		 interrupted;	/* cut off by a signal */
 };
 
 static int	curl_users;	/* transports alive: curl_global_init once */
@@ -929,7 +932,14 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 	return 0;
 }
 
-/* libcurl's transfer counts: the message octets sent so far. */
+/*
+ * libcurl's transfer counts: the message octets sent so far.  Called
+ * at least once a second, so it also stops a send on SIGTERM, SIGINT or
+ * SIGHUP (once interrupt_install() was called), but only before the
+ * whole message went out: after that the relay may accept it, so its
+ * reply is awaited (bounded by the timeout).  The message stays with
+ * postie: queued by a direct send, still queued for a flush.
+ */
 static int
 on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
     curl_off_t ultotal, curl_off_t ulnow)
@@ -939,7 +949,11 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
-	if (ulnow > 0)
+	if (interrupt_pending() != 0 && !t->st.body_eof) {
+		t->interrupted = interrupt_pending();
+		return 1;
+	}
+	if (t->prog_on && ulnow > 0)
 		progress_update(&t->prog, (uint64_t)ulnow);
 	return 0;
 }
@@ -1140,12 +1154,13 @@ transport_send(struct transport *t, const struct envelope *env,
 	SETOPT(t, CURLOPT_MAIL_RCPT, rcpts);
 	SETOPT(t, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)(size >= 0 ? size : -1));
-	if (size > 0 && progress_wanted((uint64_t)size)) {
+	t->prog_on = size > 0 && progress_wanted((uint64_t)size);
+	if (t->prog_on)
 		progress_start(&t->prog, (uint64_t)size);
-		SETOPT(t, CURLOPT_XFERINFOFUNCTION, on_progress);
-		SETOPT(t, CURLOPT_XFERINFODATA, t);
-		SETOPT(t, CURLOPT_NOPROGRESS, 0L);
-	}
+	t->interrupted = 0;
+	SETOPT(t, CURLOPT_XFERINFOFUNCTION, on_progress);
+	SETOPT(t, CURLOPT_XFERINFODATA, t);
+	SETOPT(t, CURLOPT_NOPROGRESS, 0L);
 	/*
 	 * After a timeout or any other failure the connection may still
 	 * carry a late reply, which would answer the next command: open a
@@ -1450,6 +1465,11 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 		    st->rderr.msg : "cannot read the message");
 		return -1;
 	}
+	if (t->interrupted)
+		return error_set(err, EX_TEMPFAIL, "cannot send to %s: "
+		    "interrupted by signal %d (%s) before the end of the "
+		    "data: not sent", t->where, t->interrupted,
+		    strsignal(t->interrupted));
 	if (st->aborted) {
 		error_set(err, st->abort.code, "%s", st->abort.msg);
 		return -1;

@@ -24,6 +24,7 @@ struct message_reader;
  */
 void	transport_plain_only(void);
 
+
 /* One relay connection set-up, reusable for several messages. */
 struct transport;
 

@@ -74,11 +74,15 @@ POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" -qf \
 runner=$!
 sleep 1
 kill -TERM $runner
-set +e
-wait $runner
-rc=$?
-set -e
-[ "$rc" -ne 0 ] || fail "runner not stopped by SIGTERM"
+# SIGTERM stops it at once (issue 10 item 6): the send had not reached
+# the data, so the entry stays queued for the next run
+i=0
+while kill -0 $runner 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "runner not stopped by SIGTERM"
+	sleep 0.1
+done
+wait $runner || :
 check_queue 1
 qconf "$SMTPD_PORT"
 run_postie -C "$TMP/config" -qf

@@ -1,0 +1,36 @@
+/* Noting termination signals; see interrupt.h. */
+#include "autoconfig.h"
+
+#include <signal.h>
+#include <string.h>
+
+#include "interrupt.h"
+
+static volatile sig_atomic_t	got;
+
+static void
+on_signal(int sig)
+{
+	got = sig;
+}
+
+void
+interrupt_install(void)
+{
+	static const int	 sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction	 sa;
+	size_t			 i;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+}
+
+int
+interrupt_pending(void)
+{
+	return (int)got;
+}
