@@ -661,6 +661,20 @@ log_send(const struct account *acct, const char *id,
 	log_attempt(&a);
 }
 
+char *
+deliver_spool_dir(const struct account *acct)
+{
+	char	*dir, *tmp;
+
+	if (!acct->queue)
+		return NULL;
+	dir = acct->queue_dir != NULL ? xstrdup(acct->queue_dir) :
+	    queue_default_dir();
+	tmp = xasprintf("%s/tmp", dir);
+	free(dir);
+	return tmp;
+}
+
 static struct queue *
 open_queue(const struct account *acct, int create, struct error *err)
 {

@@ -91,6 +91,13 @@ int	deliver_message(const struct deliver_opts *, const struct account *,
 int	deliver_dry_run(const struct account *, const char *qd,
 	    const struct message *, struct error *);
 
+/*
+ * Where a large piped message is spooled first: the account's queue
+ * tmp/ (allocated), so that a full $TMPDIR does not stop a message the
+ * queue could still keep; NULL when the account does not queue.
+ */
+char	*deliver_spool_dir(const struct account *);
+
 /* Hand the message to the system drop directory (drop.h).  Errors as
  * drop_submit(). */
 int	deliver_hand_over(const struct message *, struct error *);

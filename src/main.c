@@ -167,7 +167,7 @@ send_message(const struct cli_opts *opts, struct error *err)
 	struct deliver_opts	 dop;
 	struct deliver_report	 rep;
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
-	char			*qd = NULL;
+	char			*qd = NULL, *spool = NULL;
 	size_t			 i;
 	int			 rv = -1, dropping;
 
@@ -184,6 +184,7 @@ send_message(const struct cli_opts *opts, struct error *err)
 	    (al = aliases_load(acct->aliases, err)) == NULL)
 		goto out;
 	fill_message_opts(&mo, opts, acct, qd, al);
+	mo.spool_dir = spool = deliver_spool_dir(acct);
 
 	/* Compose mode builds the message from the options instead. */
 	msg = opts->compose ?
@@ -228,6 +229,7 @@ out:
 	strlist_release(&rcpts);
 	aliases_free(al);
 	free(qd);
+	free(spool);
 	config_release(&cfg);
 	return rv;
 }

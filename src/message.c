@@ -79,6 +79,7 @@ struct message {
 	int			 finalized;
 	int			 lead_fold;	/* input line 1 began with white
 						   space: no header block */
+	char			*spool_dir;	/* message_opts' */
 };
 
 /* Line reader over the input: yields line fragments, never more than the
@@ -271,6 +272,8 @@ message_read(int fd, const struct message_opts *opts, struct error *err)
 
 	msg = xcalloc(1, sizeof(*msg));
 	msg->body.fd = -1;
+	if (opts->spool_dir != NULL)
+		msg->spool_dir = xstrdup(opts->spool_dir);
 	memset(&r, 0, sizeof(r));
 	r.fd = fd;
 	r.buf = xmalloc(CHUNK);
@@ -549,7 +552,7 @@ body_flush(struct message *msg, struct error *err)
 	if (b->fd == -1 || b->mem.len == 0)
 		return 0;
 	if (util_write_all(b->fd, b->mem.data, b->mem.len) == -1)
-		return error_set_errno(err, EX_CANTCREAT,
+		return error_set_errno(err, EX_TEMPFAIL,
 		    "cannot spool the message body");
 	buf_reset(&b->mem);
 	return 0;
@@ -561,11 +564,11 @@ spill(struct message *msg, struct error *err)
 {
 	int	fd;
 
-	if ((fd = util_tmpfile(err)) == -1)
+	if ((fd = util_tmpfile_in(msg->spool_dir, err)) == -1)
 		return -1;
 	if (util_write_all(fd, msg->body.mem.data, msg->body.mem.len) == -1) {
 		close(fd);
-		return error_set_errno(err, EX_CANTCREAT,
+		return error_set_errno(err, EX_TEMPFAIL,
 		    "cannot spool the message body");
 	}
 	msg->body.fd = fd;
@@ -1076,6 +1079,7 @@ message_free(struct message *msg)
 		msg->body.gen->free(msg->body.genctx);
 	buf_release(&msg->head);
 	free(msg->msgid);
+	free(msg->spool_dir);
 	free(msg);
 }
 

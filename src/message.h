@@ -43,6 +43,10 @@ struct message_opts {
 	int		 set_msgid_header;	/* TRI_AUTO | 0 */
 	int		 remove_bcc_headers;	/* 1 | 0 */
 	const struct strlist *rcpts;	/* from argv, already split */
+	const char	*spool_dir;	/* where a large body is spooled
+					   first (the queue's tmp/, where
+					   it can still be kept); then
+					   $TMPDIR.  May be NULL */
 };
 
 struct message;
@@ -52,7 +56,8 @@ struct message;
  * "." line unless opts->ignore_dots.  A leading mbox "From " line is
  * dropped.  Returns a new message or NULL.
  * Errors: EX_IOERR (read), EX_DATAERR (header block too large, NUL or
- * malformed header), EX_CANTCREAT (cannot spool a large body).
+ * malformed header), EX_TEMPFAIL (nowhere to spool a large body: the
+ * caller must keep the message).
  */
 struct message *message_read(int fd, const struct message_opts *,
 	    struct error *);

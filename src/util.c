@@ -357,26 +357,49 @@ util_first_line(const char *path)
 int
 util_tmpfile(struct error *err)
 {
-	const char	*dir = getenv("TMPDIR");
-	char		*path;
-	int		 fd = -1;
+	return util_tmpfile_in(NULL, err);
+}
 
-	if (dir == NULL || *dir == '\0')
-		dir = "/tmp";
+/* An unlinked temporary file in dir, or -1 with errno. */
+static int
+tmpfile_at(const char *dir)
+{
+	char	*path;
+	int	 fd = -1, saved;
+
 #ifdef O_TMPFILE
 	fd = open(dir, O_TMPFILE | O_RDWR | O_EXCL | O_CLOEXEC, 0600);
 #endif
 	if (fd == -1) {
 		path = xasprintf("%s/postie.XXXXXX", dir);
 		fd = mkostemp(path, O_CLOEXEC);
+		saved = errno;
 		if (fd != -1)
 			unlink(path);
 		free(path);
+		errno = saved;
 	}
-	if (fd == -1)
-		return error_set_errno(err, EX_CANTCREAT,
-		    "cannot create a temporary file in %s", dir);
 	return fd;
+}
+
+int
+util_tmpfile_in(const char *first, struct error *err)
+{
+	const char	*dir = getenv("TMPDIR");
+	int		 fd = -1;
+
+	if (dir == NULL || *dir == '\0')
+		dir = "/tmp";
+	if (first != NULL && (fd = tmpfile_at(first)) != -1)
+		return fd;
+	if ((fd = tmpfile_at(dir)) != -1)
+		return fd;
+	/* Nowhere to hold it: the caller must keep the message. */
+	if (first != NULL)
+		return error_set_errno(err, EX_TEMPFAIL, "cannot create a "
+		    "temporary file in %s or %s", first, dir);
+	return error_set_errno(err, EX_TEMPFAIL, "cannot create a temporary "
+	    "file in %s", dir);
 }
 
 int

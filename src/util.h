@@ -111,9 +111,11 @@ char	*util_first_line(const char *);
 /*
  * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE
  * where the file system has it, else mkostemp and unlink.  Returns the
- * fd, or -1 with EX_CANTCREAT.
+ * fd, or -1 with EX_TEMPFAIL (nowhere to hold it: the caller keeps the
+ * message).  util_tmpfile_in() tries first first (NULL: skipped).
  */
 int	 util_tmpfile(struct error *);
+int	 util_tmpfile_in(const char *first, struct error *);
 
 /*
  * write(2) all n bytes, retrying on EINTR and short writes.
