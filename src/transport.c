@@ -1091,8 +1091,150 @@ on_sslctx(CURL *h, void *sslctx, void *arg)
 }
 #endif
 
+/*
+ * Recipients per transaction: RFC 5321 4.5.3.1.8 guarantees only 100,
+ * and libcurl caps the replies it keeps for one transfer (300 KB, about
+ * 20,000 recipients).
+ */
+#define RCPT_BATCH	100
+
+static int	send_one(struct transport *, const struct envelope *,
+		    struct message_reader *, off_t, struct outcome *,
+		    struct error *);
+
+/* 452 with 4.5.3 or "too many": the rest goes in the next transaction. */
+static int
+too_many(const struct rcpt_result *r)
+{
+	return r->state == RCPT_TEMPFAIL && r->code == 452 &&
+	    (strcmp(r->enhanced, "4.5.3") == 0 || (r->reply != NULL &&
+	    strstr(r->reply, "too many") != NULL));
+}
+
+/* One transaction's results into the whole message's, by index. */
+static void
+merge(struct outcome *all, const struct outcome *one, const size_t *idx)
+{
+	size_t	i;
+
+	for (i = 0; i < one->n; i++)
+		outcome_set_rcpt(all, idx[i], one->rcpt[i].state,
+		    one->rcpt[i].code, one->rcpt[i].enhanced,
+		    one->rcpt[i].reply);
+	if (one->class != OUTCOME_NONE) {
+		outcome_fail(all, one->class, one->step, one->exitcode,
+		    one->smtp_code, one->reply, one->hint);
+		memcpy(all->enhanced, one->enhanced, sizeof(all->enhanced));
+	}
+	all->unknown |= one->unknown;
+	if (one->relay != NULL) {
+		free(all->relay);
+		all->relay = xstrdup(one->relay);
+	}
+	if (one->final_code != 0) {
+		all->final_code = one->final_code;
+		free(all->final_reply);
+		all->final_reply = one->final_reply != NULL ?
+		    xstrdup(one->final_reply) : NULL;
+		free(all->server_id);
+		all->server_id = one->server_id != NULL ?
+		    xstrdup(one->server_id) : NULL;
+	}
+}
+
+/*
+ * The message in transactions of at most RCPT_BATCH recipients (one,
+ * for almost every message); recipients a server refused with "452 too
+ * many recipients" go at once into the next one, as Postfix does, as
+ * long as each round delivers to somebody.  When a transaction fails
+ * after others delivered, its recipients are kept (4xx) or refused (5xx)
+ * and the untried ones stay pending: the caller queues what is left.
+ */
 int
 transport_send(struct transport *t, const struct envelope *env,
+    struct message_reader *rd, off_t size, struct outcome *res,
+    struct error *err)
+{
+	struct envelope	 sub;
+	struct outcome	 one;
+	size_t		*todo, *idx, ntodo, nb, i, k, accepted = 0, ok;
+	int		 rv = 0;
+
+	if (env->rcpts.n <= RCPT_BATCH)
+		rv = send_one(t, env, rd, size, res, err);
+	if (env->rcpts.n <= RCPT_BATCH && (rv == -1 ||
+	    outcome_count(res, RCPT_ACCEPTED) == 0))
+		return rv;
+	for (i = 0, k = 0; env->rcpts.n <= RCPT_BATCH && i < res->n; i++)
+		k += too_many(&res->rcpt[i]);
+	if (env->rcpts.n <= RCPT_BATCH && k == 0)
+		return rv;
+
+	todo = xcalloc(env->rcpts.n, sizeof(*todo));
+	idx = xcalloc(RCPT_BATCH, sizeof(*idx));
+	ntodo = 0;
+	if (env->rcpts.n <= RCPT_BATCH) {
+		/* the first transaction ran: only its 452s are left */
+		for (i = 0; i < res->n; i++)
+			if (too_many(&res->rcpt[i]))
+				todo[ntodo++] = i;
+			else if (res->rcpt[i].state == RCPT_ACCEPTED)
+				accepted++;
+	} else {
+		outcome_reset(res);
+		for (i = 0; i < env->rcpts.n; i++)
+			todo[ntodo++] = i;
+	}
+	sub.sender = env->sender;
+	while (ntodo > 0) {
+		nb = ntodo < RCPT_BATCH ? ntodo : RCPT_BATCH;
+		memset(&sub.rcpts, 0, sizeof(sub.rcpts));
+		for (i = 0; i < nb; i++) {
+			idx[i] = todo[i];
+			strlist_add(&sub.rcpts, env->rcpts.v[todo[i]]);
+		}
+		memmove(todo, todo + nb, (ntodo - nb) * sizeof(*todo));
+		ntodo -= nb;
+		outcome_init(&one, nb);
+		message_reader_rewind(rd);
+		error_release(err);
+		rv = send_one(t, &sub, rd, size, &one, err);
+		merge(res, &one, idx);
+		ok = outcome_count(&one, RCPT_ACCEPTED);
+		accepted += ok;
+		/* the 452s first, while the server keeps taking some */
+		for (i = 0; rv == 0 && ok > 0 && i < nb; i++)
+			if (too_many(&one.rcpt[i])) {
+				memmove(todo + 1, todo, ntodo * sizeof(*todo));
+				todo[0] = idx[i];
+				ntodo++;
+			}
+		outcome_release(&one);
+		strlist_release(&sub.rcpts);
+		if (rv == -1)
+			break;
+	}
+	free(todo);
+	free(idx);
+	if (rv == -1 && accepted > 0) {
+		/* some got it: what the failed transaction had is decided,
+		 * the rest stays pending, and the message counts as sent */
+		for (i = 0; i < res->n; i++)
+			if (res->rcpt[i].state == RCPT_PENDING &&
+			    res->rcpt[i].code != 0)
+				res->rcpt[i].state = res->class ==
+				    OUTCOME_PERMANENT ? RCPT_PERMFAIL :
+				    RCPT_TEMPFAIL;
+		log_warnx("%s", err->msg);
+		error_release(err);
+		res->class = OUTCOME_NONE;
+		rv = 0;
+	}
+	return rv;
+}
+
+static int
+send_one(struct transport *t, const struct envelope *env,
     struct message_reader *rd, off_t size, struct outcome *res,
     struct error *err)
 {

@@ -13,7 +13,8 @@ every command line the client sends is appended to DIR/transcript.log.
   dot=451 4.3.0 later | dot=554 5.7.1 spam | dot=drop (close, no reply)
   auth=535 5.7.8 bad credentials    starttls=454 4.7.0 not now
 
---delay dot=SECONDS holds the reply to the final "." (a client stays alive
+--max-rcpts N answers "452 4.5.3 too many recipients" to the RCPT after
+N in one transaction.  --delay dot=SECONDS holds the reply to the final "." (a client stays alive
 while a test looks at it), dot-once=SECONDS only the first message's; --xoauth2 also offers AUTH XOAUTH2, checked
 against --auth USER:TOKEN.
 
@@ -73,6 +74,7 @@ class Handler:
         self.rec = recorder
         self.delays = delays or {}
         self.delayed_once = False
+        self.max_rcpts = 0
 
     async def handle_MAIL(self, server, session, envelope, address, options):
         if "mail" in self.fails:
@@ -86,6 +88,9 @@ class Handler:
         reply = self.fails.get("rcpt:" + address.lower())
         if reply:
             return reply
+        if self.max_rcpts and len(envelope.rcpt_tos) >= self.max_rcpts:
+            return "452 4.5.3 too many recipients"
+
         envelope.rcpt_tos.append(address)
         envelope.per_rcpt_options.append(options)
         return "250 OK"
@@ -218,6 +223,7 @@ def main():
     p.add_argument("--fail", action="append", type=parse_fail, default=[])
     p.add_argument("--delay", action="append", type=parse_fail, default=[])
     p.add_argument("--xoauth2", action="store_true")
+    p.add_argument("--max-rcpts", type=int, default=0)
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
@@ -227,6 +233,7 @@ def main():
     TestSMTP.implicit_tls = a.implicit_tls is not None
     handler = Handler(TestSMTP.fails, rec,
                       {k: float(v) for k, v in a.delay})
+    handler.max_rcpts = a.max_rcpts
 
     def authenticator(server, session, envelope, mechanism, data):
         if "auth" in TestSMTP.fails:
