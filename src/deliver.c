@@ -37,6 +37,8 @@ struct runner {
 	const struct config	*cfg;
 	const struct account	**acct;
 	struct transport	**t;
+	char			**down;		/* per account: why its relay
+						   failed to answer this run */
 	size_t			  n;
 	int			  bounce;	/* -oem */
 };
@@ -859,9 +861,12 @@ flush_queue(const struct cli_opts *opts, struct config *cfg,
 	if (rv == 0 && (opts->json || log_verbose() ||
 	    isatty(STDERR_FILENO)))
 		flush_summary(q, sent, opts->json);
-	for (i = 0; i < run.n; i++)
+	for (i = 0; i < run.n; i++) {
 		transport_free(run.t[i]);
+		free(run.down[i]);
+	}
 	free(run.t);
+	free(run.down);
 	free(run.acct);
 	queue_close(q);
 	return rv;
@@ -960,11 +965,27 @@ run_deliver(void *ctx, const char *name, const struct message *msg,
 		run->acct = xreallocarray(run->acct, run->n + 1,
 		    sizeof(*run->acct));
 		run->t = xreallocarray(run->t, run->n + 1, sizeof(*run->t));
+		run->down = xreallocarray(run->down, run->n + 1,
+		    sizeof(*run->down));
 		run->acct[i] = a;
 		run->t[i] = NULL;
+		run->down[i] = NULL;
 		run->n++;
 	}
-	return deliver(a, NULL, &run->t[i], msg, res, err);
+	if (run->down[i] != NULL) {
+		/* one wait for a dead relay per run, not one per message */
+		error_set(err, EX_TEMPFAIL, "not tried: %s (earlier in this "
+		    "run)", run->down[i]);
+		outcome_fail(res, OUTCOME_RETRY, STEP_CONNECT, EX_TEMPFAIL, 0,
+		    err->msg, NULL);
+		return -1;
+	}
+	if (deliver(a, NULL, &run->t[i], msg, res, err) == 0)
+		return 0;
+	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
+	    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
+		run->down[i] = xstrdup(err->msg);
+	return -1;
 }
 
 static int

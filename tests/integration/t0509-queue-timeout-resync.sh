@@ -31,4 +31,23 @@ check_msgids "$SMTPD_DIR" 1	# the first was cut off before its late reply
 grep -l '"b@example.com"' "$SMTPD_DIR"/*.json >/dev/null ||
     fail "the second message did not arrive"
 check_no_grep 'refused for good' "$TMP/stderr"
+
+# Issue 10 item 11: a relay that never greets costs a flush one timeout,
+# not one per queued message; the others stay queued, untried.
+rm -rf "$Q"
+start_mute
+qconf "$MUTE_PORT" "timeout 2"
+for m in m1 m2 m3; do
+	msg $m
+	run_postie -C "$TMP/config" -odq a@example.com <"$TMP/in"
+done
+check_queue 3
+t0=$(date +%s)
+run_postie -C "$TMP/config" -q
+t1=$(date +%s)
+check_rc 0
+check_queue 3
+[ $((t1 - t0)) -lt 5 ] || fail "the flush waited $((t1 - t0)) s: one timeout per message"
+[ "$(cat "$Q"/q/*.env | grep -c 'not tried: connection to .* timed out (earlier in this run)')" -eq 2 ] ||
+    fail "the other entries were tried"
 exit 0
