@@ -92,6 +92,7 @@ struct sendstate {
 	struct error		 abort;		/* our own reason to stop */
 	int			 aborted;
 	size_t			 data_bytes;	/* for the -v trace */
+	off_t			 sent;		/* message octets on the wire */
 	struct buf		 trace;
 };
 
@@ -728,6 +729,7 @@ state_reset(struct sendstate *st)
 	error_release(&st->abort);
 	st->aborted = 0;
 	st->data_bytes = 0;
+	st->sent = 0;
 	buf_reset(&st->trace);
 }
 
@@ -915,6 +917,7 @@ on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *arg)
 		break;
 	case CURLINFO_DATA_OUT:
 		t->st.data_bytes += size;
+		t->st.sent += (off_t)size;
 		break;
 	case CURLINFO_TEXT:
 		if (!t->verbose || size == 0)
@@ -1653,9 +1656,18 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 		    "by %s", t->where);
 	case CURLE_OPERATION_TIMEDOUT:
 		if (st->step == TS_GREETING && st->last.code == 0 &&
-		    st->last.text == NULL)
+		    st->last.text == NULL) {
+			curl_off_t	ct = 0;
+
+			/* TCP connected, then silence: not a connect timeout */
+			if (curl_easy_getinfo(t->curl, CURLINFO_CONNECT_TIME_T,
+			    &ct) == CURLE_OK && ct > 0)
+				return error_set(err, EX_TEMPFAIL, "connected to "
+				    "%s, but it sent no greeting in time",
+				    t->where);
 			return error_set(err, EX_TEMPFAIL, "connection to %s "
 			    "timed out", t->where);
+		}
 		break;
 	default:
 		break;
@@ -1664,7 +1676,9 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 	/* The step the server's last word was about. */
 	switch (st->step) {
 	case TS_BODY:
-		if (st->body_eof) {
+		/* Every octet went out (libcurl then sends the dot at
+		 * once): a reset before that is a plain failed send. */
+		if (st->body_eof && st->sent >= st->nread) {
 			/* The duplicate window: the server may have it. */
 			res->unknown = 1;
 			finish_accepted(res, RCPT_TEMPFAIL, NULL);

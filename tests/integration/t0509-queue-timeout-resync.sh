@@ -48,6 +48,9 @@ t1=$(date +%s)
 check_rc 0
 check_queue 3
 [ $((t1 - t0)) -lt 5 ] || fail "the flush waited $((t1 - t0)) s: one timeout per message"
-[ "$(cat "$Q"/q/*.env | grep -c 'not tried: connection to .* timed out (earlier in this run)')" -eq 2 ] ||
+# and the first says what happened: connected, then no greeting
+[ "$(cat "$Q"/q/*.env | grep -c 'connected to .*, but it sent no greeting in time$')" -eq 1 ] ||
+    fail "the greeting stall is misreported"
+[ "$(cat "$Q"/q/*.env | grep -c 'not tried: connected to .*, but it sent no greeting in time (earlier in this run)')" -eq 2 ] ||
     fail "the other entries were tried"
 exit 0
