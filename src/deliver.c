@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
+#include "bounce.h"
 #include "drop.h"
 #include "error.h"
 #include "local.h"
@@ -581,7 +582,7 @@ bounce(const struct account *acct, const char *sender,
 	else
 		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
 	strlist_add(&rcpts, to);
-	m = queue_bounce_new(orig, to, failed, why, reason, qd);
+	m = bounce_new(orig, to, failed, why, reason, qd);
 	memset(&mo, 0, sizeof(mo));
 	mo.sender = "";
 	mo.qualify_domain = qd;

@@ -6,7 +6,6 @@
 #include "autoconfig.h"
 
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -86,18 +85,8 @@ struct queue_lock {
 	size_t	 n;
 };
 
-/* The bounce body: a text part, the original message, the end. */
-struct bounce_body {
-	struct buf		 head;
-	struct buf		 tail;
-	struct message_reader	*rd;	/* the original, or NULL */
-	int			 part;	/* 0 head, 1 orig, 2 tail */
-	size_t			 off;
-};
-
 static int	 valid_id(const char *);
 static char	*new_id(void);
-static unsigned int rnd32(void);
 static int	 open_subdir(int, const char *, int, struct error *);
 static int	 check_dir(int, const char *, struct error *);
 static int	 mkdir_p(const char *, struct error *);
@@ -108,7 +97,6 @@ static int	 read_env(struct queue *, const char *, struct queue_entry **,
 static int	 parse_env(const char *, size_t, const char *,
 		    struct queue_entry **, struct error *);
 static void	 env_text(struct buf *, const struct queue_entry *);
-static void	 add_clean(struct buf *, const char *, size_t);
 static int	 write_env(struct queue *, const struct queue_entry *,
 		    struct error *);
 static int	 write_tmp(struct queue *, const char *, const struct buf *,
@@ -127,9 +115,6 @@ static int	 expire(const struct queue_entry *, struct outcome *, int,
 static void	 bounce_failed(struct queue *, struct queue_entry *,
 		    const struct queue_lock *, const struct strlist *,
 		    const struct strlist *, const char *);
-static ssize_t	 bb_read(void *, void *, size_t, struct error *);
-static int	 bb_rewind(void *, struct error *);
-static void	 bb_free(void *);
 static char	*home_dir(void);
 static void	 json_str(struct buf *, const char *);
 
@@ -153,18 +138,6 @@ valid_id(const char *s)
 	return 1;
 }
 
-static unsigned int
-rnd32(void)
-{
-	unsigned int	v;
-
-	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
-		return v;
-	/* No entropy yet (early boot): time and pid still make ids unique
-	 * together with O_EXCL. */
-	return (unsigned int)time(NULL) ^ ((unsigned int)getpid() << 16) ^
-	    (unsigned int)clock();
-}
 
 /* time, pid and randomness: never derived from the message. */
 static char *
@@ -174,7 +147,7 @@ new_id(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return xasprintf("%lld.%05ld.%ld.%08x", (long long)ts.tv_sec,
-	    ts.tv_nsec / 10000, (long)getpid(), rnd32());
+	    ts.tv_nsec / 10000, (long)getpid(), util_rnd32());
 }
 
 /* Our own directory, private: never follow another user's files. */
@@ -668,16 +641,6 @@ bad:
 	    "file (line %d)", id, lineno);
 }
 
-/* A value for one line: CR, LF and other controls become spaces. */
-static void
-add_clean(struct buf *b, const char *s, size_t max)
-{
-	size_t	i;
-
-	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++)
-		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
-		    ' ' : s[i]);
-}
 
 static void
 env_text(struct buf *b, const struct queue_entry *e)
@@ -685,20 +648,20 @@ env_text(struct buf *b, const struct queue_entry *e)
 	size_t	i;
 
 	buf_printf(b, "%s\nid %s\naccount ", ENV_MAGIC, e->id);
-	add_clean(b, e->account, ENV_LINE_MAX / 2);
+	buf_add_clean(b, e->account, ENV_LINE_MAX / 2);
 	buf_addstr(b, "\nsender ");
-	add_clean(b, e->sender, ENV_LINE_MAX / 2);
+	buf_add_clean(b, e->sender, ENV_LINE_MAX / 2);
 	buf_addstr(b, "\nmsgid ");
-	add_clean(b, e->msgid, ENV_LINE_MAX / 2);
+	buf_add_clean(b, e->msgid, ENV_LINE_MAX / 2);
 	buf_printf(b, "\nsize %lld\ncreated %lld\nnext %lld\nattempts %d\n"
 	    "held %d\nunknown %d\nbounce %d\nerror ", (long long)e->size,
 	    (long long)e->created, (long long)e->next_attempt, e->attempts,
 	    e->held, e->unknown ? 1 : 0, e->bounce ? 1 : 0);
-	add_clean(b, e->last_error, ERROR_TEXT_MAX);
+	buf_add_clean(b, e->last_error, ERROR_TEXT_MAX);
 	buf_addch(b, '\n');
 	for (i = 0; i < e->rcpts.n; i++) {
 		buf_printf(b, "rcpt %c ", state_char(e->state[i]));
-		add_clean(b, e->rcpts.v[i], ENV_LINE_MAX / 2);
+		buf_add_clean(b, e->rcpts.v[i], ENV_LINE_MAX / 2);
 		buf_addch(b, '\n');
 	}
 	buf_addstr(b, "end\n");
@@ -752,7 +715,7 @@ write_env(struct queue *q, const struct queue_entry *e, struct error *err)
 	int		 rc = -1;
 
 	env_text(&b, e);
-	tname = xasprintf("%s.env.%08x", e->id, rnd32());
+	tname = xasprintf("%s.env.%08x", e->id, util_rnd32());
 	qname = xasprintf("%s.env", e->id);
 	if (write_tmp(q, tname, &b, NULL, err) == -1)
 		goto out;
@@ -948,7 +911,7 @@ queue_save(struct queue *q, const struct message *msg,
 		/* the next try after the first backoff step */
 		if (e.attempts > 0)
 			e.next_attempt = e.created + queue_backoff(1,
-			    q->hooks.backoff_max, rnd32());
+			    q->hooks.backoff_max, util_rnd32());
 	}
 	if (pending == 0) {
 		error_set(err, EX_SOFTWARE, "could not queue: no recipient "
@@ -1323,7 +1286,7 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 			    "queue entry %s", e->id);
 	} else {
 		e->next_attempt = time(NULL) + queue_backoff(e->attempts,
-		    q->hooks.backoff_max, rnd32());
+		    q->hooks.backoff_max, util_rnd32());
 		rc = write_env(q, e, err);
 	}
 	strlist_release(&failed);
@@ -1656,13 +1619,13 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 		else
 			buf_printf(b, "%lldd", age / 86400);
 		buf_addstr(b, " <");
-		add_clean(b, e->sender, 512);
+		buf_add_clean(b, e->sender, 512);
 		buf_addstr(b, ">");
 		for (j = 0; j < e->rcpts.n; j++)
 			if (e->state[j] == RCPT_PENDING ||
 			    e->state[j] == RCPT_TEMPFAIL) {
 				buf_addstr(b, " <");
-				add_clean(b, e->rcpts.v[j], 512);
+				buf_add_clean(b, e->rcpts.v[j], 512);
 				buf_addch(b, '>');
 			}
 		if (e->held)
@@ -1671,145 +1634,12 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 		buf_printf(b, " attempts=%d", e->attempts);
 		if (e->last_error != NULL && e->last_error[0] != '\0') {
 			buf_addstr(b, " (");
-			add_clean(b, e->last_error, ERROR_TEXT_MAX);
+			buf_add_clean(b, e->last_error, ERROR_TEXT_MAX);
 			buf_addch(b, ')');
 		}
 		buf_addch(b, '\n');
 	}
 	buf_printf(b, "-- %zu request%s\n", n, n == 1 ? "" : "s");
-}
-
-/* Bounces. */
-
-static ssize_t
-bb_read(void *ctx, void *buf, size_t len, struct error *err)
-{
-	struct bounce_body	*bb = ctx;
-	const struct buf	*src;
-	ssize_t			 r;
-	size_t			 k;
-
-	for (;;) {
-		if (bb->part == 1) {
-			if (bb->rd == NULL) {
-				bb->part = 2;
-				bb->off = 0;
-				continue;
-			}
-			r = message_reader_read(bb->rd, buf, len, err);
-			if (r != 0)
-				return r;
-			bb->part = 2;
-			bb->off = 0;
-			continue;
-		}
-		if (bb->part > 2)
-			return 0;
-		src = bb->part == 0 ? &bb->head : &bb->tail;
-		if (bb->off >= src->len) {
-			bb->part++;
-			bb->off = 0;
-			continue;
-		}
-		k = src->len - bb->off;
-		if (k > len)
-			k = len;
-		memcpy(buf, src->data + bb->off, k);
-		bb->off += k;
-		return (ssize_t)k;
-	}
-}
-
-static int
-bb_rewind(void *ctx, struct error *err)
-{
-	struct bounce_body	*bb = ctx;
-
-	(void)err;
-	bb->part = 0;
-	bb->off = 0;
-	if (bb->rd != NULL)
-		message_reader_rewind(bb->rd);
-	return 0;
-}
-
-static void
-bb_free(void *ctx)
-{
-	struct bounce_body	*bb = ctx;
-
-	buf_release(&bb->head);
-	buf_release(&bb->tail);
-	message_reader_free(bb->rd);
-	free(bb);
-}
-
-static const struct message_body_ops bounce_ops = {
-	bb_read, bb_rewind, bb_free
-};
-
-struct message *
-queue_bounce_new(const struct message *orig, const char *to,
-    const struct strlist *failed, const struct strlist *why,
-    const char *reason, const char *domain)
-{
-	struct bounce_body	*bb;
-	const char		*names[6], *values[6];
-	struct message		*m;
-	char			*from, *ctype, *bnd, *subj;
-	size_t			 i;
-
-	bb = xcalloc(1, sizeof(*bb));
-	bnd = xasprintf("postie-bounce-%08x%08x", rnd32(), rnd32());
-	buf_printf(&bb->head, "This is a MIME-encapsulated message.\r\n\r\n"
-	    "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
-	    "This is postie on %s.\r\n\r\n"
-	    "Your message could not be delivered to these recipients:\r\n"
-	    "\r\n", bnd, domain != NULL ? domain : "localhost");
-	for (i = 0; failed != NULL && i < failed->n; i++) {
-		buf_addstr(&bb->head, "    <");
-		add_clean(&bb->head, failed->v[i], 512);
-		buf_addch(&bb->head, '>');
-		if (why != NULL && i < why->n && why->v[i][0] != '\0') {
-			buf_addstr(&bb->head, ": ");
-			add_clean(&bb->head, why->v[i], 400);
-		}
-		buf_addstr(&bb->head, "\r\n");
-	}
-	buf_addstr(&bb->head, "\r\nReason: ");
-	/* keep the reason inside the 998-octet line limit */
-	add_clean(&bb->head, reason != NULL ? reason : "unknown", 900);
-	buf_printf(&bb->head, "\r\n\r\nThe message follows.\r\n\r\n--%s\r\n"
-	    "Content-Type: message/rfc822\r\n"
-	    "Content-Description: undelivered message\r\n\r\n", bnd);
-	buf_printf(&bb->tail, "\r\n--%s--\r\n", bnd);
-	bb->rd = orig != NULL ? message_reader_new(orig) : NULL;
-
-	from = xasprintf("Mail Delivery System <MAILER-DAEMON@%s>",
-	    domain != NULL ? domain : "localhost");
-	ctype = xasprintf("multipart/mixed; boundary=\"%s\"", bnd);
-	subj = xstrdup("Undelivered Mail Returned to Sender");
-	names[0] = "From";
-	values[0] = from;
-	names[1] = "To";
-	values[1] = to;
-	names[2] = "Subject";
-	values[2] = subj;
-	/* RFC 3834 5: an automatic reply, never answered automatically */
-	names[3] = "Auto-Submitted";
-	values[3] = "auto-replied";
-	names[4] = "MIME-Version";
-	values[4] = "1.0";
-	names[5] = "Content-Type";
-	values[5] = ctype;
-	m = message_new_composed(names, values, 6, &bounce_ops, bb,
-	    (off_t)(bb->head.len + bb->tail.len) +
-	    (orig != NULL ? message_size(orig) : 0));
-	free(from);
-	free(ctype);
-	free(subj);
-	free(bnd);
-	return m;
 }
 
 /* dead.letter. */
@@ -1877,7 +1707,7 @@ queue_dead_letter(const struct message *msg, struct error *err)
 	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
 	/* mboxrd: "From " line, LF endings, ">From " quoting */
 	buf_addstr(&out, "From ");
-	add_clean(&out, env->sender[0] != '\0' ? env->sender :
+	buf_add_clean(&out, env->sender[0] != '\0' ? env->sender :
 	    "MAILER-DAEMON", 512);
 	buf_printf(&out, " %s\n", date);
 	rd = message_reader_new(msg);

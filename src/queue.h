@@ -185,17 +185,6 @@ int	queue_entry_parse(const char *text, size_t len, const char *id,
 void	queue_format(struct buf *, struct queue_entry *const *, size_t n,
 	    time_t now, int json);
 
-/*
- * A bounce for orig (which must outlive the result): From
- * MAILER-DAEMON@domain, To to, a text part naming the failed recipients,
- * each with the server's reply when why (parallel to failed, "" for
- * none; may be NULL) has one, and the reason, then the original message as message/rfc822.  The
- * caller finalizes it with the null sender.
- */
-struct message *queue_bounce_new(const struct message *orig, const char *to,
-	    const struct strlist *failed, const struct strlist *why,
-	    const char *reason, const char *domain);
-
 /* --queue-delete, --queue-hold, --queue-release. */
 int	queue_delete(struct queue *, const char *id, struct error *);
 int	queue_hold(struct queue *, const char *id, int hold, struct error *);

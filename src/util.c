@@ -3,6 +3,7 @@
  */
 #include "autoconfig.h"
 
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -13,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -466,4 +468,25 @@ buf_add_json_str(struct buf *b, const char *s)
 		}
 	}
 	buf_addch(b, '"');
+}
+
+unsigned int
+util_rnd32(void)
+{
+	unsigned int	v;
+
+	if (getrandom(&v, sizeof(v), GRND_NONBLOCK) == (ssize_t)sizeof(v))
+		return v;
+	return (unsigned int)time(NULL) ^ ((unsigned int)getpid() << 16) ^
+	    (unsigned int)clock();
+}
+
+void
+buf_add_clean(struct buf *b, const char *s, size_t max)
+{
+	size_t	i;
+
+	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++)
+		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
+		    ' ' : s[i]);
 }

@@ -115,6 +115,12 @@ char	*util_first_line(const char *);
  * message).  util_tmpfile_in() tries first first (NULL: skipped).
  */
 int	 util_tmpfile(struct error *);
+/* 32 random bits (getrandom), or time and pid when there is no entropy
+ * yet (early boot): for names made unique with O_EXCL, never secrets. */
+unsigned int util_rnd32(void);
+/* s (up to max octets, NULL: nothing) as one line: CR, LF and other
+ * controls become spaces. */
+void	 buf_add_clean(struct buf *, const char *s, size_t max);
 int	 util_tmpfile_in(const char *first, struct error *);
 
 /*

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "error.h"
 #include "message.h"
+#include "bounce.h"
 #include "queue.h"
 #include "outcome.h"
 #include "util.h"
@@ -621,6 +622,62 @@ queue_run__expired_relay_up__delivered_not_bounced(void **state)
 	free(a);
 }
 
+/* bounce.c: the text part names each recipient with its reply, then
+ * the original follows whole as message/rfc822. */
+static void
+bounce_new__replies__listed_and_original_attached(void **state)
+{
+	struct fixture	*f = *state;
+	struct message	*orig, *b;
+	struct strlist	 failed = STRLIST_INIT, why = STRLIST_INIT;
+	struct strlist	 to = STRLIST_INIT;
+	struct message_opts mo;
+	struct error	 err = ERROR_INIT;
+	char		 text[8192];
+	ssize_t		 n;
+	int		 fd;
+
+	orig = make_msg(f, "s@example.org", "bounced-body", two);
+	strlist_add(&failed, "a@example.com");
+	strlist_add(&why, "550 5.1.1 no such user\r\nInjected: x");
+	strlist_add(&failed, "b@example.com");
+	strlist_add(&why, "");
+	b = bounce_new(orig, "s@example.org", &failed, &why, "expired",
+	    "example.org");
+	memset(&mo, 0, sizeof(mo));
+	mo.sender = "";
+	mo.qualify_domain = "example.org";
+	mo.msgid_domain = "example.org";
+	mo.set_from_header = TRI_AUTO;
+	mo.set_date_header = TRI_AUTO;
+	mo.set_msgid_header = TRI_AUTO;
+	strlist_add(&to, "s@example.org");
+	mo.rcpts = &to;
+	assert_int_equal(message_finalize(b, &mo, &err), 0);
+	fd = util_tmpfile(&err);
+	assert_true(fd >= 0);
+	assert_int_equal(message_write(b, fd, &err), 0);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	n = read(fd, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	text[n] = '\0';
+	close(fd);
+	/* the reply is one line: its CR LF became spaces */
+	assert_non_null(strstr(text, "    <a@example.com>: 550 5.1.1 no such "
+	    "user  Injected: x\r\n"));
+	assert_null(strstr(text, "\r\nInjected:"));
+	assert_non_null(strstr(text, "    <b@example.com>\r\n"));
+	assert_non_null(strstr(text, "Reason: expired"));
+	assert_non_null(strstr(text, "message/rfc822"));
+	assert_non_null(strstr(text, "Message-ID: <bounced-body@test>"));
+	assert_non_null(strstr(text, "MAILER-DAEMON@example.org"));
+	message_free(b);
+	message_free(orig);
+	strlist_release(&failed);
+	strlist_release(&why);
+	strlist_release(&to);
+}
+
 /* Files that are not what the queue wrote are never sent. */
 static void
 queue_list__torn_or_foreign_files__skipped(void **state)
@@ -1045,6 +1102,7 @@ main(void)
 		T(queue_hold__held_entry__not_sent_until_released),
 		T(queue_run__setup_failure__held_until_explicit_flush),
 		T(queue_hold__admin_hold__not_sent_by_force),
+		T(bounce_new__replies__listed_and_original_attached),
 		T(queue_run__failed_attempt__not_due_until_backoff),
 		T(queue_run__expired_relay_down__last_try_then_bounced),
 		T(queue_run__expired_relay_up__delivered_not_bounced),

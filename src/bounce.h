@@ -1,0 +1,24 @@
+/*
+ * Bounces: the message that tells a sender which recipients did not get
+ * theirs, and why (for -oem, and for expired queue entries).  Built as
+ * a composed message that streams the original, so a bounce of a 1 GB
+ * message stays in constant memory.
+ */
+#ifndef POSTIE_BOUNCE_H
+#define POSTIE_BOUNCE_H
+
+struct message;
+struct strlist;
+
+/*
+ * A bounce for orig (which must outlive the result): From
+ * MAILER-DAEMON@domain, To to, a text part naming the failed recipients,
+ * each with the server's reply when why (parallel to failed, "" for
+ * none; may be NULL) has one, and the reason; then the original message
+ * as message/rfc822.  The caller finalizes it with the null sender.
+ */
+struct message *bounce_new(const struct message *orig, const char *to,
+	    const struct strlist *failed, const struct strlist *why,
+	    const char *reason, const char *domain);
+
+#endif
