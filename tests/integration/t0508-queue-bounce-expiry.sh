@@ -102,11 +102,7 @@ msg l12
 run_postie -C "$TMP/config" -oem a@example.com <"$TMP/in"
 id=$(queued_id)
 ft() {
-	set +e
-	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" faketime -f "$1" "$POSTIE" \
-	    -C "$TMP/config" -q --due >"$TMP/stdout" 2>"$TMP/stderr"
-	rc=$?
-	set -e
+	faketime_postie "$1" -C "$TMP/config" -q --due
 }
 next() {
 	sed -n 's/^next //p' "$Q/q/$id.env"

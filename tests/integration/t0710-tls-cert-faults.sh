@@ -67,11 +67,7 @@ config "queue off"
 run_postie -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 0
 check_count 1
-set +e
-POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" faketime -f '+3d' "$POSTIE" \
-    -C "$TMP/config" a@example.com <"$TMP/in" >"$TMP/stdout" 2>"$TMP/stderr"
-rc=$?
-set -e
+faketime_postie '+3d' -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 69
 check_grep 'not trusted.*expired' "$TMP/stderr"
 check_count 1
