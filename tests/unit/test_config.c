@@ -247,6 +247,28 @@ static const struct key_case key_cases[] = {
 	{ "passwordeval pass show mail", STR(passwordeval,
 	    "pass show mail") },
 	{ "auth_cleartext on", INT(auth_cleartext, 1) },
+	/* OAuth2 */
+	{ "oauth2_token_file /t.json", STR(oauth2_token_file, "/t.json") },
+	{ "oauth2_token_url https://login.example/token",
+	    STR(oauth2_token_url, "https://login.example/token") },
+	{ "oauth2_token_endpoint http://127.0.0.1:8080/t",
+	    STR(oauth2_token_url, "http://127.0.0.1:8080/t") },
+	{ "oauth2_token_url http://[::1]/t", STR(oauth2_token_url,
+	    "http://[::1]/t") },
+	{ "oauth2_token_url http://localhost/t", STR(oauth2_token_url,
+	    "http://localhost/t") },
+	{ "oauth2_token_url", STR(oauth2_token_url, NULL) },
+	{ "oauth2_client_id abc-123", STR(oauth2_client_id, "abc-123") },
+	{ "oauth2_client_secret s#cret", STR(oauth2_client_secret,
+	    "s#cret") },
+	{ "oauth2_client_secret_eval pass show x",
+	    STR(oauth2_client_secret_eval, "pass show x") },
+	{ "oauth2_scope https://outlook.office365.com/.default",
+	    STR(oauth2_scope, "https://outlook.office365.com/.default") },
+	{ "oauth2_flow client_credentials", INT(oauth2_flow,
+	    OAUTH2_FLOW_CLIENT_CREDENTIALS) },
+	{ "oauth2_flow refresh_token", INT(oauth2_flow,
+	    OAUTH2_FLOW_REFRESH_TOKEN) },
 	{ "auth_cleartext off", INT(auth_cleartext, 0) },
 	{ "from jane@example.org", STR(from, "jane@example.org") },
 	{ "from *@example.org", STR(from, "*@example.org") },
@@ -355,6 +377,17 @@ struct err_case {
 };
 
 static const struct err_case err_cases[] = {
+	{ "account a\nhost h\noauth2_token_url http://login.example/t\n",
+	    "t.conf:3: invalid value 'http://login.example/t' for "
+	    "'oauth2_token_url': the token endpoint must be an https:// URL "
+	    "(http:// only to a loopback address)" },
+	{ "account a\nhost h\noauth2_token_endpoint ftp://x/t\n",
+	    "t.conf:3: invalid value 'ftp://x/t' for 'oauth2_token_endpoint': "
+	    "the token endpoint must be an https:// URL (http:// only to a "
+	    "loopback address)" },
+	{ "account a\nhost h\noauth2_flow device\n",
+	    "t.conf:3: invalid value 'device' for 'oauth2_flow': use "
+	    "refresh_token or client_credentials" },
 	{ "account a\nhost h\nport 0\n",
 	    "t.conf:3: invalid value '0' for 'port'" },
 	{ "account a\nhost h\nport 65536\n",
@@ -1021,6 +1054,10 @@ static const struct mode_case mode_cases[] = {
 	    READABLE, "chmod 600" },
 	{ "account a\nhost h\npasswordeval echo secret\n", 0644, 0, NULL,
 	    NULL },
+	{ "account a\nhost h\noauth2_client_secret s\n", 0644, 0,
+	    READABLE, "chmod 600" },
+	{ "account a\nhost h\noauth2_client_secret_eval echo s\n", 0644, 0,
+	    NULL, NULL },
 	{ "account a\nhost h\n", 0644, 0, NULL, NULL },
 	{ "account a\nhost h\n", 0646, 0,
 	    WRITABLE, "chmod o-w" },
