@@ -24,6 +24,7 @@
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "oauth2.h"
 #include "transport.h"
 #include "secret.h"
 #include "util.h"
@@ -402,6 +403,18 @@ auth_options(const struct account *a, const char **opts, struct error *err)
 	    "gssapi, external, xoauth2 or oauthbearer)", a->auth);
 }
 
+/*
+ * With a token file and a bearer mechanism postie gets the token itself
+ * (oauth2.h); otherwise password/passwordeval is the token, as in msmtp.
+ */
+static int
+uses_oauth2(const struct account *a, const char *mech)
+{
+	return a->oauth2_token_file != NULL &&
+	    (strcmp(mech, "AUTH=XOAUTH2") == 0 ||
+	    strcmp(mech, "AUTH=OAUTHBEARER") == 0);
+}
+
 /* A host name or address literal that cannot change the URL's shape. */
 static int
 valid_host(const char *h)
@@ -465,7 +478,8 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    parse_fingerprint(t, a->tls_fingerprint, &pin, err) == -1)
 		goto fail;
 	if (t->auth && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
-	    secret_password(a, &pw, err) == -1)
+	    (uses_oauth2(a, mech) ? oauth2_token(a, &pw, err) :
+	    secret_password(a, &pw, err)) == -1)
 		goto fail;
 
 	ehlo = a->domain != NULL && *a->domain != '\0' ? a->domain :
