@@ -52,6 +52,8 @@ struct account {
 	char	*oauth2_token_file;	/* the token cache (JSON, 0600) */
 	char	*oauth2_token_url;	/* token endpoint; https:// or
 					   http:// to loopback */
+	char	*oauth2_device_url;	/* device authorization endpoint
+					   (RFC 8628), for --oauth2-authorize */
 	char	*oauth2_client_id;
 	char	*oauth2_client_secret;	/* secret; wiped on free */
 	char	*oauth2_client_secret_eval; /* command, as passwordeval */

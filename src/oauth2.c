@@ -629,3 +629,232 @@ done:
 	oauth2_cache_release(&c);
 	return rc;
 }
+
+/* The device flow (RFC 8628). */
+
+#define DEVICE_GRANT	"urn:ietf:params:oauth:grant-type:device_code"
+#define DEVICE_WAIT_MAX	1800	/* seconds of polling at most */
+#define INTERVAL_MAX	60
+
+void
+oauth2_device_release(struct oauth2_device *d)
+{
+	if (d == NULL)
+		return;
+	freezero_str(d->device_code);
+	free(d->user_code);
+	free(d->uri);
+	memset(d, 0, sizeof(*d));
+}
+
+int
+oauth2_device_parse(const struct oauth2_ctx *x, long status,
+    const char *body, size_t len, struct oauth2_device *d, struct error *err)
+{
+	struct json_object	*o;
+	struct oauth2_cache	 scratch = OAUTH2_CACHE_INIT;
+	int			 ok;
+
+	memset(d, 0, sizeof(*d));
+	if (status == 200 && (o = json_parse(body, len)) == NULL)
+		return error_set(err, EX_PROTOCOL, "%s answered account '%s' "
+		    "without JSON", x->url, x->account);
+	if (status != 200) {
+		/* an error answer: classified as a token request's */
+		oauth2_response_parse(x, status, body, len, 0, &scratch, err);
+		oauth2_cache_release(&scratch);
+		return -1;
+	}
+	ok = get_str(o, "device_code", &d->device_code) == 1 &&
+	    get_str(o, "user_code", &d->user_code) == 1 &&
+	    (get_str(o, "verification_uri", &d->uri) == 1 ||
+	    get_str(o, "verification_url", &d->uri) == 1) &&
+	    get_num(o, "expires_in", &d->expires_in) != -1 &&
+	    get_num(o, "interval", &d->interval) != -1;
+	json_free(o);
+	if (!ok) {
+		oauth2_device_release(d);
+		return error_set(err, EX_PROTOCOL, "%s answered account '%s' "
+		    "without a device_code, user_code and verification_uri",
+		    x->url, x->account);
+	}
+	if (d->interval <= 0)
+		d->interval = 5;
+	if (d->interval > INTERVAL_MAX)
+		d->interval = INTERVAL_MAX;
+	if (d->expires_in <= 0 || d->expires_in > DEVICE_WAIT_MAX)
+		d->expires_in = DEVICE_WAIT_MAX;
+	return 0;
+}
+
+int
+oauth2_poll_parse(const struct oauth2_ctx *x, long status, const char *body,
+    size_t len, long long now, struct oauth2_cache *c, struct error *err)
+{
+	struct json_object	*o;
+	char			*code = NULL;
+	int			 rc = -2;
+
+	if (status != 200 && (o = json_parse(body, len)) != NULL) {
+		if (get_str(o, "error", &code) == 1) {
+			if (strcmp(code, "authorization_pending") == 0)
+				rc = OAUTH2_POLL_PENDING;
+			else if (strcmp(code, "slow_down") == 0)
+				rc = OAUTH2_POLL_SLOW_DOWN;
+			else if (strcmp(code, "access_denied") == 0)
+				rc = error_set(err, EX_NOPERM, "the OAuth2 "
+				    "authorization of account '%s' was declined",
+				    x->account);
+			else if (strcmp(code, "expired_token") == 0)
+				rc = error_set(err, EX_NOPERM, "the OAuth2 code "
+				    "of account '%s' expired before it was "
+				    "entered: run --oauth2-authorize again",
+				    x->account);
+		}
+		free(code);
+		json_free(o);
+		if (rc != -2)
+			return rc;
+	}
+	if (oauth2_response_parse(x, status, body, len, now, c, err) == -1)
+		return -1;
+	return OAUTH2_POLL_DONE;
+}
+
+static int
+post(const struct account *a, const char *url, const char *const *f,
+    struct http_response *res, struct error *err)
+{
+	return http_post_form(url, f, a->tls_trust_file, a->timeout, res, err);
+}
+
+static int
+device_start(const struct account *a, const struct oauth2_ctx *x,
+    struct oauth2_device *d, struct error *err)
+{
+	struct http_response	 res = HTTP_RESPONSE_INIT;
+	struct oauth2_ctx	 dx = *x;
+	const char		*f[5];
+	size_t			 n = 0;
+	int			 rc;
+
+	dx.url = a->oauth2_device_url;
+	f[n++] = "client_id";
+	f[n++] = a->oauth2_client_id;
+	if (a->oauth2_scope != NULL) {
+		f[n++] = "scope";
+		f[n++] = a->oauth2_scope;
+	}
+	f[n] = NULL;
+	rc = post(a, dx.url, f, &res, err);
+	if (rc == 0)
+		rc = oauth2_device_parse(&dx, res.status, res.body, res.len, d,
+		    err);
+	http_response_release(&res);
+	return rc;
+}
+
+/* Poll until the user approves; c gets the tokens. */
+static int
+device_poll(const struct account *a, const struct oauth2_ctx *x,
+    struct oauth2_device *d, struct oauth2_cache *c, struct error *err)
+{
+	struct http_response	 res = HTTP_RESPONSE_INIT;
+	const char		*f[9];
+	char			*secret;
+	long long		 deadline = (long long)time(NULL) + d->expires_in;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (client_secret(a, c, &secret, err) == -1)
+		return -1;
+	f[n++] = "grant_type";
+	f[n++] = DEVICE_GRANT;
+	f[n++] = "device_code";
+	f[n++] = d->device_code;
+	f[n++] = "client_id";
+	f[n++] = a->oauth2_client_id;
+	if (secret != NULL) {
+		f[n++] = "client_secret";
+		f[n++] = secret;
+	}
+	f[n] = NULL;
+	do {
+		sleep((unsigned int)d->interval);
+		if ((rc = post(a, x->url, f, &res, err)) == 0)
+			rc = oauth2_poll_parse(x, res.status, res.body,
+			    res.len, (long long)time(NULL), c, err);
+		http_response_release(&res);
+		if (rc == OAUTH2_POLL_SLOW_DOWN && d->interval < INTERVAL_MAX)
+			d->interval += 5;
+	} while (rc > 0 && (long long)time(NULL) < deadline);
+	freezero_str(secret);
+	if (rc > 0)
+		return error_set(err, EX_NOPERM, "the OAuth2 code of account "
+		    "'%s' was not entered in time: run --oauth2-authorize "
+		    "again", x->account);
+	return rc;
+}
+
+/* Write the new tokens into the (locked) token file. */
+static int
+save_tokens(const struct oauth2_ctx *x, const struct oauth2_cache *c,
+    struct error *err)
+{
+	char	*old = NULL, *text;
+	size_t	 len = 0;
+	int	 fd, rc;
+
+	if ((fd = lock_file(x->file, 1, err)) == -1)
+		return -1;
+	if (read_fd(fd, x->file, &old, &len, err) == -1) {
+		close(fd);
+		return -1;
+	}
+	text = oauth2_cache_update(old, len, c);
+	rc = store(x->file, text, err);
+	freezero_str(text);
+	explicit_bzero(old, len);
+	free(old);
+	close(fd);
+	return rc;
+}
+
+int
+oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
+    struct error *err)
+{
+	struct oauth2_device	 d = OAUTH2_DEVICE_INIT;
+	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
+	struct oauth2_ctx	 x;
+	const char		*missing = NULL;
+	int			 rc = -1;
+
+	x.account = a->name != NULL ? a->name : "default";
+	x.file = a->oauth2_token_file;
+	x.url = a->oauth2_token_url;
+	x.flow = OAUTH2_FLOW_REFRESH_TOKEN;
+	if (x.file == NULL)
+		missing = "oauth2_token_file";
+	else if (x.url == NULL)
+		missing = "oauth2_token_url";
+	else if (a->oauth2_device_url == NULL)
+		missing = "oauth2_device_endpoint";
+	else if (a->oauth2_client_id == NULL)
+		missing = "oauth2_client_id";
+	if (missing != NULL)
+		return error_set(err, EX_CONFIG, "%s:%d: account '%s' has no "
+		    "%s: --oauth2-authorize needs oauth2_token_file, "
+		    "oauth2_token_url, oauth2_device_endpoint and "
+		    "oauth2_client_id", a->file != NULL ? a->file : "?",
+		    a->line, x.account, missing);
+	if (device_start(a, &x, &d, err) == -1)
+		return -1;
+	show(x.account, d.uri, d.user_code, arg);
+	if (device_poll(a, &x, &d, &c, err) == 0 &&
+	    save_tokens(&x, &c, err) == 0)
+		rc = 0;
+	oauth2_device_release(&d);
+	oauth2_cache_release(&c);
+	return rc;
+}

@@ -99,4 +99,59 @@ int	oauth2_response_parse(const struct oauth2_ctx *, long status,
  */
 int	oauth2_token(const struct account *, char **token, struct error *);
 
+/*
+ * The device authorization flow (RFC 8628), for --oauth2-authorize.
+ * The endpoint's first answer: device_code (a secret), user_code, the
+ * verification URI (Google spells it verification_url), expires_in and
+ * the poll interval (seconds; 5 when absent).
+ */
+struct oauth2_device {
+	char		*device_code;	/* secret */
+	char		*user_code;
+	char		*uri;
+	long long	 expires_in;
+	long long	 interval;
+};
+#define OAUTH2_DEVICE_INIT	{ NULL, NULL, NULL, 0, 0 }
+
+void	oauth2_device_release(struct oauth2_device *);
+
+/*
+ * Read the device endpoint's answer.  Errors: those of
+ * oauth2_response_parse() for an error answer, EX_PROTOCOL when a
+ * member is missing.  Pure.
+ */
+int	oauth2_device_parse(const struct oauth2_ctx *, long status,
+	    const char *body, size_t len, struct oauth2_device *,
+	    struct error *);
+
+#define OAUTH2_POLL_DONE	0	/* the cache holds the tokens */
+#define OAUTH2_POLL_PENDING	1	/* authorization_pending: again */
+#define OAUTH2_POLL_SLOW_DOWN	2	/* slow_down: 5 s more, again */
+
+/*
+ * Read the token endpoint's answer to a device_code poll: one of the
+ * OAUTH2_POLL_* values, or -1 with EX_NOPERM for access_denied and
+ * expired_token, else the errors of oauth2_response_parse().  Pure.
+ */
+int	oauth2_poll_parse(const struct oauth2_ctx *, long status,
+	    const char *body, size_t len, long long now,
+	    struct oauth2_cache *, struct error *);
+
+/* Tells the user where to go and what code to enter. */
+typedef void (*oauth2_show_fn)(const char *account, const char *uri,
+	    const char *code, void *arg);
+
+/*
+ * --oauth2-authorize: the device flow at oauth2_device_endpoint, then
+ * polling oauth2_token_url until the user has approved (or the code
+ * expires), and the tokens written into oauth2_token_file (created 0600;
+ * an existing file must pass oauth2_token()'s checks and keeps its other
+ * members).  show is called once with the URI and the user code.
+ * Errors: EX_CONFIG (settings missing), EX_NOPERM (declined, expired,
+ * refused), those of http_post_form() and oauth2_response_parse().
+ */
+int	oauth2_authorize(const struct account *, oauth2_show_fn, void *arg,
+	    struct error *);
+
 #endif

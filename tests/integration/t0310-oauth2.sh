@@ -10,6 +10,8 @@
 #  (d) a token file readable by others is refused, naming chmod 600
 #  (e) client credentials: the file is created 0600
 #  (f) ten concurrent sends with an expired token: one refresh
+#  (g) --oauth2-authorize: the device flow end to end, then a send; a
+#      declined authorization is exit 77 and writes nothing
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -199,4 +201,45 @@ for p in $pids; do
 done
 check_count 10
 [ "$(requests)" -eq 1 ] || fail "$(requests) token requests for 10 sends, expected 1"
+
+# (g) the device flow: the URL and code shown, two pending polls, then
+# the tokens written into a new 0600 file, which the next send uses
+start_tokend --token at-dev --device-pending 2
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-dev"
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_device_endpoint https://127.0.0.1:$TOKEND_PORT/devicecode"
+run_postie -C "$TMP/config" --oauth2-authorize default </dev/null
+check_rc 0
+check_grep '^  https://login.example/device$' "$TMP/stdout"
+check_grep '^  ABCD-1234$' "$TMP/stdout"
+check_grep "^The tokens of account 'default' are in $TMP/token.json" "$TMP/stdout"
+check_fixed_absent dc-1 "$TMP/stdout"
+check_fixed_absent rt-dev "$TMP/stdout"
+check_fixed_absent rt-dev "$TMP/stderr"
+[ "$(requests)" -eq 4 ] || fail "$(requests) requests, expected 1 + 3 polls"
+[ "$(mode_of "$TMP/token.json")" = 600 ] || fail "token file mode $(mode_of "$TMP/token.json")"
+grep -q '"refresh_token": "rt-dev"' "$TMP/token.json" || fail "no refresh token stored"
+"$PYTHON" - "$TOKEND_DIR/requests.log" <<'PY' || fail "device flow requests wrong"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert r[0]["path"] == "/devicecode", r[0]
+assert r[0]["form"] == {"client_id": "client-1",
+                        "scope": "https://mail.example/.default"}, r[0]
+assert r[1]["form"]["grant_type"] == \
+    "urn:ietf:params:oauth:grant-type:device_code", r[1]
+assert r[1]["form"]["device_code"] == "dc-1", r[1]
+PY
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_count 1
+[ "$(requests)" -eq 4 ] || fail "the fresh token was not used"
+
+start_tokend --device-deny
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_device_endpoint https://127.0.0.1:$TOKEND_PORT/devicecode"
+run_postie -C "$TMP/config" --oauth2-authorize default </dev/null
+check_rc 77
+check_grep "the OAuth2 authorization of account 'default' was declined" "$TMP/stderr"
+[ ! -e "$TMP/token.json" ] || fail "a declined authorization wrote a token file"
 exit 0

@@ -16,7 +16,13 @@ other is invalid_grant), --client-id/--client-secret the client (else
 invalid_client).  --refuse ERROR (or a file DIR/refuse holding ERROR)
 answers 400 {"error": ERROR} to every request; --status N answers HTTP N
 with no token; --delay S waits S seconds first; --rotate issues a new
-refresh token "rt-N" with every answer.  Exits after --lifetime seconds.
+refresh token "rt-N" with every answer.
+
+The device flow (RFC 8628): POST /devicecode answers device_code
+"dc-1", user_code "ABCD-1234" and interval 1; the token endpoint answers
+the device_code grant with authorization_pending --device-pending times,
+then with the token and refresh token "rt-dev" (or access_denied with
+--device-deny).  Exits after --lifetime seconds.
 """
 
 import argparse
@@ -34,6 +40,7 @@ class Handler(BaseHTTPRequestHandler):
     opts = None
     lock = threading.Lock()
     count = 0
+    polls = 0
 
     def log_message(self, *args):
         pass
@@ -79,6 +86,13 @@ class Handler(BaseHTTPRequestHandler):
         count = self.record(form)
         if o.delay:
             time.sleep(o.delay)
+        if self.path == "/devicecode":
+            if form.get("client_id") != o.client_id:
+                return self.answer(400, {"error": "invalid_client"})
+            return self.answer(200, {
+                "device_code": "dc-1", "user_code": "ABCD-1234",
+                "verification_uri": "https://login.example/device",
+                "expires_in": 60, "interval": 1})
         if self.path != "/token":
             return self.answer(404, {"error": "not_found"})
         if o.status:
@@ -96,6 +110,19 @@ class Handler(BaseHTTPRequestHandler):
         if grant == "refresh_token":
             if form.get("refresh_token") != Handler.valid_rt:
                 return self.answer(400, {"error": "invalid_grant"})
+        elif grant == "urn:ietf:params:oauth:grant-type:device_code":
+            if form.get("device_code") != "dc-1":
+                return self.answer(400, {"error": "invalid_grant"})
+            if o.device_deny:
+                return self.answer(400, {"error": "access_denied"})
+            with Handler.lock:
+                Handler.polls += 1
+                polls = Handler.polls
+            if polls <= o.device_pending:
+                return self.answer(400, {"error": "authorization_pending"})
+            return self.answer(200, {
+                "access_token": o.token, "token_type": "Bearer",
+                "expires_in": o.expires_in, "refresh_token": "rt-dev"})
         elif grant != "client_credentials":
             return self.answer(400, {"error": "unsupported_grant_type"})
         reply = {"access_token": o.token, "token_type": "Bearer",
@@ -121,6 +148,8 @@ def main():
     p.add_argument("--status", type=int, default=0)
     p.add_argument("--delay", type=float, default=0)
     p.add_argument("--rotate", action="store_true")
+    p.add_argument("--device-pending", type=int, default=0)
+    p.add_argument("--device-deny", action="store_true")
     a = p.parse_args()
 
     Handler.opts = a

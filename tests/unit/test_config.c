@@ -258,6 +258,8 @@ static const struct key_case key_cases[] = {
 	{ "oauth2_token_url http://localhost/t", STR(oauth2_token_url,
 	    "http://localhost/t") },
 	{ "oauth2_token_url", STR(oauth2_token_url, NULL) },
+	{ "oauth2_device_endpoint https://login.example/devicecode",
+	    STR(oauth2_device_url, "https://login.example/devicecode") },
 	{ "oauth2_client_id abc-123", STR(oauth2_client_id, "abc-123") },
 	{ "oauth2_client_secret s#cret", STR(oauth2_client_secret,
 	    "s#cret") },
