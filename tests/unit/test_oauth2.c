@@ -323,6 +323,106 @@ oauth2_response_parse__long_description__cut(void **state)
 	oauth2_cache_release(&c);
 }
 
+/* The device flow. */
+
+static void
+oauth2_device_parse__answers__codes_or_errors(void **state)
+{
+	static const char	 ms[] = "{\"device_code\": \"dc\", "
+	    "\"user_code\": \"UC\", \"verification_uri\": "
+	    "\"https://microsoft.com/devicelogin\", \"expires_in\": 900, "
+	    "\"interval\": 5}";
+	static const char	 google[] = "{\"device_code\": \"dc\", "
+	    "\"user_code\": \"UC\", \"verification_url\": "
+	    "\"https://www.google.com/device\", \"expires_in\": \"99999\"}";
+	static const char	 partial[] = "{\"device_code\": \"dc\"}";
+	static const char	 refused[] = "{\"error\": \"invalid_client\"}";
+	struct oauth2_ctx	 x = { "a", "/f", "https://t/device", RT };
+	struct oauth2_device	 d;
+	struct error		 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(oauth2_device_parse(&x, 200, ms, strlen(ms), &d,
+	    &err), 0);
+	assert_string_equal(d.device_code, "dc");
+	assert_string_equal(d.user_code, "UC");
+	assert_string_equal(d.uri, "https://microsoft.com/devicelogin");
+	assert_int_equal(d.expires_in, 900);
+	assert_int_equal(d.interval, 5);
+	oauth2_device_release(&d);
+	/* Google's spelling; no interval: 5; a long expiry is capped */
+	assert_int_equal(oauth2_device_parse(&x, 200, google, strlen(google),
+	    &d, &err), 0);
+	assert_string_equal(d.uri, "https://www.google.com/device");
+	assert_int_equal(d.interval, 5);
+	assert_true(d.expires_in <= 1800);
+	oauth2_device_release(&d);
+	assert_int_equal(oauth2_device_parse(&x, 200, partial,
+	    strlen(partial), &d, &err), -1);
+	assert_int_equal(err.code, EX_PROTOCOL);
+	assert_null(d.device_code);
+	error_release(&err);
+	assert_int_equal(oauth2_device_parse(&x, 401, refused,
+	    strlen(refused), &d, &err), -1);
+	assert_int_equal(err.code, EX_NOPERM);
+	error_release(&err);
+	assert_int_equal(oauth2_device_parse(&x, 200, "<html>", 6, &d, &err),
+	    -1);
+	assert_int_equal(err.code, EX_PROTOCOL);
+	error_release(&err);
+}
+
+static void
+oauth2_poll_parse__answers__pending_slow_done_or_error(void **state)
+{
+	static const struct {
+		long		 status;
+		const char	*body;
+		int		 rc;
+		int		 code;
+		const char	*msg;
+	} cases[] = {
+		{ 400, "{\"error\": \"authorization_pending\"}",
+		    OAUTH2_POLL_PENDING, 0, NULL },
+		{ 400, "{\"error\": \"slow_down\"}", OAUTH2_POLL_SLOW_DOWN,
+		    0, NULL },
+		{ 200, "{\"access_token\": \"at\", \"refresh_token\": "
+		    "\"rt\", \"expires_in\": 10}", OAUTH2_POLL_DONE, 0, NULL },
+		{ 400, "{\"error\": \"access_denied\"}", -1, EX_NOPERM,
+		    "was declined" },
+		{ 400, "{\"error\": \"expired_token\"}", -1, EX_NOPERM,
+		    "run --oauth2-authorize again" },
+		{ 400, "{\"error\": \"invalid_client\"}", -1, EX_NOPERM,
+		    "(invalid_client)" },
+		{ 503, "", -1, EX_TEMPFAIL, "HTTP 503" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct oauth2_ctx	 x = { "a", "/f", "https://t/", RT };
+		struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
+		struct error		 err = ERROR_INIT;
+		int			 rc;
+
+		rc = oauth2_poll_parse(&x, cases[i].status, cases[i].body,
+		    strlen(cases[i].body), NOW, &c, &err);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: rc %d", i, rc);
+		if (rc == OAUTH2_POLL_DONE) {
+			assert_string_equal(c.access_token, "at");
+			assert_string_equal(c.refresh_token, "rt");
+			assert_int_equal(c.expires_at, NOW + 10);
+		} else if (rc == -1) {
+			assert_int_equal(err.code, cases[i].code);
+			assert_non_null(strstr(err.msg, cases[i].msg));
+		} else
+			assert_null(c.access_token);
+		oauth2_cache_release(&c);
+		error_release(&err);
+	}
+}
+
 /* Where secrets may go. */
 
 static void
@@ -373,6 +473,9 @@ main(void)
 		cmocka_unit_test(
 		    oauth2_response_parse__table__token_or_classified_error),
 		cmocka_unit_test(oauth2_response_parse__long_description__cut),
+		cmocka_unit_test(oauth2_device_parse__answers__codes_or_errors),
+		cmocka_unit_test(
+		    oauth2_poll_parse__answers__pending_slow_done_or_error),
 		cmocka_unit_test(http_url_allowed__schemes_and_hosts),
 	};
 
