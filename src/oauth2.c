@@ -589,7 +589,8 @@ refresh(const struct account *a, const struct oauth2_ctx *x,
 }
 
 int
-oauth2_token(const struct account *a, char **token, struct error *err)
+oauth2_token_renew(const struct account *a, const char *refused,
+    char **token, struct error *err)
 {
 	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
 	struct oauth2_ctx	 x;
@@ -606,7 +607,9 @@ oauth2_token(const struct account *a, char **token, struct error *err)
 	if (read_fd(fd, x.file, &text, &len, err) == -1 ||
 	    oauth2_cache_parse(text, len, x.file, &c, err) == -1)
 		goto done;
-	if (!oauth2_cache_fresh(&c, (long long)time(NULL))) {
+	/* Another process may have renewed it already: then take theirs. */
+	if (!oauth2_cache_fresh(&c, (long long)time(NULL)) ||
+	    (refused != NULL && strcmp(c.access_token, refused) == 0)) {
 		x.url = a->oauth2_token_url != NULL ? a->oauth2_token_url :
 		    c.token_uri;
 		if (x.url == NULL) {
@@ -628,6 +631,12 @@ done:
 	free(text);
 	oauth2_cache_release(&c);
 	return rc;
+}
+
+int
+oauth2_token(const struct account *a, char **token, struct error *err)
+{
+	return oauth2_token_renew(a, NULL, token, err);
 }
 
 /* The device flow (RFC 8628). */

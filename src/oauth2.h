@@ -100,6 +100,15 @@ int	oauth2_response_parse(const struct oauth2_ctx *, long status,
 int	oauth2_token(const struct account *, char **token, struct error *);
 
 /*
+ * After the server refused the token refused (a 535): oauth2_token(),
+ * but refreshing even a fresh token when the file still holds refused
+ * (a token revoked before its expiry); one another process renewed
+ * meanwhile is taken as it is.  The same errors.
+ */
+int	oauth2_token_renew(const struct account *, const char *refused,
+	    char **token, struct error *);
+
+/*
  * The device authorization flow (RFC 8628), for --oauth2-authorize.
  * The endpoint's first answer: device_code (a secret), user_code, the
  * verification URI (Google spells it verification_url), expires_in and

@@ -110,6 +110,11 @@ struct transport {
 	char		 fp_seen[FP_LEN * 3];
 	char		 errbuf[CURL_ERROR_SIZE];
 	struct sendstate st;
+	/* OAuth2 (oauth2.h): the account, the bearer token in use (a
+	 * secret) and whether it was renewed after a 535 already */
+	const struct account *oauth2_acct;	/* borrowed */
+	char		*bearer;
+	int		 renewed;
 };
 
 static int	curl_users;	/* transports alive: curl_global_init once */
@@ -128,6 +133,9 @@ static int	valid_host(const char *);
 static char	*bracket(const char *);
 static int	setup(struct transport *, const struct account *,
 		    struct error *);
+static int	renew_bearer(struct transport *);
+static CURLcode	perform(struct transport *, struct outcome *,
+		    struct message_reader *, off_t);
 static void	reply_set(struct reply *, int, const char *);
 static void	reply_clear(struct reply *);
 static void	state_reset(struct sendstate *);
@@ -403,6 +411,55 @@ auth_options(const struct account *a, const char **opts, struct error *err)
 	    "gssapi, external, xoauth2 or oauthbearer)", a->auth);
 }
 
+/* One transaction: the state reset, curl_easy_perform(), the trace. */
+static CURLcode
+perform(struct transport *t, struct outcome *res, struct message_reader *rd,
+    off_t size)
+{
+	CURLcode	rc;
+
+	state_reset(&t->st);
+	t->st.res = res;
+	t->st.reader = rd;
+	t->st.size = size;
+	t->fp_bad = 0;
+	t->errbuf[0] = '\0';
+	rc = curl_easy_perform(t->curl);
+	trace_flush(t);
+	return rc;
+}
+
+/*
+ * A new bearer token after the server refused ours, once per transport.
+ * The failure to get one (the grant refused: re-authorize) is said as a
+ * warning; the 535 stays the error.
+ */
+static int
+renew_bearer(struct transport *t)
+{
+	struct error	 err = ERROR_INIT;
+	char		*pw = NULL;
+
+	if (t->oauth2_acct == NULL || t->renewed)
+		return -1;
+	t->renewed = 1;
+	if (oauth2_token_renew(t->oauth2_acct, t->bearer, &pw, &err) == -1) {
+		log_warnx("%s", err.msg);
+		error_release(&err);
+		return -1;
+	}
+	log_debug("the OAuth2 token was refused: trying once more with a "
+	    "renewed one");
+	if (curl_easy_setopt(t->curl, CURLOPT_XOAUTH2_BEARER, pw) !=
+	    CURLE_OK) {
+		freezero_str(pw);
+		return -1;
+	}
+	freezero_str(t->bearer);
+	t->bearer = pw;
+	return 0;
+}
+
 /*
  * With a token file and a bearer mechanism postie gets the token itself
  * (oauth2.h); otherwise password/passwordeval is the token, as in msmtp.
@@ -565,6 +622,10 @@ setup(struct transport *t, const struct account *a, struct error *err)
 #endif
 	}
 
+	if (t->auth && uses_oauth2(a, mech)) {
+		t->oauth2_acct = a;
+		t->bearer = pw != NULL ? xstrdup(pw) : NULL;
+	}
 	if (t->auth) {
 		SETOPT(t, CURLOPT_LOGIN_OPTIONS, mech);
 		if (a->user != NULL)
@@ -670,6 +731,7 @@ transport_free(struct transport *t)
 			curl_global_cleanup();
 	}
 	state_release(&t->st);
+	freezero_str(t->bearer);
 	curl_slist_free_all(t->connect_to);
 	free(t->url);
 	free(t->host);
@@ -1118,8 +1180,17 @@ transport_send(struct transport *t, const struct envelope *env,
 	SETOPT(t, CURLOPT_INFILESIZE_LARGE,
 	    (curl_off_t)(size >= 0 ? size : -1));
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(t->curl);
-	trace_flush(t);
+		rc = perform(t, res, rd, size);
+	/*
+	 * An OAuth2 token refused (535) may have been revoked before its
+	 * expiry: renew it once and try again.  Nothing of the message was
+	 * read yet (AUTH comes before DATA).
+	 */
+	if (rc == CURLE_LOGIN_DENIED && t->st.nread == 0 &&
+	    renew_bearer(t) == 0) {
+		outcome_reset(res);
+		rc = perform(t, res, rd, size);
+	}
 	ret = interpret(t, rc, env, res, err);
 	if (ret == -1)
 		classify(t, rc, res, err);

@@ -12,6 +12,9 @@
 #  (f) ten concurrent sends with an expired token: one refresh
 #  (g) --oauth2-authorize: the device flow end to end, then a send; a
 #      declined authorization is exit 77 and writes nothing
+#  (h) a fresh cached token the server refuses (revoked early): renewed
+#      once and the send retried; a second 535 is exit 77; a refused
+#      renewal says re-authorize
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -242,4 +245,42 @@ run_postie -C "$TMP/config" --oauth2-authorize default </dev/null
 check_rc 77
 check_grep "the OAuth2 authorization of account 'default' was declined" "$TMP/stderr"
 [ ! -e "$TMP/token.json" ] || fail "a declined authorization wrote a token file"
+
+# (h) a 535 to a cached token: one renewal, then the send again
+start_tokend --token at-new
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-new"
+config xoauth2 'queue off'
+token_file at-revoked $((NOW + 3600))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_count 1
+[ "$(requests)" -eq 1 ] || fail "$(requests) token requests, expected 1"
+[ "$(grep -c '^AUTH XOAUTH2' "$(transcript)")" -eq 2 ] ||
+    fail "expected two AUTH commands"
+grep -q '"at-new"' "$TMP/token.json" || fail "the renewed token was not stored"
+
+# ... and a renewed token refused again: exit 77, one renewal only
+start_tokend --token at-wrong
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-new"
+config xoauth2 'queue off'
+token_file at-revoked $((NOW + 3600))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep '535' "$TMP/stderr"
+[ "$(requests)" -eq 1 ] || fail "$(requests) token requests, expected 1"
+check_count 0
+
+# ... and the renewal refused: exit 77, the fix named
+start_tokend --refuse invalid_grant
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-new"
+config xoauth2 'queue off'
+token_file at-revoked $((NOW + 3600))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "$fix" "$TMP/stderr"
+check_fixed_absent rt-0 "$TMP/stderr"
+check_count 0
 exit 0
