@@ -48,6 +48,7 @@ enum field {
 	F_TLS_CRL_FILE, F_TLS_CERTCHECK, F_TLS_FINGERPRINT, F_TLS_CERT_FILE,
 	F_TLS_KEY_FILE, F_TLS_HOST_OVERRIDE, F_AUTH, F_USER, F_PASSWORD,
 	F_PASSWORDEVAL, F_AUTH_CLEARTEXT, F_OAUTH2_TOKEN_FILE,
+	F_OAUTH2_PROVIDER, F_OAUTH2_TENANT,
 	F_OAUTH2_TOKEN_URL, F_OAUTH2_DEVICE_URL, F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET,
 	F_OAUTH2_CLIENT_SECRET_EVAL, F_OAUTH2_SCOPE, F_OAUTH2_FLOW, F_FROM, F_FROM_FULL_NAME,
 	F_ALLOW_FROM_OVERRIDE, F_DOMAIN, F_QUALIFY_DOMAIN, F_ALIASES,
@@ -84,6 +85,8 @@ static const struct fielddef fields[F_NONE] = {
 	[F_PASSWORDEVAL] = S(passwordeval),
 	[F_AUTH_CLEARTEXT] = I(auth_cleartext),
 	[F_OAUTH2_TOKEN_FILE] = S(oauth2_token_file),
+	[F_OAUTH2_PROVIDER] = I(oauth2_provider),
+	[F_OAUTH2_TENANT] = S(oauth2_tenant),
 	[F_OAUTH2_TOKEN_URL] = S(oauth2_token_url),
 	[F_OAUTH2_DEVICE_URL] = S(oauth2_device_url),
 	[F_OAUTH2_CLIENT_ID] = S(oauth2_client_id),
@@ -198,6 +201,10 @@ static int	 k_client_secret_eval(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_token_url(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_oauth2_provider(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_oauth2_tenant(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 k_oauth2_flow(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_fingerprint(struct parse *, struct pacct *,
@@ -273,6 +280,8 @@ static const struct keydef keys[] = {
 	{ "auth_cleartext", k_bool, F_AUTH_CLEARTEXT, 0 },
 	/* OAuth2 (oauth2.h) */
 	{ "oauth2_token_file", k_string, F_OAUTH2_TOKEN_FILE, K_FILE },
+	{ "oauth2_provider", k_oauth2_provider, F_OAUTH2_PROVIDER, 0 },
+	{ "oauth2_tenant", k_oauth2_tenant, F_OAUTH2_TENANT, 0 },
 	{ "oauth2_token_url", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
 	{ "oauth2_token_endpoint", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
 	{ "oauth2_device_endpoint", k_token_url, F_OAUTH2_DEVICE_URL, 0 },
@@ -780,6 +789,37 @@ k_token_url(struct parse *p, struct pacct *pa, const struct keydef *k,
 		    "endpoint must be an https:// URL (http:// only to a "
 		    "loopback address)", v, k->name);
 	set_str(pa, k->field, xstrdup(v));
+	return 0;
+}
+
+static int
+k_oauth2_provider(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	if (*v == '\0' || strcasecmp(v, "custom") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_CUSTOM);
+	else if (strcasecmp(v, "microsoft") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_MICROSOFT);
+	else if (strcasecmp(v, "google") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_GOOGLE);
+	else
+		return perr(p, err, "invalid value '%s' for '%s': use "
+		    "microsoft, google or custom", v, k->name);
+	return 0;
+}
+
+/* A tenant id or domain: it goes into the token endpoint's path. */
+static int
+k_oauth2_tenant(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	const char	*s;
+
+	for (s = v; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' &&
+		    *s != '_')
+			return bad_value(p, k, v, err);
+	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
 	return 0;
 }
 

@@ -12,6 +12,11 @@ struct error;
 
 #define TRI_AUTO	(-1)	/* for set_*_header: "auto" */
 
+/* oauth2_provider */
+#define OAUTH2_PROVIDER_CUSTOM		0	/* the default: give the URLs */
+#define OAUTH2_PROVIDER_MICROSOFT	1
+#define OAUTH2_PROVIDER_GOOGLE		2
+
 /* oauth2_flow */
 #define OAUTH2_FLOW_REFRESH_TOKEN	0	/* the default */
 #define OAUTH2_FLOW_CLIENT_CREDENTIALS	1
@@ -50,6 +55,8 @@ struct account {
 	/* OAuth2 (oauth2.h): with oauth2_token_file set and auth xoauth2 or
 	 * oauthbearer, postie gets and refreshes the bearer token itself. */
 	char	*oauth2_token_file;	/* the token cache (JSON, 0600) */
+	int	 oauth2_provider;	/* OAUTH2_PROVIDER_*: presets */
+	char	*oauth2_tenant;		/* Microsoft; NULL: "common" */
 	char	*oauth2_token_url;	/* token endpoint; https:// or
 					   http:// to loopback */
 	char	*oauth2_device_url;	/* device authorization endpoint

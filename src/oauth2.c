@@ -497,6 +497,71 @@ store(const char *path, const char *text, struct error *err)
 	return rc;
 }
 
+/* Provider presets. */
+
+#define MS_LOGIN	"https://login.microsoftonline.com/"
+#define GOOGLE_TOKEN	"https://oauth2.googleapis.com/token"
+#define GOOGLE_DEVICE	"https://oauth2.googleapis.com/device/code"
+
+char *
+oauth2_endpoint(const struct account *a, int device)
+{
+	const char	*tenant = a->oauth2_tenant;
+
+	if (!device && a->oauth2_token_url != NULL)
+		return xstrdup(a->oauth2_token_url);
+	if (device && a->oauth2_device_url != NULL)
+		return xstrdup(a->oauth2_device_url);
+	switch (a->oauth2_provider) {
+	case OAUTH2_PROVIDER_MICROSOFT:
+		if (tenant == NULL) {
+			/* app-only tokens belong to one tenant */
+			if (a->oauth2_flow == OAUTH2_FLOW_CLIENT_CREDENTIALS)
+				return NULL;
+			tenant = "common";
+		}
+		return xasprintf(MS_LOGIN "%s/oauth2/v2.0/%s", tenant,
+		    device ? "devicecode" : "token");
+	case OAUTH2_PROVIDER_GOOGLE:
+		return xstrdup(device ? GOOGLE_DEVICE : GOOGLE_TOKEN);
+	default:
+		return NULL;
+	}
+}
+
+const char *
+oauth2_scope(const struct account *a)
+{
+	if (a->oauth2_scope != NULL)
+		return a->oauth2_scope;
+	switch (a->oauth2_provider) {
+	case OAUTH2_PROVIDER_MICROSOFT:
+		return a->oauth2_flow == OAUTH2_FLOW_CLIENT_CREDENTIALS ?
+		    "https://outlook.office365.com/.default" :
+		    "https://outlook.office365.com/SMTP.Send offline_access";
+	case OAUTH2_PROVIDER_GOOGLE:
+		return "https://mail.google.com/";
+	default:
+		return NULL;
+	}
+}
+
+/* Why an account has no token endpoint, as an EX_CONFIG error. */
+static int
+no_endpoint(const struct account *a, const char *account, const char *key,
+    struct error *err)
+{
+	const char	*file = a->file != NULL ? a->file : "?";
+
+	if (a->oauth2_provider == OAUTH2_PROVIDER_MICROSOFT)
+		return error_set(err, EX_CONFIG, "%s:%d: account '%s': "
+		    "oauth2_flow client_credentials with oauth2_provider "
+		    "microsoft needs oauth2_tenant", file, a->line, account);
+	return error_set(err, EX_CONFIG, "%s:%d: account '%s' has "
+	    "oauth2_token_file but no %s (or oauth2_provider)", file, a->line,
+	    account, key);
+}
+
 /* The token request. */
 
 static int
@@ -550,9 +615,9 @@ request(const struct account *a, const struct oauth2_ctx *x,
 		f[n++] = "client_secret";
 		f[n++] = secret;
 	}
-	if (a->oauth2_scope != NULL) {
+	if (oauth2_scope(a) != NULL) {
 		f[n++] = "scope";
-		f[n++] = a->oauth2_scope;
+		f[n++] = oauth2_scope(a);
 	}
 	f[n] = NULL;
 	log_debug("account '%s': refreshing the OAuth2 access token at %s",
@@ -594,7 +659,7 @@ oauth2_token_renew(const struct account *a, const char *refused,
 {
 	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
 	struct oauth2_ctx	 x;
-	char			*text = NULL;
+	char			*text = NULL, *url = NULL;
 	size_t			 len = 0;
 	int			 fd, rc = -1;
 
@@ -610,13 +675,10 @@ oauth2_token_renew(const struct account *a, const char *refused,
 	/* Another process may have renewed it already: then take theirs. */
 	if (!oauth2_cache_fresh(&c, (long long)time(NULL)) ||
 	    (refused != NULL && strcmp(c.access_token, refused) == 0)) {
-		x.url = a->oauth2_token_url != NULL ? a->oauth2_token_url :
-		    c.token_uri;
+		url = oauth2_endpoint(a, 0);
+		x.url = url != NULL ? url : c.token_uri;
 		if (x.url == NULL) {
-			error_set(err, EX_CONFIG, "%s:%d: account '%s' has "
-			    "oauth2_token_file but no oauth2_token_url",
-			    a->file != NULL ? a->file : "?", a->line,
-			    x.account);
+			no_endpoint(a, x.account, "oauth2_token_url", err);
 			goto done;
 		}
 		if (refresh(a, &x, text, len, &c, err) == -1)
@@ -629,6 +691,7 @@ done:
 	if (text != NULL)
 		explicit_bzero(text, len);
 	free(text);
+	free(url);
 	oauth2_cache_release(&c);
 	return rc;
 }
@@ -739,7 +802,7 @@ post(const struct account *a, const char *url, const char *const *f,
 
 static int
 device_start(const struct account *a, const struct oauth2_ctx *x,
-    struct oauth2_device *d, struct error *err)
+    const char *url, struct oauth2_device *d, struct error *err)
 {
 	struct http_response	 res = HTTP_RESPONSE_INIT;
 	struct oauth2_ctx	 dx = *x;
@@ -747,12 +810,12 @@ device_start(const struct account *a, const struct oauth2_ctx *x,
 	size_t			 n = 0;
 	int			 rc;
 
-	dx.url = a->oauth2_device_url;
+	dx.url = url;
 	f[n++] = "client_id";
 	f[n++] = a->oauth2_client_id;
-	if (a->oauth2_scope != NULL) {
+	if (oauth2_scope(a) != NULL) {
 		f[n++] = "scope";
-		f[n++] = a->oauth2_scope;
+		f[n++] = oauth2_scope(a);
 	}
 	f[n] = NULL;
 	rc = post(a, dx.url, f, &res, err);
@@ -837,32 +900,38 @@ oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
 	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
 	struct oauth2_ctx	 x;
 	const char		*missing = NULL;
+	char			*token_url, *device_url;
 	int			 rc = -1;
 
 	x.account = a->name != NULL ? a->name : "default";
 	x.file = a->oauth2_token_file;
-	x.url = a->oauth2_token_url;
 	x.flow = OAUTH2_FLOW_REFRESH_TOKEN;
+	token_url = oauth2_endpoint(a, 0);
+	device_url = oauth2_endpoint(a, 1);
+	x.url = token_url;
 	if (x.file == NULL)
 		missing = "oauth2_token_file";
-	else if (x.url == NULL)
+	else if (token_url == NULL)
 		missing = "oauth2_token_url";
-	else if (a->oauth2_device_url == NULL)
+	else if (device_url == NULL)
 		missing = "oauth2_device_endpoint";
 	else if (a->oauth2_client_id == NULL)
 		missing = "oauth2_client_id";
 	if (missing != NULL)
-		return error_set(err, EX_CONFIG, "%s:%d: account '%s' has no "
-		    "%s: --oauth2-authorize needs oauth2_token_file, "
-		    "oauth2_token_url, oauth2_device_endpoint and "
-		    "oauth2_client_id", a->file != NULL ? a->file : "?",
-		    a->line, x.account, missing);
-	if (device_start(a, &x, &d, err) == -1)
-		return -1;
-	show(x.account, d.uri, d.user_code, arg);
-	if (device_poll(a, &x, &d, &c, err) == 0 &&
-	    save_tokens(&x, &c, err) == 0)
-		rc = 0;
+		error_set(err, EX_CONFIG, "%s:%d: account '%s' has no %s: "
+		    "--oauth2-authorize needs oauth2_token_file, "
+		    "oauth2_client_id and oauth2_provider (or "
+		    "oauth2_token_url and oauth2_device_endpoint)",
+		    a->file != NULL ? a->file : "?", a->line, x.account,
+		    missing);
+	else if (device_start(a, &x, device_url, &d, err) == 0) {
+		show(x.account, d.uri, d.user_code, arg);
+		if (device_poll(a, &x, &d, &c, err) == 0 &&
+		    save_tokens(&x, &c, err) == 0)
+			rc = 0;
+	}
+	free(token_url);
+	free(device_url);
 	oauth2_device_release(&d);
 	oauth2_cache_release(&c);
 	return rc;

@@ -59,6 +59,22 @@ int	oauth2_cache_fresh(const struct oauth2_cache *, long long now);
 char	*oauth2_cache_update(const char *old, size_t len,
 	    const struct oauth2_cache *);
 
+/*
+ * The account's token endpoint (device 0) or device authorization
+ * endpoint (device 1): its oauth2_token_url / oauth2_device_endpoint,
+ * else its oauth2_provider's: Microsoft's for oauth2_tenant ("common"
+ * when unset, which client credentials refuse: NULL), Google's.  NULL
+ * when there is none.  Allocated.  Pure.
+ */
+char	*oauth2_endpoint(const struct account *, int device);
+
+/*
+ * The scope to ask for: oauth2_scope, else the provider's (Microsoft:
+ * SMTP.Send offline_access, or .default for client credentials; Google:
+ * https://mail.google.com/), else NULL.  Borrowed.  Pure.
+ */
+const char *oauth2_scope(const struct account *);
+
 /* What a token endpoint's answer is read for (messages only). */
 struct oauth2_ctx {
 	const char	*account;

@@ -258,6 +258,14 @@ static const struct key_case key_cases[] = {
 	{ "oauth2_token_url http://localhost/t", STR(oauth2_token_url,
 	    "http://localhost/t") },
 	{ "oauth2_token_url", STR(oauth2_token_url, NULL) },
+	{ "oauth2_provider microsoft", INT(oauth2_provider,
+	    OAUTH2_PROVIDER_MICROSOFT) },
+	{ "oauth2_provider Google", INT(oauth2_provider,
+	    OAUTH2_PROVIDER_GOOGLE) },
+	{ "oauth2_provider custom", INT(oauth2_provider,
+	    OAUTH2_PROVIDER_CUSTOM) },
+	{ "oauth2_tenant contoso.onmicrosoft.com", STR(oauth2_tenant,
+	    "contoso.onmicrosoft.com") },
 	{ "oauth2_device_endpoint https://login.example/devicecode",
 	    STR(oauth2_device_url, "https://login.example/devicecode") },
 	{ "oauth2_client_id abc-123", STR(oauth2_client_id, "abc-123") },
@@ -387,6 +395,11 @@ static const struct err_case err_cases[] = {
 	    "t.conf:3: invalid value 'ftp://x/t' for 'oauth2_token_endpoint': "
 	    "the token endpoint must be an https:// URL (http:// only to a "
 	    "loopback address)" },
+	{ "account a\nhost h\noauth2_provider yahoo\n",
+	    "t.conf:3: invalid value 'yahoo' for 'oauth2_provider': use "
+	    "microsoft, google or custom" },
+	{ "account a\nhost h\noauth2_tenant a/b\n",
+	    "t.conf:3: invalid value 'a/b' for 'oauth2_tenant'" },
 	{ "account a\nhost h\noauth2_flow device\n",
 	    "t.conf:3: invalid value 'device' for 'oauth2_flow': use "
 	    "refresh_token or client_credentials" },

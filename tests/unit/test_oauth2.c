@@ -423,6 +423,80 @@ oauth2_poll_parse__answers__pending_slow_done_or_error(void **state)
 	}
 }
 
+/* Provider presets. */
+
+static void
+oauth2_endpoint__provider_tenant_flow__url_or_null(void **state)
+{
+	static const struct {
+		int		 provider;
+		const char	*tenant;
+		int		 flow;
+		const char	*token_url;	/* the account's key */
+		int		 device;
+		const char	*want;
+	} cases[] = {
+		{ OAUTH2_PROVIDER_MICROSOFT, NULL, RT, NULL, 0,
+		    "https://login.microsoftonline.com/common/oauth2/v2.0/"
+		    "token" },
+		{ OAUTH2_PROVIDER_MICROSOFT, NULL, RT, NULL, 1,
+		    "https://login.microsoftonline.com/common/oauth2/v2.0/"
+		    "devicecode" },
+		{ OAUTH2_PROVIDER_MICROSOFT, "contoso.com", CC, NULL, 0,
+		    "https://login.microsoftonline.com/contoso.com/oauth2/"
+		    "v2.0/token" },
+		{ OAUTH2_PROVIDER_MICROSOFT, NULL, CC, NULL, 0, NULL },
+		{ OAUTH2_PROVIDER_GOOGLE, NULL, RT, NULL, 0,
+		    "https://oauth2.googleapis.com/token" },
+		{ OAUTH2_PROVIDER_GOOGLE, NULL, RT, NULL, 1,
+		    "https://oauth2.googleapis.com/device/code" },
+		{ OAUTH2_PROVIDER_GOOGLE, NULL, RT, "https://x/t", 0,
+		    "https://x/t" },
+		{ OAUTH2_PROVIDER_CUSTOM, NULL, RT, NULL, 0, NULL },
+		{ OAUTH2_PROVIDER_CUSTOM, NULL, RT, "https://x/t", 0,
+		    "https://x/t" },
+		{ OAUTH2_PROVIDER_CUSTOM, NULL, RT, "https://x/t", 1, NULL },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct account	 a;
+		char		*got;
+
+		memset(&a, 0, sizeof(a));
+		a.oauth2_provider = cases[i].provider;
+		a.oauth2_tenant = (char *)(uintptr_t)cases[i].tenant;
+		a.oauth2_flow = cases[i].flow;
+		a.oauth2_token_url = (char *)(uintptr_t)cases[i].token_url;
+		got = oauth2_endpoint(&a, cases[i].device);
+		if (cases[i].want == NULL ? got != NULL : got == NULL ||
+		    strcmp(got, cases[i].want) != 0)
+			fail_msg("case %zu: %s", i, got != NULL ? got : "NULL");
+		free(got);
+	}
+}
+
+static void
+oauth2_scope__preset_or_account(void **state)
+{
+	struct account	a;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_null(oauth2_scope(&a));
+	a.oauth2_provider = OAUTH2_PROVIDER_GOOGLE;
+	assert_string_equal(oauth2_scope(&a), "https://mail.google.com/");
+	a.oauth2_provider = OAUTH2_PROVIDER_MICROSOFT;
+	assert_string_equal(oauth2_scope(&a),
+	    "https://outlook.office365.com/SMTP.Send offline_access");
+	a.oauth2_flow = CC;
+	assert_string_equal(oauth2_scope(&a),
+	    "https://outlook.office365.com/.default");
+	a.oauth2_scope = (char *)(uintptr_t)"mine";
+	assert_string_equal(oauth2_scope(&a), "mine");
+}
+
 /* Where secrets may go. */
 
 static void
@@ -476,6 +550,9 @@ main(void)
 		cmocka_unit_test(oauth2_device_parse__answers__codes_or_errors),
 		cmocka_unit_test(
 		    oauth2_poll_parse__answers__pending_slow_done_or_error),
+		cmocka_unit_test(
+		    oauth2_endpoint__provider_tenant_flow__url_or_null),
+		cmocka_unit_test(oauth2_scope__preset_or_account),
 		cmocka_unit_test(http_url_allowed__schemes_and_hosts),
 	};
 
