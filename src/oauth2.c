@@ -349,6 +349,9 @@ open_file(const char *path, int create, struct error *err)
 	if (fd == -1 && errno == EEXIST)
 		fd = open(path, flags);
 	if (fd == -1) {
+		if (errno == ENOENT && create)
+			return error_set_errno(err, EX_CONFIG, "cannot create "
+			    "the OAuth2 token file %s", path);
 		if (errno == ENOENT)
 			return error_set(err, EX_CONFIG, "no OAuth2 token "
 			    "file %s: it must hold the refresh_token of the "

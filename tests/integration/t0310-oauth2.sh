@@ -15,6 +15,8 @@
 #  (h) a fresh cached token the server refuses (revoked early): renewed
 #      once and the send retried; a second 535 is exit 77; a refused
 #      renewal says re-authorize
+#  (i) a token endpoint that is slow past the timeout, or answers 503:
+#      a temporary failure (exit 75 direct, queued otherwise)
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -283,4 +285,26 @@ check_rc 77
 check_grep "$fix" "$TMP/stderr"
 check_fixed_absent rt-0 "$TMP/stderr"
 check_count 0
+
+# (i) slow or failing token endpoint: temporary
+start_tokend --delay 4
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-new"
+config xoauth2 'queue off
+timeout 1'
+token_file at-old $((NOW - 10))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 75
+check_grep "cannot reach https://127.0.0.1:$TOKEND_PORT/token" "$TMP/stderr"
+start_tokend --status 503
+config xoauth2 'queue off'
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 75
+check_grep "https://127.0.0.1:$TOKEND_PORT/token answered HTTP 503" "$TMP/stderr"
+config xoauth2
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_grep '^postie: queued as [^:]*: .*answered HTTP 503' "$TMP/stderr"
+check_count 0
+grep -q '"at-old"' "$TMP/token.json" || fail "the token file was changed"
 exit 0
