@@ -1,7 +1,8 @@
 #!/bin/sh
 # OAuth2 that refreshes itself (issue 13): the token file, the token
 # endpoint (integration/tokend.py over HTTPS with the test CA) and the
-# relay requiring XOAUTH2 or OAUTHBEARER with the currently valid token.
+# relay requiring XOAUTH2 or OAUTHBEARER with the currently valid token
+# (tests/README T11, T12, T13).
 #  (a) an expired token is refreshed once, the file rewritten 0600, the
 #      mail sent with the new token; the rotated refresh token is stored
 #  (b) a fresh cached token is used without asking the endpoint
