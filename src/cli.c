@@ -41,7 +41,8 @@ enum {
 	OPT_BODY,
 	OPT_INLINE,
 	OPT_CHARSET,
-	OPT_IMPORT_CONFIG
+	OPT_IMPORT_CONFIG,
+	OPT_OAUTH2_AUTHORIZE
 };
 
 /*
@@ -192,6 +193,9 @@ static struct poptOption postie_table[] = {
 	{ "import-config", '\0', POPT_ARG_STRING, NULL, OPT_IMPORT_CONFIG,
 	  "print a postie.conf made from ssmtp's, nullmailer's or dma's "
 	  "configuration (operand: its file or directory)", "FORMAT" },
+	{ "oauth2-authorize", '\0', POPT_ARG_STRING, NULL,
+	  OPT_OAUTH2_AUTHORIZE, "get the account's first OAuth2 refresh "
+	  "token (device code flow) into its oauth2_token_file", "ACCOUNT" },
 	{ "help", '\0', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -316,6 +320,13 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 		if (o->rcpts.n > 1) {
 			error_set(err, EX_USAGE, "--import-config takes one "
 			    "file or directory, not '%s'", o->rcpts.v[1]);
+			goto fail;
+		}
+		break;
+	case CLI_OAUTH2_AUTHORIZE:
+		if (o->rcpts.n > 0) {
+			error_set(err, EX_USAGE, "unexpected operand '%s' with "
+			    "--oauth2-authorize", o->rcpts.v[0]);
 			goto fail;
 		}
 		break;
@@ -649,6 +660,10 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_JSON:
 		o->json = 1;
+		break;
+	case OPT_OAUTH2_AUTHORIZE:
+		o->mode = CLI_OAUTH2_AUTHORIZE;
+		replace(&o->account, xstrdup(arg));
 		break;
 	case OPT_IMPORT_CONFIG:
 		o->mode = CLI_IMPORT_CONFIG;

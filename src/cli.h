@@ -19,6 +19,7 @@ enum cli_mode {
 	CLI_QUEUE_RELEASE,	/* --queue-release ID */
 	CLI_NEWALIASES,		/* -bi, newaliases */
 	CLI_IMPORT_CONFIG,	/* --import-config FORMAT [PATH] */
+	CLI_OAUTH2_AUTHORIZE,	/* --oauth2-authorize ACCOUNT */
 	CLI_HELP,		/* --help: printed by cli_parse() */
 	CLI_USAGE,		/* --usage: printed by cli_parse() */
 	CLI_VERSION		/* --version */

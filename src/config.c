@@ -25,6 +25,7 @@
 
 #include "config.h"
 #include "error.h"
+#include "http.h"
 #include "import.h"
 #include "log.h"
 #include "util.h"
@@ -46,7 +47,10 @@ enum field {
 	F_HOST, F_PORT, F_TLS, F_TLS_STARTTLS, F_TLS_TRUST_FILE,
 	F_TLS_CRL_FILE, F_TLS_CERTCHECK, F_TLS_FINGERPRINT, F_TLS_CERT_FILE,
 	F_TLS_KEY_FILE, F_TLS_HOST_OVERRIDE, F_AUTH, F_USER, F_PASSWORD,
-	F_PASSWORDEVAL, F_AUTH_CLEARTEXT, F_FROM, F_FROM_FULL_NAME,
+	F_PASSWORDEVAL, F_AUTH_CLEARTEXT, F_OAUTH2_TOKEN_FILE,
+	F_OAUTH2_PROVIDER, F_OAUTH2_TENANT,
+	F_OAUTH2_TOKEN_URL, F_OAUTH2_DEVICE_URL, F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET,
+	F_OAUTH2_CLIENT_SECRET_EVAL, F_OAUTH2_SCOPE, F_OAUTH2_FLOW, F_FROM, F_FROM_FULL_NAME,
 	F_ALLOW_FROM_OVERRIDE, F_DOMAIN, F_QUALIFY_DOMAIN, F_ALIASES,
 	F_TIMEOUT, F_LOGFILE, F_SYSLOG, F_SET_FROM_HEADER, F_SET_DATE_HEADER,
 	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
@@ -80,6 +84,16 @@ static const struct fielddef fields[F_NONE] = {
 	[F_PASSWORD] = S(password),
 	[F_PASSWORDEVAL] = S(passwordeval),
 	[F_AUTH_CLEARTEXT] = I(auth_cleartext),
+	[F_OAUTH2_TOKEN_FILE] = S(oauth2_token_file),
+	[F_OAUTH2_PROVIDER] = I(oauth2_provider),
+	[F_OAUTH2_TENANT] = S(oauth2_tenant),
+	[F_OAUTH2_TOKEN_URL] = S(oauth2_token_url),
+	[F_OAUTH2_DEVICE_URL] = S(oauth2_device_url),
+	[F_OAUTH2_CLIENT_ID] = S(oauth2_client_id),
+	[F_OAUTH2_CLIENT_SECRET] = S(oauth2_client_secret),
+	[F_OAUTH2_CLIENT_SECRET_EVAL] = S(oauth2_client_secret_eval),
+	[F_OAUTH2_SCOPE] = S(oauth2_scope),
+	[F_OAUTH2_FLOW] = I(oauth2_flow),
 	[F_FROM] = S(from),
 	[F_FROM_FULL_NAME] = S(from_full_name),
 	[F_ALLOW_FROM_OVERRIDE] = I(allow_from_override),
@@ -181,6 +195,18 @@ static int	 k_password(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_passwordeval(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_client_secret(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_client_secret_eval(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_token_url(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_oauth2_provider(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_oauth2_tenant(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_oauth2_flow(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 k_fingerprint(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_syslog(struct parse *, struct pacct *,
@@ -252,6 +278,20 @@ static const struct keydef keys[] = {
 	{ "password", k_password, F_PASSWORD, 0 },
 	{ "passwordeval", k_passwordeval, F_PASSWORDEVAL, 0 },
 	{ "auth_cleartext", k_bool, F_AUTH_CLEARTEXT, 0 },
+	/* OAuth2 (oauth2.h) */
+	{ "oauth2_token_file", k_string, F_OAUTH2_TOKEN_FILE, K_FILE },
+	{ "oauth2_provider", k_oauth2_provider, F_OAUTH2_PROVIDER, 0 },
+	{ "oauth2_tenant", k_oauth2_tenant, F_OAUTH2_TENANT, 0 },
+	{ "oauth2_token_url", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
+	{ "oauth2_token_endpoint", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
+	{ "oauth2_device_endpoint", k_token_url, F_OAUTH2_DEVICE_URL, 0 },
+	{ "oauth2_client_id", k_string, F_OAUTH2_CLIENT_ID, 0 },
+	{ "oauth2_client_secret", k_client_secret, F_OAUTH2_CLIENT_SECRET,
+	    0 },
+	{ "oauth2_client_secret_eval", k_client_secret_eval,
+	    F_OAUTH2_CLIENT_SECRET_EVAL, 0 },
+	{ "oauth2_scope", k_string, F_OAUTH2_SCOPE, 0 },
+	{ "oauth2_flow", k_oauth2_flow, F_OAUTH2_FLOW, 0 },
 	/* envelope and headers */
 	{ "from", k_string, F_FROM, K_EXPAND_FROM },
 	{ "from_full_name", k_string, F_FROM_FULL_NAME, 0 },
@@ -709,6 +749,91 @@ k_passwordeval(struct parse *p, struct pacct *pa, const struct keydef *k,
 	(void)err;
 	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
 	set_str(pa, F_PASSWORD, NULL);
+	return 0;
+}
+
+/* The same rule for the OAuth2 client secret and its command. */
+static int
+k_client_secret(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	(void)err;
+	p->has_password = 1;
+	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
+	set_str(pa, F_OAUTH2_CLIENT_SECRET_EVAL, NULL);
+	return 0;
+}
+
+static int
+k_client_secret_eval(struct parse *p, struct pacct *pa,
+    const struct keydef *k, const char *v, struct error *err)
+{
+	(void)p;
+	(void)err;
+	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
+	set_str(pa, F_OAUTH2_CLIENT_SECRET, NULL);
+	return 0;
+}
+
+/* Credentials go there: https://, or http:// to a loopback address. */
+static int
+k_token_url(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	if (*v == '\0') {
+		set_str(pa, k->field, NULL);
+		return 0;
+	}
+	if (!http_url_allowed(v))
+		return perr(p, err, "invalid value '%s' for '%s': the token "
+		    "endpoint must be an https:// URL (http:// only to a "
+		    "loopback address)", v, k->name);
+	set_str(pa, k->field, xstrdup(v));
+	return 0;
+}
+
+static int
+k_oauth2_provider(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	if (*v == '\0' || strcasecmp(v, "custom") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_CUSTOM);
+	else if (strcasecmp(v, "microsoft") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_MICROSOFT);
+	else if (strcasecmp(v, "google") == 0)
+		set_int(pa, k->field, OAUTH2_PROVIDER_GOOGLE);
+	else
+		return perr(p, err, "invalid value '%s' for '%s': use "
+		    "microsoft, google or custom", v, k->name);
+	return 0;
+}
+
+/* A tenant id or domain: it goes into the token endpoint's path. */
+static int
+k_oauth2_tenant(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	const char	*s;
+
+	for (s = v; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '-' && *s != '.' &&
+		    *s != '_')
+			return bad_value(p, k, v, err);
+	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
+	return 0;
+}
+
+static int
+k_oauth2_flow(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	if (*v == '\0' || strcasecmp(v, "refresh_token") == 0)
+		set_int(pa, k->field, OAUTH2_FLOW_REFRESH_TOKEN);
+	else if (strcasecmp(v, "client_credentials") == 0)
+		set_int(pa, k->field, OAUTH2_FLOW_CLIENT_CREDENTIALS);
+	else
+		return perr(p, err, "invalid value '%s' for '%s': use "
+		    "refresh_token or client_credentials", v, k->name);
 	return 0;
 }
 

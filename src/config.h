@@ -12,6 +12,15 @@ struct error;
 
 #define TRI_AUTO	(-1)	/* for set_*_header: "auto" */
 
+/* oauth2_provider */
+#define OAUTH2_PROVIDER_CUSTOM		0	/* the default: give the URLs */
+#define OAUTH2_PROVIDER_MICROSOFT	1
+#define OAUTH2_PROVIDER_GOOGLE		2
+
+/* oauth2_flow */
+#define OAUTH2_FLOW_REFRESH_TOKEN	0	/* the default */
+#define OAUTH2_FLOW_CLIENT_CREDENTIALS	1
+
 /* Queue defaults (seconds): 5 days of retries, backoff capped at 4 h. */
 #define CONFIG_QUEUE_LIFETIME		(5 * 86400)
 #define CONFIG_QUEUE_BACKOFF_MAX	(4 * 3600)
@@ -42,6 +51,21 @@ struct account {
 	char	*password;	/* secret; wiped on free */
 	char	*passwordeval;	/* command run with /bin/sh -c */
 	int	 auth_cleartext;/* postie: allow AUTH without TLS (0) */
+
+	/* OAuth2 (oauth2.h): with oauth2_token_file set and auth xoauth2 or
+	 * oauthbearer, postie gets and refreshes the bearer token itself. */
+	char	*oauth2_token_file;	/* the token cache (JSON, 0600) */
+	int	 oauth2_provider;	/* OAUTH2_PROVIDER_*: presets */
+	char	*oauth2_tenant;		/* Microsoft; NULL: "common" */
+	char	*oauth2_token_url;	/* token endpoint; https:// or
+					   http:// to loopback */
+	char	*oauth2_device_url;	/* device authorization endpoint
+					   (RFC 8628), for --oauth2-authorize */
+	char	*oauth2_client_id;
+	char	*oauth2_client_secret;	/* secret; wiped on free */
+	char	*oauth2_client_secret_eval; /* command, as passwordeval */
+	char	*oauth2_scope;		/* NULL: none sent */
+	int	 oauth2_flow;		/* OAUTH2_FLOW_* */
 
 	char	*from;		/* envelope sender default (after expansion
 				   of %U %H %C %M as msmtp); may hold

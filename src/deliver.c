@@ -447,9 +447,14 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 	}
 	if (*tp == NULL &&
 	    (*tp = transport_new(acct, log_verbose(), err)) == NULL) {
-		/* passwordeval, TLS or AUTH settings: the account's fault */
-		outcome_fail(res, err->code == EX_CONFIG ? OUTCOME_SETUP :
-		    OUTCOME_RETRY, STEP_NONE, err->code, 0, err->msg,
+		/*
+		 * passwordeval, TLS or AUTH settings, an OAuth2 grant
+		 * refused: the account's fault.  A token endpoint that is
+		 * down is worth a retry.
+		 */
+		outcome_fail(res, err->code == EX_CONFIG ||
+		    err->code == EX_NOPERM ? OUTCOME_SETUP : OUTCOME_RETRY,
+		    STEP_NONE, err->code, 0, err->msg,
 		    err->code == EX_CONFIG ? "fix the account's settings "
 		    "named above (run a passwordeval command by hand as "
 		    "this user to see it work)" : NULL);

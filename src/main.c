@@ -24,9 +24,11 @@
 #include "mime.h"
 #include "interrupt.h"
 #include "progress.h"
+#include "oauth2.h"
 
 static int	send_message(const struct cli_opts *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
+static int	oauth2_command(const struct cli_opts *, struct error *);
 
 int
 main(int argc, char **argv)
@@ -89,6 +91,9 @@ main(int argc, char **argv)
 		break;
 	case CLI_IMPORT_CONFIG:
 		rv = import_command(&opts, &err);
+		break;
+	case CLI_OAUTH2_AUTHORIZE:
+		rv = oauth2_command(&opts, &err);
 		break;
 	}
 	cli_opts_release(&opts);
@@ -230,6 +235,35 @@ out:
 	aliases_free(al);
 	free(qd);
 	free(spool);
+	config_release(&cfg);
+	return rv;
+}
+
+static void
+oauth2_show(const char *account, const char *uri, const char *code,
+    void *arg)
+{
+	(void)arg;
+	printf("To authorize postie for account '%s', open\n  %s\nand "
+	    "enter the code\n  %s\nWaiting...\n", account, uri, code);
+	fflush(stdout);
+}
+
+/* --oauth2-authorize ACCOUNT: the device flow into the token file. */
+static int
+oauth2_command(const struct cli_opts *opts, struct error *err)
+{
+	struct config		 cfg = CONFIG_INIT;
+	const struct account	*acct;
+	int			 rv = -1;
+
+	if (config_load(&cfg, opts->config_file, err) == 0 &&
+	    (acct = config_select(&cfg, opts->account, NULL, err)) != NULL &&
+	    oauth2_authorize(acct, oauth2_show, NULL, err) == 0) {
+		printf("The tokens of account '%s' are in %s\n", acct->name,
+		    acct->oauth2_token_file);
+		rv = 0;
+	}
 	config_release(&cfg);
 	return rv;
 }

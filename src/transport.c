@@ -27,6 +27,7 @@
 #include "log.h"
 #include "message.h"
 #include "interrupt.h"
+#include "oauth2.h"
 #include "progress.h"
 #include "transport.h"
 #include "secret.h"
@@ -121,6 +122,11 @@ struct transport {
 	struct progress	 prog;
 	int		 prog_on;	/* draw the progress line */
 	int		 interrupted;	/* cut off by a signal */
+	/* OAuth2 (oauth2.h): the account, the bearer token in use (a
+	 * secret) and whether it was renewed after a 535 already */
+	const struct account *oauth2_acct;	/* borrowed */
+	char		*bearer;
+	int		 renewed;
 };
 
 static int	curl_users;	/* transports alive: curl_global_init once */
@@ -139,6 +145,9 @@ static int	valid_host(const char *);
 static char	*bracket(const char *);
 static int	setup(struct transport *, const struct account *,
 		    struct error *);
+static int	renew_bearer(struct transport *);
+static CURLcode	perform(struct transport *, struct outcome *,
+		    struct message_reader *, off_t);
 static void	reply_set(struct reply *, int, const char *);
 static void	reply_clear(struct reply *);
 static void	state_reset(struct sendstate *);
@@ -419,6 +428,67 @@ auth_options(const struct account *a, const char **opts, struct error *err)
 	    "gssapi, external, xoauth2 or oauthbearer)", a->auth);
 }
 
+/* One transaction: the state reset, curl_easy_perform(), the trace. */
+static CURLcode
+perform(struct transport *t, struct outcome *res, struct message_reader *rd,
+    off_t size)
+{
+	CURLcode	rc;
+
+	state_reset(&t->st);
+	t->st.res = res;
+	t->st.reader = rd;
+	t->st.size = size;
+	t->fp_bad = 0;
+	t->errbuf[0] = '\0';
+	rc = curl_easy_perform(t->curl);
+	trace_flush(t);
+	return rc;
+}
+
+/*
+ * A new bearer token after the server refused ours, once per transport.
+ * The failure to get one (the grant refused: re-authorize) is said as a
+ * warning; the 535 stays the error.
+ */
+static int
+renew_bearer(struct transport *t)
+{
+	struct error	 err = ERROR_INIT;
+	char		*pw = NULL;
+
+	if (t->oauth2_acct == NULL || t->renewed)
+		return -1;
+	t->renewed = 1;
+	if (oauth2_token_renew(t->oauth2_acct, t->bearer, &pw, &err) == -1) {
+		log_warnx("%s", err.msg);
+		error_release(&err);
+		return -1;
+	}
+	log_debug("the OAuth2 token was refused: trying once more with a "
+	    "renewed one");
+	if (curl_easy_setopt(t->curl, CURLOPT_XOAUTH2_BEARER, pw) !=
+	    CURLE_OK) {
+		freezero_str(pw);
+		return -1;
+	}
+	freezero_str(t->bearer);
+	t->bearer = pw;
+	return 0;
+}
+
+/*
+ * With a token file and a bearer mechanism postie gets the token itself
+ * (oauth2.h); otherwise password/passwordeval is the token, as in msmtp.
+ */
+static int
+uses_oauth2(const struct account *a, const char *mech)
+{
+	return a->oauth2_token_file != NULL &&
+	    (strcmp(mech, "AUTH=XOAUTH2") == 0 ||
+	    strcmp(mech, "AUTH=OAUTHBEARER") == 0);
+}
+
 /* A host name or address literal that cannot change the URL's shape. */
 static int
 valid_host(const char *h)
@@ -483,7 +553,8 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    parse_fingerprint(t, a->tls_fingerprint, &pin, err) == -1)
 		goto fail;
 	if (t->auth && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
-	    secret_password(a, &pw, err) == -1)
+	    (uses_oauth2(a, mech) ? oauth2_token(a, &pw, err) :
+	    secret_password(a, &pw, err)) == -1)
 		goto fail;
 
 	ehlo = a->domain != NULL && *a->domain != '\0' ? a->domain :
@@ -571,6 +642,10 @@ setup(struct transport *t, const struct account *a, struct error *err)
 #endif
 	}
 
+	if (t->auth && uses_oauth2(a, mech)) {
+		t->oauth2_acct = a;
+		t->bearer = pw != NULL ? xstrdup(pw) : NULL;
+	}
 	if (t->auth) {
 		SETOPT(t, CURLOPT_LOGIN_OPTIONS, mech);
 		if (a->user != NULL)
@@ -676,6 +751,7 @@ transport_free(struct transport *t)
 			curl_global_cleanup();
 	}
 	state_release(&t->st);
+	freezero_str(t->bearer);
 	curl_slist_free_all(t->connect_to);
 	free(t->url);
 	free(t->host);
@@ -1289,12 +1365,6 @@ send_one(struct transport *t, const struct envelope *env,
 		tail = tmp;
 	}
 
-	state_reset(&t->st);
-	t->st.res = res;
-	t->st.reader = rd;
-	t->st.size = size;
-	t->fp_bad = 0;
-	t->errbuf[0] = '\0';
 	SETOPT(t, CURLOPT_MAIL_FROM, from);
 	SETOPT(t, CURLOPT_MAIL_RCPT, rcpts);
 	SETOPT(t, CURLOPT_INFILESIZE_LARGE,
@@ -1313,11 +1383,21 @@ send_one(struct transport *t, const struct envelope *env,
 	 */
 	SETOPT(t, CURLOPT_FRESH_CONNECT, t->fresh ? 1L : 0L);
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(t->curl);
+		rc = perform(t, res, rd, size);
+	/*
+	 * An OAuth2 token refused (535) may have been revoked before its
+	 * expiry: renew it once and try again, on a new connection.
+	 * Nothing of the message was read yet (AUTH comes before DATA).
+	 */
+	if (rc == CURLE_LOGIN_DENIED && t->st.nread == 0 &&
+	    renew_bearer(t) == 0) {
+		outcome_reset(res);
+		curl_easy_setopt(t->curl, CURLOPT_FRESH_CONNECT, 1L);
+		rc = perform(t, res, rd, size);
+	}
 	t->fresh = rc != CURLE_OK;
 	curl_easy_setopt(t->curl, CURLOPT_NOPROGRESS, 1L);
 	progress_end(&t->prog);
-	trace_flush(t);
 	ret = interpret(t, rc, env, res, err);
 	if (ret == -1)
 		classify(t, rc, res, err);

@@ -30,9 +30,12 @@ struct transport;
 
 /*
  * Prepare a transport for the account (which must have a host): TLS
- * settings checked, the password resolved (passwordeval runs here).
- * Errors: EX_CONFIG (bad TLS/auth settings, passwordeval failed),
- * EX_SOFTWARE (libcurl init).
+ * settings checked, the password resolved (passwordeval runs here; with
+ * oauth2_token_file and auth xoauth2/oauthbearer, oauth2_token() gets the
+ * bearer token, refreshing it when it is about to expire).
+ * Errors: EX_CONFIG (bad TLS/auth settings, passwordeval failed, the
+ * token file refused), EX_NOPERM (the OAuth2 grant refused), EX_TEMPFAIL
+ * (the token endpoint unreachable), EX_SOFTWARE (libcurl init).
  */
 struct transport *transport_new(const struct account *, int verbose,
 	    struct error *);

@@ -14,9 +14,11 @@ every command line the client sends is appended to DIR/transcript.log.
   auth=535 5.7.8 bad credentials    starttls=454 4.7.0 not now
 
 --max-rcpts N answers "452 4.5.3 too many recipients" to the RCPT after
-N in one transaction.  --delay dot=SECONDS holds the reply to the final "." (a client stays alive
-while a test looks at it), dot-once=SECONDS only the first message's; --xoauth2 also offers AUTH XOAUTH2, checked
-against --auth USER:TOKEN.
+N in one transaction.  --delay dot=SECONDS holds the reply to the final
+"." (a client stays alive while a test looks at it), dot-once=SECONDS
+only the first message's; --xoauth2 also offers AUTH XOAUTH2 and
+--oauthbearer AUTH OAUTHBEARER (RFC 7628), both checked against --auth
+USER:TOKEN.
 
 Run with Debian's /usr/bin/python3.  Exits after --lifetime seconds.
 """
@@ -187,6 +189,29 @@ class TestSMTP(SMTP):
             token = parts[1][12:]
         return self._authenticate("XOAUTH2", LoginPassword(user, token))
 
+    async def auth_OAUTHBEARER(self, _, args):
+        """RFC 7628: base64 of "n,a=U,^Aauth=Bearer T^A^A"."""
+        if len(args) == 1:
+            blob = await self.challenge_auth("")
+            if blob is MISSING:
+                return AuthResult(success=False)
+        else:
+            try:
+                blob = base64.b64decode(args[1].encode(), validate=True)
+            except Exception:
+                await self.push("501 5.5.2 Can't decode base64")
+                return AuthResult(success=False, handled=True)
+        parts = blob.split(b"\x01")
+        user = b""
+        for field in parts[0].split(b","):
+            if field.startswith(b"a="):
+                user = field[2:]
+        token = b""
+        for kv in parts[1:]:
+            if kv.startswith(b"auth=Bearer "):
+                token = kv[12:]
+        return self._authenticate("OAUTHBEARER", LoginPassword(user, token))
+
     async def smtp_DATA(self, arg):
         if "data" in self.fails and self.envelope.rcpt_tos:
             await self.push(self.fails["data"])
@@ -224,6 +249,7 @@ def main():
     p.add_argument("--delay", action="append", type=parse_fail, default=[])
     p.add_argument("--xoauth2", action="store_true")
     p.add_argument("--max-rcpts", type=int, default=0)
+    p.add_argument("--oauthbearer", action="store_true")
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
@@ -255,7 +281,8 @@ def main():
             tls_context=starttls_ctx,
             require_starttls=a.require_starttls,
             authenticator=authenticator,
-            auth_exclude_mechanism=[] if a.xoauth2 else ["XOAUTH2"],
+            auth_exclude_mechanism=([] if a.xoauth2 else ["XOAUTH2"]) +
+            ([] if a.oauthbearer else ["OAUTHBEARER"]),
             # implicit TLS is TLS, but aiosmtpd only knows STARTTLS
             auth_require_tls=a.auth_require_tls and not a.implicit_tls)
 

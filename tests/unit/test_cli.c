@@ -644,13 +644,36 @@ cli_parse__import_config__format_and_one_path(void **state)
 }
 
 static void
+cli_parse__oauth2_authorize__account_and_no_operand(void **state)
+{
+	static const char *one[] = { "postie", "--oauth2-authorize", "m365",
+	    NULL };
+	static const char *two[] = { "postie", "--oauth2-authorize=m365",
+	    "a@example.com", NULL };
+	struct cli_opts	 o;
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(cli_parse(&o, 3, (char **)(uintptr_t)one, &err), 0);
+	assert_int_equal(o.mode, CLI_OAUTH2_AUTHORIZE);
+	assert_string_equal(o.account, "m365");
+	cli_opts_release(&o);
+	assert_int_equal(cli_parse(&o, 3, (char **)(uintptr_t)two, &err), -1);
+	assert_int_equal(err.code, EX_USAGE);
+	assert_non_null(strstr(err.msg, "unexpected operand 'a@example.com' "
+	    "with --oauth2-authorize"));
+	error_release(&err);
+}
+
+static void
 cli_long_options__table__expected_names(void **state)
 {
 	static const char *const want[] = { "from", "verbose", "config",
 	    "subject", "attach", "cc", "bcc", "reply-to", "header", "html",
 	    "body", "inline", "charset", "account", "dry-run", "json",
-	    "flush", "progress", "no-progress", "due", "queue-delete", "queue-hold", "queue-release",
-	    "import-config", "help", "usage", "version" };
+	    "flush", "progress", "no-progress", "due", "queue-delete",
+	    "queue-hold", "queue-release", "import-config",
+	    "oauth2-authorize", "help", "usage", "version" };
 	const char	*const *names = cli_long_options();
 	size_t		 i, j, n = 0;
 
@@ -775,6 +798,8 @@ main(void)
 		cmocka_unit_test(
 		    cli_parse__compose_options__filled_and_compose_on),
 		cmocka_unit_test(cli_parse__import_config__format_and_one_path),
+		cmocka_unit_test(
+		    cli_parse__oauth2_authorize__account_and_no_operand),
 		cmocka_unit_test(cli_long_options__table__expected_names),
 		cmocka_unit_test(cli_long_options__man_page__documents_each),
 	};
