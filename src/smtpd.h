@@ -10,7 +10,7 @@
  *	}
  *	smtpd_free(s);
  *
- * NOT YET IMPLEMENTED (issue 12): only this interface exists.
+ * Data lines are streamed to the file; no line or message is held whole.
  */
 #ifndef POSTIE_SMTPD_H
 #define POSTIE_SMTPD_H
