@@ -20,10 +20,19 @@ timeout 5
 CONF
 printf '%%PDF-1.4 not really\n' >"$TMP/report.pdf"
 
+cmd="$POSTIE -C $TMP/config -bs"
+# POSTIE_VALGRIND=1 (as run_postie): the session under valgrind too
+[ "${POSTIE_VALGRIND:-0}" = 1 ] &&
+    cmd="valgrind -q --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite,indirect --child-silent-after-fork=yes \
+--log-file=$TMP/valgrind.%p $cmd"
 POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" \
     php "$POSTIE_SRCDIR/tests/integration/t0801-bs-symfony.php" \
-    "$POSTIE -C $TMP/config -bs" "$TMP/report.pdf" \
+    "$cmd" "$TMP/report.pdf" \
     >"$TMP/stdout" 2>"$TMP/stderr" || fail "php failed: $(cat "$TMP/stdout")"
+for v in "$TMP"/valgrind.*; do
+	[ ! -s "$v" ] || fail "valgrind: $(cat "$v")"
+done
 check_grep '^sent 1$' "$TMP/stdout"
 check_grep '^sent 2$' "$TMP/stdout"
 check_grep '^thrown 3: .*550.*user unknown' "$TMP/stdout"
