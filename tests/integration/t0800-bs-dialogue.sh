@@ -146,7 +146,24 @@ no_stderr
 check_reply 6 '451 4.3.0 *refused*'
 check_reply 7 '221 2.0.0 Bye'
 
-# 5. A session that cannot start (no such config): a 421 instead of the
+# 5. The callers' argv: Alpine (-bs -odb -oem, RSET before every MAIL)
+# and Laravel (-bs -i); both deliver.
+conf "$SMTPD_PORT"
+n0=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+printf '%s\r\n' 'EHLO c' 'RSET' 'MAIL FROM:<env@example.org>' \
+    'RCPT TO:<g@example.com>' 'DATA' 'Subject: argv' '' 'w' '.' 'QUIT' \
+    >"$TMP/in"
+for argv in "-bs -odb -oem" "-bs -i"; do
+	# shellcheck disable=SC2086
+	run_postie -C "$TMP/config" $argv <"$TMP/in"
+	check_rc 0
+	no_stderr
+	check_reply 7 '250 2.0.0 Ok'
+	check_reply 11 '250 2.0.0 Ok: queued as ?*'
+done
+check_count $((n0 + 2))
+
+# 6. A session that cannot start (no such config): a 421 instead of the
 # greeting, the error on stderr, a non-zero exit.
 run_postie -C "$TMP/nonexistent" -bs <"$TMP/in"
 [ "$rc" -ne 0 ] || fail "exit 0 without a config"
