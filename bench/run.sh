@@ -580,6 +580,36 @@ if [ "$left" -ne 0 ]; then
 	LOST=$((LOST + 1))
 fi
 
+# ---------------------------------------------------------------- 9 -bs
+# A framework's session (symfony/mailer, issue 12): $NBS messages through
+# one "postie -bs" versus one piped postie process each.
+NBS=100
+say "workload 9: $NBS messages through one -bs session vs one process each"
+awk '{ sub(/\r$/, ""); if (substr($0, 1, 1) == ".") $0 = "." $0
+	printf "%s\r\n", $0 }' "$W/small.lf" >"$W/small.bs"
+{
+	printf 'EHLO bench.example\r\n'
+	for i in $(seq "$NBS"); do
+		printf 'MAIL FROM:<bench@example.org>\r\n'
+		printf 'RCPT TO:<9-bs@example.com>\r\nDATA\r\n'
+		cat "$W/small.bs"
+		printf '.\r\n'
+	done
+	printf 'QUIT\r\n'
+} >"$W/9.dialogue"
+if "$POSTIE" -C "$W/postie-plain.conf" -bs </dev/null >/dev/null 2>&1; then
+	CMD=("$POSTIE" -C "$W/postie-plain.conf" -bs)
+	IN=$W/9.dialogue
+	measure 9-bs postie-bs "$NBS" 1 1
+	expect plain 9-bs "$NBS" "$(cat "$W/small.hash")"
+	send_cmd postie plain 9-procs small
+	measure 9-bs postie-procs "$NBS" "$NBS" 1
+	expect plain 9-procs "$NBS" "$(cat "$W/small.hash")"
+else
+	note "postie -bs: not available in this build (workload 9 n/a)"
+	say "postie has no -bs: workload 9 n/a"
+fi
+
 # ---------------------------------------------------------------- 8 flat
 # Peak RSS for a small and a big message (from a pipe: the big one is
 # never on disk), and for a small and a big attachment (a file: -a needs

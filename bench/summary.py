@@ -32,6 +32,7 @@ WORKLOADS = collections.OrderedDict([
     ("6-attach", ("compose with a binary attachment", "MB/s")),
     ("7-flush", ("queue flush: one postie -q vs one process each",
                  "msg/s")),
+    ("9-bs", ("-bs: one SMTP session vs one process each", "msg/s")),
     ("8-msg-small", ("memory: small message", "MB/s")),
     ("8-msg-big", ("memory: big message", "MB/s")),
     ("8-att-small", ("memory: small attachment", "MB/s")),
@@ -96,7 +97,7 @@ def main():
         tools = [k[1] for k in stats if k[0] == wl]
         if not tools:
             continue
-        ref = "postie-q" if wl == "7-flush" else "postie"
+        ref = {"7-flush": "postie-q", "9-bs": "postie-bs"}.get(wl, "postie")
         unit = WORKLOADS.get(wl, ("", "/s"))[1]
         for tool in tools:
             s = stats[(wl, tool)]
@@ -115,7 +116,7 @@ def main():
                 fmt_time(s["min"]), fmt_time(s["max"]), s["peak"] / MIB,
                 fmt_rate(rate, unit), ratio))
     print()
-    print("Wall: per process run, except -par4 and 7-flush (per batch of "
+    print("Wall: per process run, except -par4, 7-flush and 9-bs (per batch of "
           "n×units messages, see throughput). Ratio: postie's median wall "
           "÷ the tool's (below 1: postie is faster).")
 
@@ -175,6 +176,9 @@ def main():
     rate = p["units"] / (p["med"] / 1e9) if p else None
     target("queue flush ≥ 700 msg/s", rate, rate is not None and rate >= 700,
            "%.0f msg/s" % rate if rate else "no queue in this build")
+    r = ratio("9-bs", "postie-bs", "postie-procs")
+    target("-bs session < one process each", r, r is not None and r < 1.0,
+           "%.2f×" % r if r else "no -bs in this build")
     for kind in ("msg", "att"):
         a, b = st("8-%s-small" % kind, "postie"), st("8-%s-big" % kind,
                                                      "postie")

@@ -98,8 +98,9 @@ static struct poptOption sendmail_table[] = {
 	{ "config", 'C', POPT_ARG_STRING, NULL, 'C',
 	  "read this configuration file", "FILE" },
 	{ NULL, 'b', POPT_ARG_STRING, NULL, 'b',
-	  "-bm send (default), -bp list the queue, -bi newaliases; "
-	  "a value longer than one letter is a Bcc address", "MODE|ADDR" },
+	  "-bm send (default), -bs SMTP on stdin, -bp list the queue, "
+	  "-bi newaliases; a value longer than one letter is a Bcc address",
+	  "MODE|ADDR" },
 	{ NULL, 'q', POPT_ARG_STRING | POPT_ARGFLAG_OPTIONAL, NULL, 'q',
 	  "flush the queue; ARG is glued to -q, as in sendmail "
 	  "(-qf, -q30m, -qIid, -qRsite: passed on)", "ARG" },
@@ -313,6 +314,15 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 		    !o->extract_rcpts) {
 			error_set(err, EX_USAGE,
 			    "no recipients given and no -t");
+			goto fail;
+		}
+		break;
+	case CLI_SMTP:
+		/* the envelope comes from MAIL and RCPT */
+		if (o->rcpts.n > 0 || o->compose) {
+			error_set(err, EX_USAGE, "-bs takes no recipients "
+			    "or compose options: the SMTP dialogue gives "
+			    "the envelope");
 			goto fail;
 		}
 		break;
@@ -707,6 +717,9 @@ set_mode_b(struct cli_opts *o, const char *v, struct error *err)
 	case 'i':
 		o->mode = CLI_NEWALIASES;
 		return 0;
+	case 's':	/* SMTP on stdin */
+		o->mode = CLI_SMTP;
+		return 0;
 	case 'a':	/* ARPANET mode */
 	case 'D':	/* daemon, foreground */
 	case 'd':	/* daemon */
@@ -714,7 +727,6 @@ set_mode_b(struct cli_opts *o, const char *v, struct error *err)
 	case 'h':	/* print host status */
 	case 'l':	/* daemon, loopback */
 	case 'P':	/* shared memory queue counts */
-	case 's':	/* SMTP on stdin */
 	case 't':	/* address test mode */
 	case 'v':	/* verify addresses */
 		return error_set(err, EX_USAGE,
@@ -882,8 +894,10 @@ synopsis(void)
 	    "  or:  %s -t [-iv] [-f sender] [-F name] < message\n"
 	    "  or:  %s -s subject [-a file]... [-c addr]... [-b addr]... "
 	    "recipient...\n"
+	    "  or:  %s -bs [-i] [-odX] [-oeX]\n"
 	    "  or:  %s -bp | mailq\n"
 	    "  or:  %s -q[arg] | %s --flush\n"
 	    "  or:  %s -bi | newaliases",
-	    progname, progname, progname, progname, progname, progname);
+	    progname, progname, progname, progname, progname, progname,
+	    progname);
 }

@@ -12,6 +12,7 @@ struct error;
 
 enum cli_mode {
 	CLI_SEND = 0,		/* -bm, the default: deliver a message */
+	CLI_SMTP,		/* -bs: SMTP on stdin/stdout */
 	CLI_QUEUE_LIST,		/* -bp, mailq: list the queue */
 	CLI_QUEUE_RUN,		/* -q, --flush: flush the queue */
 	CLI_QUEUE_DELETE,	/* --queue-delete ID */
@@ -78,7 +79,7 @@ struct cli_opts {
  * mode says so.  argv is not modified.
  * Errors: EX_USAGE naming the option or operand ("unknown option '-x'",
  * "option '-f' needs an argument", "recipient '-x' looks like an option",
- * "-bs is not supported by postie", "no recipients given and no -t"...).
+ * "-bv is not supported by postie", "no recipients given and no -t"...).
  * o is initialised here; after an error it is released (empty).
  * Operands and -c/-b/--bcc values are split at commas and trimmed.
  */

@@ -28,6 +28,7 @@ static int		 verbosity;
 static int		 logfd = -1;
 static char		*logpath;
 static int		 use_syslog;
+static int		 quiet;		/* log_set_stderr(0): -bs */
 
 static void	 field(struct buf *, const char *, const char *, int);
 
@@ -37,6 +38,12 @@ log_init(const char *name, int verbose)
 	if (name != NULL)
 		progname = name;
 	verbosity = verbose;
+}
+
+void
+log_set_stderr(int on)
+{
+	quiet = !on;
 }
 
 int
@@ -60,6 +67,13 @@ put_line(const char *prefix, const char *msg)
 
 	buf_printf(&b, "%s: %s", progname, prefix);
 	buf_add_escaped(&b, msg, strlen(msg));
+	if (quiet) {
+		/* -bs: stdout is the dialogue, stderr must stay empty */
+		if (use_syslog)
+			syslog(LOG_NOTICE, "%s", b.data + strlen(progname) + 2);
+		buf_release(&b);
+		return;
+	}
 	buf_addch(&b, '\n');
 	fwrite(b.data, 1, b.len, stderr);
 	buf_release(&b);
@@ -158,7 +172,8 @@ log_open(const char *logfile, const char *fac)
 		free(logpath);
 		logpath = xstrdup(logfile);
 		if (strcmp(logfile, "-") == 0)
-			logfd = STDOUT_FILENO;	/* msmtp's "-" */
+			/* msmtp's "-"; never into the -bs dialogue */
+			logfd = quiet ? -1 : STDOUT_FILENO;
 		else if ((logfd = open(logfile, O_WRONLY | O_APPEND |
 		    O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600)) == -1)
 			log_warnx("cannot open log file '%s': %s", logfile,

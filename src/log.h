@@ -10,6 +10,13 @@ struct error;
 /* progname prefixes every line; verbose > 0 shows log_debug() lines. */
 void	log_init(const char *progname, int verbose);
 int	log_verbose(void);
+/*
+ * 0: nothing goes to stderr any more (-bs, where stdout is the SMTP
+ * dialogue and a caller takes stderr output as failure): warnings, info
+ * and the error line go to syslog when "syslog" is set, else nowhere,
+ * and "logfile -" is not used.  1: back to stderr.
+ */
+void	log_set_stderr(int);
 void	log_warnx(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((__format__(printf, 1, 2)));
 /* -v: what was chosen and what happened; -vv: log_trace, the dialogue. */

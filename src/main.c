@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "aliases.h"
+#include "bs.h"
 #include "config.h"
 #include "deliver.h"
 #include "drop.h"
@@ -26,7 +27,7 @@
 #include "progress.h"
 #include "oauth2.h"
 
-static int	send_message(const struct cli_opts *, struct error *);
+static int	send_message(const struct cli_opts *, int *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
 static int	oauth2_command(const struct cli_opts *, struct error *);
 
@@ -36,7 +37,7 @@ main(int argc, char **argv)
 	struct error	 err = ERROR_INIT;
 	struct cli_opts	 opts;
 	size_t		 i;
-	int		 rv = 0, code;
+	int		 rv = 0, code, smtp = 0, session = 0;
 
 	/* A closed connection must be an error, never a silent death. */
 	signal(SIGPIPE, SIG_IGN);
@@ -87,7 +88,13 @@ main(int argc, char **argv)
 		rv = deliver_queue_command(&opts, &err);
 		break;
 	case CLI_SEND:
-		rv = send_message(&opts, &err);
+		rv = send_message(&opts, &session, &err);
+		break;
+	case CLI_SMTP:
+		/* stdout is the dialogue; a caller takes stderr as failure */
+		smtp = 1;
+		log_set_stderr(0);
+		rv = send_message(&opts, &session, &err);
 		break;
 	case CLI_IMPORT_CONFIG:
 		rv = import_command(&opts, &err);
@@ -98,6 +105,11 @@ main(int argc, char **argv)
 	}
 	cli_opts_release(&opts);
 	log_close();
+	if (smtp && !session && (rv == -1 || err.code != EX_OK)) {
+		/* the session could not start: say so on both sides */
+		bs_refuse(STDOUT_FILENO, &err);
+		log_set_stderr(1);
+	}
 	if (rv == -1 || err.code != EX_OK) {
 		log_error(&err);
 		code = err.code != EX_OK ? err.code : EX_SOFTWARE;
@@ -161,8 +173,10 @@ print_json(const struct deliver_report *rep, const struct message *msg,
 	buf_release(&b);
 }
 
+/* Without -bs, one message from stdin; with it, an SMTP session
+ * (*session set once it starts). */
 static int
-send_message(const struct cli_opts *opts, struct error *err)
+send_message(const struct cli_opts *opts, int *session, struct error *err)
 {
 	struct config		 cfg = CONFIG_INIT;
 	const struct account	*acct;
@@ -190,6 +204,19 @@ send_message(const struct cli_opts *opts, struct error *err)
 		goto out;
 	fill_message_opts(&mo, opts, acct, qd, al);
 	mo.spool_dir = spool = deliver_spool_dir(acct);
+	fill_deliver_opts(&dop, opts);
+	/* A user may not write the others' mailboxes: root's runner does. */
+	if (acct->host == NULL && !dropping && geteuid() != 0 &&
+	    drop_available())
+		dropping = 1;
+	if (opts->mode == CLI_SMTP) {
+		struct bs_ctx	c = { &dop, acct, qd, &mo,
+		    dropping && acct->host == NULL, 300 };
+
+		*session = 1;
+		rv = bs_run(STDIN_FILENO, STDOUT_FILENO, &c, err);
+		goto out;
+	}
 
 	/* Compose mode builds the message from the options instead. */
 	msg = opts->compose ?
@@ -215,11 +242,6 @@ send_message(const struct cli_opts *opts, struct error *err)
 			rv = deliver_dry_run(acct, qd, msg, err);
 		goto out;
 	}
-	fill_deliver_opts(&dop, opts);
-	/* A user may not write the others' mailboxes: root's runner does. */
-	if (acct->host == NULL && !dropping && geteuid() != 0 &&
-	    drop_available())
-		dropping = 1;
 	if (dropping && acct->host == NULL)
 		rv = deliver_hand_over(msg, err);
 	else {

@@ -48,7 +48,7 @@ check_rc 0
 run_postie --help
 check_grep 'ARG is glued to -q' "$TMP/stdout"
 
-for bad in -bs -bd -bv -bz; do
+for bad in -bd -bv -bz; do
 	run_postie "$bad" a@example.com </dev/null
 	check_rc 64
 	check_grep "$bad" "$TMP/stderr"
