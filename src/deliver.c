@@ -403,7 +403,7 @@ keep(const struct account *acct, const struct message *msg,
 		return 0;
 	}
 	rep->status = DLV_FAILED;
-	if ((dead = queue_dead_letter(msg, &derr)) != NULL) {
+	if ((dead = queue_dead_letter(msg, res, &derr)) != NULL) {
 		error_set(err, EX_TEMPFAIL, "%s (%s); the whole message was "
 		    "appended to '%s' (if the sender retries too, it may "
 		    "arrive twice)", qerr.msg, reason, dead);
@@ -1061,7 +1061,7 @@ deliver_hand_over(const struct message *msg, struct error *err)
 	struct error	 derr = ERROR_INIT;
 
 	if ((name = drop_submit(dir, msg, err)) == NULL) {
-		if ((dead = queue_dead_letter(msg, &derr)) == NULL) {
+		if ((dead = queue_dead_letter(msg, NULL, &derr)) == NULL) {
 			error_set(err, err->code, "NOT SENT: %s; the message "
 			    "was not kept either (%s): the caller must retry",
 			    err->msg, derr.msg);

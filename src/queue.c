@@ -1658,7 +1658,8 @@ home_dir(void)
 }
 
 char *
-queue_dead_letter(const struct message *msg, struct error *err)
+queue_dead_letter(const struct message *msg, const struct outcome *res,
+    struct error *err)
 {
 	const struct envelope	*env = message_envelope(msg);
 	struct message_reader	*rd;
@@ -1710,6 +1711,19 @@ queue_dead_letter(const struct message *msg, struct error *err)
 	buf_add_clean(&out, env->sender[0] != '\0' ? env->sender :
 	    "MAILER-DAEMON", 512);
 	buf_printf(&out, " %s\n", date);
+	/* what each recipient's server said: the reason it is here */
+	for (i = 0; res != NULL && i < res->n && i < env->rcpts.n; i++) {
+		if (res->rcpt[i].state == RCPT_ACCEPTED)
+			continue;
+		buf_addstr(&out, "X-Postie-Not-Delivered: <");
+		buf_add_clean(&out, env->rcpts.v[i], 512);
+		buf_addch(&out, '>');
+		if (res->rcpt[i].code != 0) {
+			buf_printf(&out, ": %d ", res->rcpt[i].code);
+			buf_add_clean(&out, res->rcpt[i].reply, 400);
+		}
+		buf_addch(&out, '\n');
+	}
 	rd = message_reader_new(msg);
 	while (rc == 0 && (r = message_reader_read(rd, chunk, sizeof(chunk),
 	    err)) != 0) {

@@ -191,9 +191,12 @@ int	queue_hold(struct queue *, const char *id, int hold, struct error *);
 
 /*
  * Append the whole message (headers included) to ~/dead.letter in mbox
- * form: O_APPEND|O_NOFOLLOW|O_CREAT, mode 0600, never as a privileged
+ * form, after the "From " line one X-Postie-Not-Delivered: header per
+ * recipient res (the attempt, may be NULL) did not deliver, with the
+ * server's reply: O_APPEND|O_NOFOLLOW|O_CREAT, mode 0600, never as a privileged
  * user on another's file.  Returns the path (allocated) or NULL with err.
  */
-char	*queue_dead_letter(const struct message *, struct error *);
+char	*queue_dead_letter(const struct message *, const struct outcome *res,
+	    struct error *);
 
 #endif

@@ -914,6 +914,40 @@ queue_format__json_and_text__escaped(void **state)
 	strlist_release(&e.rcpts);
 }
 
+/* Each recipient not delivered is named with its server's reply. */
+static void
+queue_dead_letter__outcome__replies_in_headers(void **state)
+{
+	struct fixture	*f = *state;
+	struct message	*msg = make_msg(f, "s@example.org", "dl", two);
+	struct outcome	 res;
+	struct error	 err = ERROR_INIT;
+	char		*path, text[4096];
+	ssize_t		 n;
+	int		 fd;
+
+	setenv("HOME", f->dir, 1);
+	outcome_init(&res, 2);
+	outcome_set_rcpt(&res, 0, RCPT_ACCEPTED, 250, "", "ok");
+	outcome_set_rcpt(&res, 1, RCPT_PERMFAIL, 550, "5.1.1",
+	    "5.1.1 no such user\r\nX-Evil: 1");
+	path = queue_dead_letter(msg, &res, &err);
+	assert_non_null(path);
+	fd = open(path, O_RDONLY);
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	assert_true(n > 0);
+	text[n] = '\0';
+	assert_non_null(strstr(text, "\nX-Postie-Not-Delivered: "
+	    "<b@example.com>: 550 5.1.1 no such user  X-Evil: 1\n"));
+	assert_null(strstr(text, "<a@example.com>: 250"));
+	assert_null(strstr(text, "\nX-Evil:"));
+	unlink(path);
+	free(path);
+	outcome_release(&res);
+	message_free(msg);
+}
+
 static void
 queue_dead_letter__twice__appended_mboxrd(void **state)
 {
@@ -926,10 +960,10 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
 	int		 fd;
 
 	setenv("HOME", f->dir, 1);
-	path = queue_dead_letter(msg, &err);
+	path = queue_dead_letter(msg, NULL, &err);
 	assert_non_null(path);
 	free(path);
-	path = queue_dead_letter(msg, &err);
+	path = queue_dead_letter(msg, NULL, &err);
 	assert_non_null(path);
 	want = xasprintf("%s/dead.letter", f->dir);
 	assert_string_equal(path, want);
@@ -946,7 +980,7 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
 	unlink(path);
 	assert_int_equal(symlink("/etc/passwd", path), 0);
 	free(path);
-	assert_null(queue_dead_letter(msg, &err));
+	assert_null(queue_dead_letter(msg, NULL, &err));
 	error_release(&err);
 	buf_release(&b);
 	free(want);
@@ -999,7 +1033,7 @@ queue_dead_letter__failed_write_after_wait__other_kept(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	free(path);
-	path = queue_dead_letter(msg, &err);
+	path = queue_dead_letter(msg, NULL, &err);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	assert_null(path);
@@ -1110,6 +1144,7 @@ main(void)
 		T(queue_open__stale_tmp_file__removed),
 		T(queue_open__missing_without_create__ex_noinput),
 		T(queue_dead_letter__twice__appended_mboxrd),
+		T(queue_dead_letter__outcome__replies_in_headers),
 		T(queue_dead_letter__failed_write_after_wait__other_kept),
 		T(queue_list__times_in_the_future__clamped_to_now),
 #undef T
