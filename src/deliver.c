@@ -781,7 +781,9 @@ deliver_queue_command(const struct cli_opts *opts, struct error *err)
 	size_t			  n = 0;
 	int			  rv = -1;
 
-	if (config_load(&cfg, opts->config_file, err) == -1)
+	/* A user who may not read the system file: their own queue. */
+	if ((drop_prepare() ? config_load_user(&cfg, opts->config_file,
+	    err) : config_load(&cfg, opts->config_file, err)) == -1)
 		goto out;
 	if ((acct = config_select(&cfg, opts->account, NULL, err)) == NULL)
 		goto out;

@@ -39,6 +39,11 @@ for u in www-data nobody; do
 	fi
 done
 
+# mailq works for them: their own queue, not 78 (issue 11 part 3)
+as_user nobody -bp
+check_rc 0
+check_grep '^Mail queue is empty$' "$TMP/stdout"
+
 printf 'Subject: from php\n\nhello from www-data\n' >"$TMP/in"
 as_user www-data -f ceo@example.com a@example.com <"$TMP/in"
 check_rc 0
