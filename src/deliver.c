@@ -86,6 +86,8 @@ static int	flush_queue(const struct cli_opts *, struct config *,
 		    const struct account *, int, struct error *);
 static int	ingest_drops(const struct account *, struct error *);
 static void	flush_summary(struct queue *, size_t, int);
+static int	run_hand_over(const struct message *, struct outcome *,
+		    struct error *);
 
 /* What -oem asks for: mail the errors back (cron passes it). */
 static int
@@ -443,6 +445,18 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 		free(res->relay);
 		res->relay = xstrdup("local");
 		free(own);
+		/*
+		 * A user may not write another user's mailbox, and no retry
+		 * changes that: held, with the way to set the system up
+		 * (the drop directory, which root's runner empties).
+		 */
+		if (rv == -1 && geteuid() != 0 && res->class ==
+		    OUTCOME_RETRY && res->exitcode == EX_CANTCREAT)
+			outcome_fail(res, OUTCOME_SETUP, STEP_LOCAL,
+			    EX_CANTCREAT, 0, err->msg, "as a user, postie "
+			    "cannot write other users' mailboxes: as root, "
+			    "mkdir -m 1733 " DROP_DIR " (the Debian package "
+			    "does) so that root's postie -q delivers them");
 		return rv;
 	}
 	if (*tp == NULL &&
@@ -988,12 +1002,38 @@ run_deliver(void *ctx, const char *name, const struct message *msg,
 		    err->msg, NULL);
 		return -1;
 	}
+	if (a->host == NULL && geteuid() != 0 && drop_available())
+		return run_hand_over(msg, res, err);
 	if (deliver(a, NULL, &run->t[i], msg, res, err) == 0)
 		return 0;
 	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
 	    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
 		run->down[i] = xstrdup(err->msg);
 	return -1;
+}
+
+/*
+ * A user's queued local mail, once the drop directory exists: handed to
+ * root's runner (the entry is then done), never written by the user.
+ */
+static int
+run_hand_over(const struct message *msg, struct outcome *res,
+    struct error *err)
+{
+	char	*name;
+	size_t	 i;
+
+	if ((name = drop_submit(drop_dir(), msg, err)) == NULL) {
+		outcome_fail(res, OUTCOME_RETRY, STEP_LOCAL, err->code, 0,
+		    err->msg, NULL);
+		return -1;
+	}
+	for (i = 0; i < res->n; i++)
+		outcome_set_rcpt(res, i, RCPT_ACCEPTED, 250, "",
+		    "handed to the system queue");
+	log_info("handed to the system queue (%s)", name);
+	free(name);
+	return 0;
 }
 
 static int
