@@ -12,6 +12,7 @@
 #include "bounce.h"
 #include "error.h"
 #include "message.h"
+#include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -153,4 +154,16 @@ bounce_new(const struct message *orig, const char *to,
 	free(subj);
 	free(bnd);
 	return m;
+}
+
+void
+bounce_add(struct strlist *failed, struct strlist *why, const char *addr,
+    const struct rcpt_result *r)
+{
+	strlist_add(failed, addr);
+	if (r != NULL && r->code != 0)
+		strlist_add_owned(why, xasprintf("%d %s", r->code,
+		    r->reply != NULL ? r->reply : ""));
+	else
+		strlist_add(why, "");
 }

@@ -8,7 +8,16 @@
 #define POSTIE_BOUNCE_H
 
 struct message;
+struct rcpt_result;
 struct strlist;
+
+/*
+ * Add a refused recipient to the lists bounce_new() takes: addr to
+ * failed, and its server's reply ("550 text", or "" when r is NULL or
+ * has none) to why.
+ */
+void	bounce_add(struct strlist *failed, struct strlist *why,
+	    const char *addr, const struct rcpt_result *r);
 
 /*
  * A bounce for orig (which must outlive the result): From

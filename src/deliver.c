@@ -62,8 +62,6 @@ static int	all_local(const struct local_opts *, const struct envelope *,
 static int	bounce(const struct account *, const char *,
 		    const struct message *, const struct strlist *,
 		    const struct strlist *, const char *, struct error *);
-static void	note_failed(struct strlist *, struct strlist *, const char *,
-		    const struct rcpt_result *);
 static void	log_send(const struct account *, const char *,
 		    const struct message *, const struct envelope *,
 		    const struct outcome *, const char *, const char *,
@@ -268,7 +266,7 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 	if (rv == 0) {
 		for (i = 0; i < res.n; i++) {
 			if (res.rcpt[i].state == RCPT_PERMFAIL)
-				note_failed(&failed, &replies, env->rcpts.v[i],
+				bounce_add(&failed, &replies, env->rcpts.v[i],
 				    &res.rcpt[i]);
 			else if (res.rcpt[i].state != RCPT_ACCEPTED) {
 				pending++;
@@ -317,7 +315,7 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		/* refused for good, or queue off: msmtp's behaviour */
 		for (i = 0; i < res.n; i++)
 			if (res.rcpt[i].state != RCPT_ACCEPTED)
-				note_failed(&failed, &replies, env->rcpts.v[i],
+				bounce_add(&failed, &replies, env->rcpts.v[i],
 				    &res.rcpt[i]);
 		if (bnc && env->sender[0] != '\0' &&
 		    res.class == OUTCOME_PERMANENT) {
@@ -1047,19 +1045,6 @@ run_bounce(void *ctx, const char *to, const struct message *orig,
 	if ((a = run_account(run, NULL, err)) == NULL)
 		return -1;
 	return bounce(a, to, orig, failed, why, reason, err);
-}
-
-/* A recipient for the bounce, with the server's reply ("" if none). */
-static void
-note_failed(struct strlist *failed, struct strlist *why, const char *addr,
-    const struct rcpt_result *r)
-{
-	strlist_add(failed, addr);
-	if (r != NULL && r->code != 0)
-		strlist_add_owned(why, xasprintf("%d %s", r->code,
-		    r->reply != NULL ? r->reply : ""));
-	else
-		strlist_add(why, "");
 }
 
 static void

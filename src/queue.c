@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "bounce.h"
 #include "error.h"
 #include "log.h"
 #include "message.h"
@@ -109,7 +110,6 @@ static void	 entry_fields_free(struct queue_entry *);
 static int	 entry_cmp(const void *, const void *);
 static char	 state_char(enum rcpt_state);
 static int	 char_state(int, enum rcpt_state *);
-static void	 add_reply(struct strlist *, const struct rcpt_result *);
 static int	 expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
 static void	 bounce_failed(struct queue *, struct queue_entry *,
@@ -1251,9 +1251,8 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		} else if (attempt_err != NULL)
 			e->state[k] = perm ? RCPT_PERMFAIL : RCPT_TEMPFAIL;
 		if (e->state[k] == RCPT_PERMFAIL) {
-			strlist_add(&failed, e->rcpts.v[k]);
-			add_reply(&replies, res != NULL && i < res->n ?
-			    &res->rcpt[i] : NULL);
+			bounce_add(&failed, &replies, e->rcpts.v[k],
+			    res != NULL && i < res->n ? &res->rcpt[i] : NULL);
 			if (res != NULL && i < res->n &&
 			    res->rcpt[i].reply != NULL && freason == NULL)
 				freason = xasprintf("%d %s",
@@ -1294,21 +1293,6 @@ queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 	free(freason);
 	queue_unlock(l);
 	return rc;
-}
-
-/* The server's reply for one refused recipient: "550 5.1.1 text". */
-static void
-add_reply(struct strlist *l, const struct rcpt_result *r)
-{
-	char	*s;
-
-	if (r == NULL || r->code == 0) {
-		strlist_add(l, "");
-		return;
-	}
-	s = xasprintf("%d %s", r->code, r->reply != NULL ? r->reply : "");
-	strlist_add(l, s);
-	free(s);
 }
 
 /*
