@@ -395,6 +395,13 @@ keep(const struct account *acct, const struct message *msg,
 
 		if (!hold)	/* else held() says it, with the fix */
 			log_info("queued as %s: %s", id, reason);
+		/* root's queue has the timer; a user's own only if they
+		 * set one up: say what will send it */
+		if (!hold && geteuid() != 0)
+			log_info("%s is in this user's own queue (mailq): it "
+			    "is sent by 'postie -q', by a later send that "
+			    "succeeds, or by a user timer (systemctl --user "
+			    "enable --now postie-queue.timer)", id);
 		log_send(acct, id, msg, env, res, reason, hold ? "held" :
 		    "queued", 0);
 		rep->status = DLV_QUEUED;

@@ -68,4 +68,17 @@ as_root www-data <"$TMP/in"
 check_rc 0
 check_no_grep 'handed to the system queue' "$TMP/stderr"
 check_grep '^from root$' "$SPOOL/www-data"
+
+# A user's relay is down: queued in the user's own queue, which no root
+# timer flushes, and the line says what will send it.
+cat >"$TMP/home.nobody/.postierc" <<CONF
+host 127.0.0.1
+port $(free_port)
+queue_dir $TMP/home.nobody/queue
+CONF
+chown nobody "$TMP/home.nobody/.postierc"
+as_user nobody a@example.com <"$TMP/in"
+check_rc 0
+check_grep "^postie: queued as " "$TMP/stderr"
+check_grep "is in this user's own queue \(mailq\): it is sent by 'postie -q', by a later send that succeeds, or by a user timer" "$TMP/stderr"
 exit 0
