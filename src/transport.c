@@ -1239,15 +1239,17 @@ transport_send(struct transport *t, const struct envelope *env,
 	size_t		*todo, *idx, ntodo, nb, i, k, accepted = 0, ok;
 	int		 rv = 0;
 
-	if (env->rcpts.n <= RCPT_BATCH)
+	if (env->rcpts.n <= RCPT_BATCH) {
+		/* almost every message: one transaction, done unless some
+		 * recipients got a 452 while others were taken */
 		rv = send_one(t, env, rd, size, res, err);
-	if (env->rcpts.n <= RCPT_BATCH && (rv == -1 ||
-	    outcome_count(res, RCPT_ACCEPTED) == 0))
-		return rv;
-	for (i = 0, k = 0; env->rcpts.n <= RCPT_BATCH && i < res->n; i++)
-		k += too_many(&res->rcpt[i]);
-	if (env->rcpts.n <= RCPT_BATCH && k == 0)
-		return rv;
+		if (rv == -1 || outcome_count(res, RCPT_ACCEPTED) == 0)
+			return rv;
+		for (i = 0, k = 0; i < res->n; i++)
+			k += too_many(&res->rcpt[i]);
+		if (k == 0)
+			return rv;
+	}
 
 	todo = xcalloc(env->rcpts.n, sizeof(*todo));
 	idx = xcalloc(RCPT_BATCH, sizeof(*idx));
