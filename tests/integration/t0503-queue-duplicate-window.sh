@@ -88,7 +88,11 @@ while True:
 	wait_port "$BAD_PORT"
 }
 
-# R15: RST after 64 KiB of a 2 MiB body.
+# R15: RST after 64 KiB of a 24 MiB body.  The body is far larger than
+# what the sockets can buffer (the server's receive buffer is 4 KiB,
+# Linux caps a send buffer at 4 MiB by default), so the reset comes
+# before the last octet left postie: "while sending", and never the
+# "possible duplicate" of the window after the final dot.
 rm -rf "$Q"
 bad_server rst
 RST_PORT=$BAD_PORT
@@ -96,16 +100,15 @@ qconf "$RST_PORT"
 {
 	printf 'Subject: big\nMessage-ID: <r15@postie.test>\n\n'
 	i=0
-	while [ $i -lt 32 ]; do
+	while [ $i -lt 384 ]; do
 		head -c 65536 /dev/zero | tr '\0' 'x' | fold -w 64
 		i=$((i + 1))
 	done
 } >"$TMP/in"
 run_postie -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 0
-# Loopback buffers can take the whole body before the reset arrives:
-# then it is the duplicate window again; queued either way.
-check_grep 'queued as .*connection lost (while sending|after the end)' "$TMP/stderr"
+check_grep 'queued as .*connection lost while sending' "$TMP/stderr"
+check_no_grep 'possible duplicate|after the end' "$TMP/stderr"
 check_queue 1
 start_smtpd
 qconf "$SMTPD_PORT"
