@@ -35,14 +35,20 @@
 #include "xmalloc.h"
 
 /*
- * Timeouts when the account sets none.  RFC 5321 4.5.3.2 asks a client to
- * wait at least 5 minutes for most replies and 10 for the one after the
- * final "."; libcurl 7.88.1 has one per-reply timeout, so 5 minutes for
- * all.  Connecting is not in the RFC: 30 s, as most MTAs.  With "timeout
- * N" in the config, N is used for all three.
+ * How long each reply may take when the account sets no "timeout": RFC
+ * 5321 4.5.3.2's client values.  EHLO, STARTTLS and AUTH have none there;
+ * they get MAIL's.  Connecting is not in the RFC: 30 s, as most MTAs.
+ * With "timeout N" in the config, every wait is N.  libcurl 7.88.1 has
+ * one timeout for the whole connection set-up and one per reply, so
+ * each wait is timed by on_progress() (called at least once a second),
+ * and libcurl's own timeouts are only the backstop.
  */
-#define CONNECT_TIMEOUT		30
-#define REPLY_TIMEOUT		300
+#define CONNECT_TIMEOUT		30	/* TCP connect */
+#define GREETING_TIMEOUT	300	/* 4.5.3.2.1 the 220 */
+#define COMMAND_TIMEOUT		300	/* 4.5.3.2.2-3 MAIL, RCPT; EHLO ... */
+#define DATA_INIT_TIMEOUT	120	/* 4.5.3.2.4 the 354 */
+#define DATA_BLOCK_TIMEOUT	180	/* 4.5.3.2.5 each block sent */
+#define DATA_DONE_TIMEOUT	600	/* 4.5.3.2.6 the reply to "." */
 
 #define REPLY_TEXT_MAX		1024	/* reply text kept per reply */
 #define LINE_MAX_LEN		4096	/* RFC 5321 4.5.3.1.5 says 512 */
@@ -95,6 +101,24 @@ struct sendstate {
 	size_t			 data_bytes;	/* for the -v trace */
 	off_t			 sent;		/* message octets on the wire */
 	struct buf		 trace;
+	/* The wait in progress (see the *_TIMEOUT values): since when
+	 * (monotonic seconds), for how long, for what; and the wait that
+	 * ran out, which ended the transfer. */
+	double			 wait_since;
+	int			 wait_limit;	/* 0: not waiting */
+	const char		*wait_what;
+	const char		*expired;
+	curl_off_t		 ul_seen;	/* libcurl's upload count */
+};
+
+/* The waits on_progress() tells apart (and the words for them). */
+static const char	W_CONNECT[] = "not connected";
+static const char	W_GREETING[] = "no greeting";
+static const char	W_BLOCK[] = "the relay stopped taking the message";
+static const char	W_DONE[] = "no reply to the end of the data";
+
+struct timeouts {
+	int	 connect, greeting, command, data_init, data_block, data_done;
 };
 
 struct transport {
@@ -122,6 +146,7 @@ struct transport {
 	struct progress	 prog;
 	int		 prog_on;	/* draw the progress line */
 	int		 interrupted;	/* cut off by a signal */
+	struct timeouts	 tmo;
 	/* OAuth2 (oauth2.h): the account, the bearer token in use (a
 	 * secret) and whether it was renewed after a 535 already */
 	const struct account *oauth2_acct;	/* borrowed */
@@ -151,6 +176,8 @@ static CURLcode	perform(struct transport *, struct outcome *,
 static void	reply_set(struct reply *, int, const char *);
 static void	reply_clear(struct reply *);
 static void	state_reset(struct sendstate *);
+static double	now_mono(void);
+static void	wait_for(struct transport *, const char *, int);
 static void	state_release(struct sendstate *);
 static size_t	on_header(char *, size_t, size_t, void *);
 static void	reply_line(struct transport *, const char *, size_t);
@@ -441,8 +468,16 @@ perform(struct transport *t, struct outcome *res, struct message_reader *rd,
 	t->st.size = size;
 	t->fp_bad = 0;
 	t->errbuf[0] = '\0';
+	wait_for(t, W_CONNECT, t->tmo.connect);
 	rc = curl_easy_perform(t->curl);
 	trace_flush(t);
+	if (rc == CURLE_ABORTED_BY_CALLBACK && t->st.expired != NULL &&
+	    !t->interrupted) {
+		/* one of our waits ran out: a timeout like libcurl's own */
+		snprintf(t->errbuf, sizeof(t->errbuf), "%s within %d s",
+		    t->st.expired, t->st.wait_limit);
+		rc = CURLE_OPERATION_TIMEDOUT;
+	}
 	return rc;
 }
 
@@ -603,13 +638,31 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	SETOPT(t, CURLOPT_ERRORBUFFER, t->errbuf);
 	SETOPT(t, CURLOPT_NOSIGNAL, 1L);
 	SETOPT(t, CURLOPT_TCP_NODELAY, 1L);
-	tmo = a->timeout > 0 ? a->timeout : CONNECT_TIMEOUT;
+	if (a->timeout > 0) {
+		t->tmo.connect = t->tmo.greeting = t->tmo.command =
+		    t->tmo.data_init = t->tmo.data_block =
+		    t->tmo.data_done = (int)a->timeout;
+	} else {
+		t->tmo.connect = CONNECT_TIMEOUT;
+		t->tmo.greeting = GREETING_TIMEOUT;
+		t->tmo.command = COMMAND_TIMEOUT;
+		t->tmo.data_init = DATA_INIT_TIMEOUT;
+		t->tmo.data_block = DATA_BLOCK_TIMEOUT;
+		t->tmo.data_done = DATA_DONE_TIMEOUT;
+	}
+	/*
+	 * The backstops, a little above what on_progress() allows: the
+	 * whole set-up (connect, greeting, EHLO, STARTTLS, EHLO, AUTH and
+	 * its continuation), and the longest reply.  libcurl checks its
+	 * low-speed limit while it waits for the reply to "." too, so that
+	 * one gets the longest wait as well.
+	 */
+	tmo = t->tmo.connect + t->tmo.greeting + 6L * t->tmo.command + 1;
 	SETOPT(t, CURLOPT_CONNECTTIMEOUT, tmo);
 	/* one connection: a replaced one is closed, not kept for reuse */
 	SETOPT(t, CURLOPT_MAXCONNECTS, 1L);
-	tmo = a->timeout > 0 ? a->timeout : REPLY_TIMEOUT;
+	tmo = t->tmo.data_done + 1;
 	SETOPT(t, CURLOPT_SERVER_RESPONSE_TIMEOUT, tmo);
-	/* A receiver that stops reading the data: under 1 byte/s for tmo. */
 	SETOPT(t, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	SETOPT(t, CURLOPT_LOW_SPEED_TIME, tmo);
 
@@ -807,6 +860,11 @@ state_reset(struct sendstate *st)
 	st->data_bytes = 0;
 	st->sent = 0;
 	buf_reset(&st->trace);
+	st->wait_since = 0;
+	st->wait_limit = 0;
+	st->wait_what = NULL;
+	st->expired = NULL;
+	st->ul_seen = 0;
 }
 
 static void
@@ -922,8 +980,10 @@ reply_done(struct transport *t, int code, const char *text)
 		break;
 	case TS_DATA:
 		reply_set(&st->rep[TS_DATA], code, text);
-		if (code == 354)
+		if (code == 354) {
 			st->step = TS_BODY;
+			wait_for(t, W_BLOCK, t->tmo.data_block);
+		}
 		return;
 	case TS_BODY:
 		reply_set(&st->rep[TS_DOT], code, text);
@@ -1025,16 +1085,58 @@ on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
 {
 	struct transport	*t = arg;
 
+	struct sendstate	*st = &t->st;
+	curl_off_t		 ct = 0;
+
 	(void)dltotal;
 	(void)dlnow;
 	(void)ultotal;
-	if (interrupt_pending() != 0 && !t->st.body_eof) {
+	if (interrupt_pending() != 0 && !st->body_eof) {
 		t->interrupted = interrupt_pending();
 		return 1;
 	}
 	if (t->prog_on && ulnow > 0)
 		progress_update(&t->prog, (uint64_t)ulnow);
+
+	/* The waits of RFC 5321 4.5.3.2 (see CONNECT_TIMEOUT). */
+	if (st->wait_what == W_CONNECT && st->last.code == 0 &&
+	    curl_easy_getinfo(t->curl, CURLINFO_CONNECT_TIME_T, &ct) ==
+	    CURLE_OK && ct > 0)
+		wait_for(t, W_GREETING, t->tmo.greeting);
+	if (st->step == TS_BODY) {
+		if (st->body_eof && st->sent >= st->nread) {
+			if (st->wait_what != W_DONE)
+				wait_for(t, W_DONE, t->tmo.data_done);
+		} else if (ulnow > st->ul_seen) {
+			/* a block went out: the data timeout starts again */
+			wait_for(t, W_BLOCK, t->tmo.data_block);
+		}
+		st->ul_seen = ulnow;
+	}
+	if (st->wait_limit > 0 && st->expired == NULL &&
+	    now_mono() - st->wait_since > st->wait_limit) {
+		st->expired = st->wait_what;
+		return 1;
+	}
 	return 0;
+}
+
+static double
+now_mono(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A reply (or connecting) is awaited from now on, for at most limit s. */
+static void
+wait_for(struct transport *t, const char *what, int limit)
+{
+	t->st.wait_since = now_mono();
+	t->st.wait_limit = limit;
+	t->st.wait_what = what;
 }
 
 /* A command went out: the next reply answers it. */
@@ -1064,8 +1166,10 @@ note_command(struct transport *t, const char *cmd, size_t len)
 		log_trace("-> %s", buf_str(&st->trace));
 		buf_reset(&st->trace);
 	}
-	if (st->in_auth)
+	if (st->in_auth) {
+		wait_for(t, "no reply to AUTH", t->tmo.command);
 		return;		/* SASL data: stays in TS_AUTH */
+	}
 	if (len == 4 && strncasecmp(cmd, "QUIT", 4) == 0) {
 		st->quitting = 1;
 		return;
@@ -1077,6 +1181,20 @@ note_command(struct transport *t, const char *cmd, size_t len)
 			st->step = cmds[i].step;
 			break;
 		}
+	}
+	switch (st->step) {
+	case TS_EHLO:	wait_for(t, "no reply to EHLO", t->tmo.command); break;
+	case TS_HELO:	wait_for(t, "no reply to HELO", t->tmo.command); break;
+	case TS_STARTTLS:
+		wait_for(t, "no reply to STARTTLS", t->tmo.command);
+		break;
+	case TS_AUTH:	wait_for(t, "no reply to AUTH", t->tmo.command); break;
+	case TS_MAIL:
+		wait_for(t, "no reply to MAIL FROM", t->tmo.command);
+		break;
+	case TS_RCPT:	wait_for(t, "no reply to RCPT TO", t->tmo.command); break;
+	case TS_DATA:	wait_for(t, "no reply to DATA", t->tmo.data_init); break;
+	default:	wait_for(t, "no reply", t->tmo.command); break;
 	}
 	if (st->step == TS_EHLO)
 		st->ehlo_auth = 0;
@@ -1778,6 +1896,12 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 	case TS_DOT:
 	case TS_DATA:
 		r = &st->rep[st->step];
+		if (r->code == 0 && rc == CURLE_OPERATION_TIMEDOUT) {
+			/* DATA unanswered: nothing of the message went out */
+			finish_accepted(res, RCPT_TEMPFAIL, NULL);
+			return error_set(err, EX_TEMPFAIL, "cannot send to %s: "
+			    "%s", t->where, cerr);
+		}
 		code = transport_exitcode(rc, r->code);
 		finish_accepted(res, code == EX_TEMPFAIL ? RCPT_TEMPFAIL :
 		    RCPT_PERMFAIL, r);

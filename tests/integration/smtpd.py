@@ -16,7 +16,8 @@ every command line the client sends is appended to DIR/transcript.log.
 --max-rcpts N answers "452 4.5.3 too many recipients" to the RCPT after
 N in one transaction.  --delay dot=SECONDS holds the reply to the final
 "." (a client stays alive while a test looks at it), dot-once=SECONDS
-only the first message's; --xoauth2 also offers AUTH XOAUTH2 and
+only the first message's; greeting=, ehlo=, mail=, rcpt= and data=
+SECONDS hold that reply (data: the 354); --xoauth2 also offers AUTH XOAUTH2 and
 --oauthbearer AUTH OAUTHBEARER (RFC 7628), both checked against --auth
 USER:TOKEN.
 
@@ -79,6 +80,8 @@ class Handler:
         self.max_rcpts = 0
 
     async def handle_MAIL(self, server, session, envelope, address, options):
+        if "mail" in self.delays:
+            await asyncio.sleep(self.delays["mail"])
         if "mail" in self.fails:
             return self.fails["mail"]
         envelope.mail_from = address
@@ -87,6 +90,8 @@ class Handler:
         return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, options):
+        if "rcpt" in self.delays:
+            await asyncio.sleep(self.delays["rcpt"])
         reply = self.fails.get("rcpt:" + address.lower())
         if reply:
             return reply
@@ -123,6 +128,7 @@ class TestSMTP(SMTP):
     """aiosmtpd's server plus the transcript and the scripted failures."""
 
     fails = {}
+    delays = {}
     rec = None
     implicit_tls = False
 
@@ -158,6 +164,8 @@ class TestSMTP(SMTP):
         reader.readline = readline_logged
 
     async def _handle_client(self):
+        if "greeting" in self.delays:
+            await asyncio.sleep(self.delays["greeting"])
         if "greeting" in self.fails:
             await self.push(self.fails["greeting"])
             self.transport.close()
@@ -212,7 +220,14 @@ class TestSMTP(SMTP):
                 token = kv[12:]
         return self._authenticate("OAUTHBEARER", LoginPassword(user, token))
 
+    async def smtp_EHLO(self, arg):
+        if "ehlo" in self.delays:
+            await asyncio.sleep(self.delays["ehlo"])
+        await super().smtp_EHLO(arg)
+
     async def smtp_DATA(self, arg):
+        if "data" in self.delays and self.envelope.rcpt_tos:
+            await asyncio.sleep(self.delays["data"])
         if "data" in self.fails and self.envelope.rcpt_tos:
             await self.push(self.fails["data"])
             return
@@ -257,6 +272,7 @@ def main():
     TestSMTP.fails = dict(a.fail)
     TestSMTP.rec = rec
     TestSMTP.implicit_tls = a.implicit_tls is not None
+    TestSMTP.delays = {k: float(v) for k, v in a.delay}
     handler = Handler(TestSMTP.fails, rec,
                       {k: float(v) for k, v in a.delay})
     handler.max_rcpts = a.max_rcpts
