@@ -6,6 +6,8 @@
  * when given a certificate, so that plain and TLS runs share one server.
  *
  *   sink -p PORTFILE -l LOGFILE [-c CERT -k KEY] [-D DIR] [-t SECONDS]
+ *	[-d MS]		-d: hold every reply MS milliseconds (a relay's
+ *			round trip, for the parallel-flush workload)
  *   sink -H FILE	print the body hash of a message file, as the sink
  *			computes it (for the expected value)
  *
@@ -30,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -59,6 +62,7 @@ static int		 logfd = -1;
 static const char	*dumpdir;
 static pthread_mutex_t	 loglock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long	 nmsg;
+static long		 reply_delay_ms;	/* -d */
 
 static void
 die(const char *fmt, ...)
@@ -95,6 +99,13 @@ c_write(struct conn *c, const char *s)
 	size_t n = strlen(s), done = 0;
 	ssize_t r;
 
+	if (reply_delay_ms > 0) {
+		struct timespec ts = { reply_delay_ms / 1000,
+		    (reply_delay_ms % 1000) * 1000000L };
+
+		while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+			;
+	}
 	while (done < n) {
 		if (c->ssl != NULL)
 			r = SSL_write(c->ssl, s + done, (int)(n - done));
@@ -371,7 +382,7 @@ main(int argc, char **argv)
 	FILE *f;
 	int ch, s, fd, one = 1, lifetime = 600;
 
-	while ((ch = getopt(argc, argv, "p:l:c:k:D:t:H:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:l:c:k:D:t:d:H:")) != -1) {
 		switch (ch) {
 		case 'p': portfile = optarg; break;
 		case 'l': logfile = optarg; break;
@@ -379,9 +390,10 @@ main(int argc, char **argv)
 		case 'k': key = optarg; break;
 		case 'D': dumpdir = optarg; break;
 		case 't': lifetime = atoi(optarg); break;
+		case 'd': reply_delay_ms = atol(optarg); break;
 		case 'H': return hash_file(optarg);
 		default: die("usage: sink -p PORTFILE -l LOG [-c CERT -k KEY] "
-		    "[-D DIR] [-t SECONDS] | sink -H FILE");
+		    "[-D DIR] [-t SECONDS] [-d MS] | sink -H FILE");
 		}
 	}
 	if (portfile == NULL || logfile == NULL)
