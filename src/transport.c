@@ -834,9 +834,11 @@ on_header(char *p, size_t size, size_t n, void *arg)
 
 	for (i = 0; i < len; i++) {
 		if (p[i] == '\n') {
+			/* the CR goes, and with it the NUL moves (reply_line()
+			 * reads the text up to it) */
 			if (st->line.len > 0 &&
 			    st->line.data[st->line.len - 1] == '\r')
-				st->line.len--;
+				st->line.data[--st->line.len] = '\0';
 			reply_line(t, buf_str(&st->line), st->line.len);
 			buf_reset(&st->line);
 		} else if (st->line.len < LINE_MAX_LEN)
