@@ -206,7 +206,7 @@ static struct poptOption postie_table[] = {
 	  "connect with the account's settings and show what the relay "
 	  "offers (TLS, certificates, AUTH) and whether the login works; "
 	  "sends no mail", NULL },
-	{ "serverinfo", '\0', POPT_ARG_NONE | POPT_ARGFLAG_DOC_HIDDEN, NULL,
+	{ "serverinfo", '\0', POPT_ARG_NONE, NULL,
 	  OPT_SERVER_INFO, "as --server-info (msmtp's spelling)", NULL },
 	{ "verify", '\0', POPT_ARG_STRING, NULL, OPT_VERIFY,
 	  "ask the relay whether it knows an address (VRFY)", "ADDR" },
