@@ -423,21 +423,38 @@ diag_failure_line(const struct transport_probe *p, const char *msg)
 /* The answer to VRFY/EXPN/HELP (a probe that got as far as that). */
 static int
 answer(const struct transport_probe *p, enum diag_command cmd,
-    struct error *err)
+    const char *arg, struct error *err)
 {
-	int	code = diag_reply_exitcode(cmd, p->code);
+	const char	*lines[EHLO_LINES_MAX];
+	struct buf	 b = BUF_INIT;
+	size_t		 at, n = 0;
+	int		 code = diag_reply_exitcode(cmd, p->code);
 
 	if (code == EX_OK)
 		return 0;
+	at = last_command(&p->dialogue, probe_cmds[cmd]);
+	if (at != (size_t)-1)
+		n = reply_after(&p->dialogue, at, lines, EHLO_LINES_MAX);
+	if (n > 0)
+		buf_add_escaped(&b, lines[n - 1], strlen(lines[n - 1]));
+	else
+		buf_printf(&b, "%d", p->code);
 	if (code == EX_NOUSER)
-		return error_set(err, code, "%s: %s: %d (no such %s)",
-		    p->relay, probe_cmds[cmd], p->code,
-		    cmd == DIAG_VERIFY ? "user" : "list");
-	if (p->code == 500 || p->code == 502 || p->code == 504)
-		return error_set(err, code, "%s: the server does not offer "
-		    "%s (%d)", p->relay, probe_cmds[cmd], p->code);
-	return error_set(err, code, "%s: %s refused: %d", p->relay,
-	    probe_cmds[cmd], p->code);
+		error_set(err, code, "%s: %s %s: %s: the relay knows no such "
+		    "%s", p->relay, probe_cmds[cmd], arg != NULL ? arg : "",
+		    buf_str(&b), cmd == DIAG_VERIFY ? "address" : "list");
+	else if (p->code == 500 || p->code == 502 || p->code == 504)
+		error_set(err, code, "%s: %s: %s: the relay does not offer "
+		    "%s (many turn it off against address harvesting)",
+		    p->relay, probe_cmds[cmd], buf_str(&b), probe_cmds[cmd]);
+	else if (code == EX_TEMPFAIL)
+		error_set(err, code, "%s: %s: %s: a temporary refusal: try "
+		    "again later", p->relay, probe_cmds[cmd], buf_str(&b));
+	else
+		error_set(err, code, "%s: %s refused: %s", p->relay,
+		    probe_cmds[cmd], buf_str(&b));
+	buf_release(&b);
+	return -1;
 }
 
 int
@@ -469,7 +486,7 @@ diag_run(const struct account *a, enum diag_command cmd, const char *arg,
 		error_set(err, perr.code, "%s", perr.msg);
 		rv = -1;
 	} else if (p.answered && cmd != DIAG_SERVER_INFO)
-		rv = answer(&p, cmd, err);
+		rv = answer(&p, cmd, arg, err);
 	else if (rv == -1) {
 		line = diag_failure_line(&p, perr.msg);
 		error_set(err, perr.code != EX_OK ? perr.code : EX_SOFTWARE,
