@@ -303,7 +303,8 @@ format_login(const struct transport_probe *p, const struct account *a,
 	}
 	at = last_command(&p->dialogue, "AUTH ");
 	if (at == (size_t)-1) {
-		buf_addstr(out, "Login: not tried\n");
+		buf_addstr(out, "Login: not tried (the probe stopped before "
+		    "it)\n");
 		return;
 	}
 	mech = p->dialogue.v[at] + 8;
@@ -457,6 +458,45 @@ answer(const struct transport_probe *p, enum diag_command cmd,
 	return -1;
 }
 
+/*
+ * After a certificate that failed verification, the chain is fetched
+ * once more without verifying it and without logging in (no credentials
+ * go to a server that may not be the relay), so that the user sees what
+ * the server presents: the CA to trust or the fingerprint to pin, to be
+ * compared with one obtained another way.
+ */
+static void
+untrusted_chain(const struct account *a, int verbose, struct buf *out)
+{
+	struct account		 b = *a;	/* shallow: only borrowed */
+	struct transport	*t;
+	struct transport_probe	 p;
+	struct error		 err = ERROR_INIT;
+
+	b.tls_certcheck = 0;
+	b.tls_fingerprint = NULL;
+	b.auth = NULL;
+	b.user = NULL;
+	b.password = NULL;
+	b.passwordeval = NULL;
+	b.oauth2_token_file = NULL;
+	if ((t = transport_new(&b, verbose, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	(void)transport_probe(t, NULL, NULL, &p, &err);
+	transport_free(t);
+	if (p.ncerts > 0) {
+		buf_addstr(out, "The certificate chain, NOT VERIFIED (fetched "
+		    "again without checks and without logging in; compare "
+		    "the fingerprint with one obtained another way before "
+		    "you pin it or trust its CA):\n");
+		format_certs(&p, out);
+	}
+	error_release(&err);
+	transport_probe_release(&p);
+}
+
 int
 diag_run(const struct account *a, enum diag_command cmd, const char *arg,
     int verbose, struct error *err)
@@ -477,6 +517,8 @@ diag_run(const struct account *a, enum diag_command cmd, const char *arg,
 	rv = transport_probe(t, probe_cmds[cmd], arg, &p, &perr);
 	transport_free(t);
 	diag_format(&p, cmd, a, &out);
+	if (rv == -1 && p.untrusted && cmd == DIAG_SERVER_INFO)
+		untrusted_chain(a, verbose, &out);
 	if (out.len > 0 && (fwrite(out.data, 1, out.len, stdout) != out.len ||
 	    fflush(stdout) == EOF) && rv == 0)
 		rv = error_set_errno(&perr, EX_IOERR, "cannot write the "

@@ -2023,6 +2023,7 @@ transport_probe(struct transport *t, const char *cmd, const char *arg,
 		ret = error_set(err, EX_SOFTWARE, "cannot set up libcurl for "
 		    "%s: %s", t->where, curl_easy_strerror(rc));
 	probe_certs(t, p);
+	p->untrusted = rc == CURLE_PEER_FAILED_VERIFICATION;
 	/* the probe command is the only one a send never makes */
 	p->code = t->st.rep[TS_OTHER].code;
 	p->answered = p->code != 0;

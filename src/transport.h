@@ -85,6 +85,8 @@ struct transport_probe {
 	struct transport_cert *certs;	/* the chain, server's first */
 	size_t		 ncerts;
 	int		 auth;		/* credentials configured: AUTH ran */
+	int		 untrusted;	/* the certificate failed verification
+					   (chain, name or date) */
 	int		 answered;	/* the probe command got a reply */
 	int		 code;		/* ... its code (0 none) */
 	struct outcome	 res;		/* a failure's class, step, exit code,

@@ -101,8 +101,20 @@ run_postie -C "$TMP/config" --server-info
 check_rc 69
 check_grep 'TLS certificate of 127\.0\.0\.1 not trusted.*; set tls_trust_file' "$TMP/stderr"
 check_grep '^Greeting: 220 ' "$TMP/stdout"
+# the chain it presents, fetched again without checks or login
+check_grep '^The certificate chain, NOT VERIFIED' "$TMP/stdout"
+check_grep "^    SHA-256 fingerprint: $(fp "$C/self.pem")\$" "$TMP/stdout"
+check_grep '^Login: not tried' "$TMP/stdout"
 check_no_grep '^AUTH' "$(transcript)"
+[ "$(grep -c '^STARTTLS$' "$(transcript)")" -eq 2 ] ||
+    fail "expected two STARTTLS (the checked one, the unchecked one)"
 no_mail
+# pinned as the report says, the same server passes (login included)
+config on on "tls_fingerprint $(fp "$C/self.pem")" 'auth on' \
+    'user alice' 'password S3cr3t-pw'
+run_postie -C "$TMP/config" --server-info
+check_rc 0
+check_grep "^Login: accepted for user 'alice'" "$TMP/stdout"
 
 # STARTTLS required, not offered: 69.
 start_smtpd
