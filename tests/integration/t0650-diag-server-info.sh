@@ -1,5 +1,5 @@
 #!/bin/sh
-# postie --server-info (and msmtp's --serverinfo): what the relay offers
+# D1-D3: postie --server-info (and msmtp's --serverinfo): what the relay offers
 # over plain SMTP, STARTTLS and SMTPS, the certificate chain with SHA-256
 # fingerprints, whether the login works; never a mail transaction; the
 # exit code of what failed (77 login refused, 69 TLS, 75 relay down or

@@ -1,5 +1,5 @@
 #!/bin/sh
-# postie --verify ADDR (VRFY), --expand LIST (EXPN), --server-help [TOPIC]
+# D4: postie --verify ADDR (VRFY), --expand LIST (EXPN), --server-help [TOPIC]
 # (HELP): the relay's reply on stdout, 0 only for a 2xx; 67 no such user
 # or list, 69 not offered, 75 a 4xx; connection and login failures as for
 # --server-info; the account by --account or msmtp's -a (issue 14).
