@@ -243,12 +243,14 @@ format_ehlo(const struct transport_probe *p, struct buf *out)
 {
 	const char		*lines[EHLO_LINES_MAX];
 	struct diag_ehlo	 e;
-	size_t			 i, n, at, tls_at;
+	size_t			 i, n, at, helo, tls_at;
 	int			 after_tls;
 
+	/* the later one: libcurl falls back to HELO after a refused EHLO */
 	at = last_command(&p->dialogue, "EHLO ");
-	if (at == (size_t)-1)
-		at = last_command(&p->dialogue, "HELO ");
+	helo = last_command(&p->dialogue, "HELO ");
+	if (helo != (size_t)-1 && (at == (size_t)-1 || helo > at))
+		at = helo;
 	if (at == (size_t)-1)
 		return;
 	tls_at = last_command(&p->dialogue, "STARTTLS");
@@ -277,7 +279,7 @@ format_ehlo(const struct transport_probe *p, struct buf *out)
 		add_esc(out, e.auth.v[i]);
 	}
 	buf_addstr(out, e.auth.n == 0 ? " none offered\n" : "\n");
-	if (!after_tls && !p->implicit_tls && e.starttls)
+	if (!after_tls && !p->implicit_tls && !p->starttls && e.starttls)
 		buf_addstr(out, "Note: the server offers STARTTLS, but this "
 		    "account does not use it (tls on, tls_starttls on)\n");
 	for (i = 0; i < e.notes.n; i++) {

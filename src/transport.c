@@ -1983,13 +1983,15 @@ int
 transport_probe(struct transport *t, const char *cmd, const char *arg,
     struct transport_probe *p, struct error *err)
 {
-	struct probe_ctx	 c = { t, p };
+	struct probe_ctx	 c;
 	struct envelope		 none;
 	struct curl_slist	*rcpt = NULL;
 	CURLcode		 rc = CURLE_OK;
 	int			 ret = 0;
 
 	memset(p, 0, sizeof(*p));
+	c.t = t;
+	c.p = p;
 	outcome_init(&p->res, 0);
 	p->relay = xstrdup(t->where);
 	p->implicit_tls = t->implicit_tls;
