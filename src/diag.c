@@ -75,6 +75,8 @@ diag_ehlo_parse(const char *const *lines, size_t n, struct diag_ehlo *e)
 		if (line_code(lines[i]) != 250)
 			break;
 		t = line_text(lines[i]);
+		if (*t == '\0')
+			continue;	/* smtp-sink ends with a bare "250" */
 		strlist_add(&e->caps, t);
 		kwlen = strcspn(t, " =");
 		if (kwlen == 4 && strncasecmp(t, "AUTH", 4) == 0) {
@@ -263,6 +265,12 @@ format_ehlo(const struct transport_probe *p, struct buf *out)
 		buf_addch(out, '\n');
 		return;
 	}
+	if (at == helo) {
+		buf_addstr(out, "Capabilities: none (EHLO refused, HELO "
+		    "accepted: no ESMTP, so no TLS, AUTH or SIZE)\n");
+		diag_ehlo_release(&e);
+		return;
+	}
 	buf_printf(out, "Capabilities%s:\n", after_tls ?
 	    " (after STARTTLS)" : p->implicit_tls ? " (over TLS)" : "");
 	for (i = 0; i < e.caps.n; i++) {
@@ -448,8 +456,9 @@ answer(const struct transport_probe *p, enum diag_command cmd,
 		    buf_str(&b), cmd == DIAG_VERIFY ? "address" : "list");
 	else if (p->code == 500 || p->code == 502 || p->code == 504)
 		error_set(err, code, "%s: %s: %s: the relay does not offer "
-		    "%s (many turn it off against address harvesting)",
-		    p->relay, probe_cmds[cmd], buf_str(&b), probe_cmds[cmd]);
+		    "%s%s", p->relay, probe_cmds[cmd], buf_str(&b),
+		    probe_cmds[cmd], cmd == DIAG_HELP ? "" : " (many turn it "
+		    "off against address harvesting)");
 	else if (code == EX_TEMPFAIL)
 		error_set(err, code, "%s: %s: %s: a temporary refusal: try "
 		    "again later", p->relay, probe_cmds[cmd], buf_str(&b));

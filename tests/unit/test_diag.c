@@ -113,6 +113,18 @@ diag_ehlo_parse__odd_replies__bounded_results(void **state)
 	diag_ehlo_parse(size, 3, &e);
 	assert_true(e.size == -1);	/* no number */
 	diag_ehlo_release(&e);
+
+	{
+		/* smtp-sink's last line is a bare "250" */
+		static const char *const sink[] = {
+			"250-smtp-sink", "250-PIPELINING", "250",
+		};
+
+		diag_ehlo_parse(sink, N(sink), &e);
+		assert_int_equal(e.caps.n, 1);
+		assert_string_equal(e.caps.v[0], "PIPELINING");
+		diag_ehlo_release(&e);
+	}
 }
 
 static void
