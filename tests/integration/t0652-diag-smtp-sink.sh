@@ -2,7 +2,7 @@
 # D1, D3, D4 against a second, independent server: Postfix's smtp-sink.
 # Its EHLO (PIPELINING, XCLIENT, DSN, a bare last "250"), a 4xx and a 5xx
 # greeting, an RFC 821 server (HELO only), VRFY accepted and refused,
-# HELP not known.
+# HELP not known; and R3, a relay that never greets.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t05lib.sh"
 
@@ -52,5 +52,15 @@ check_grep '^Capabilities: none \(EHLO refused, HELO accepted' "$TMP/stdout"
 run_postie -C "$TMP/config" --verify bob@example.org
 check_rc 69
 check_grep '^5[0-9][0-9] ' "$TMP/stdout"
+stop_sinks
+
+# R3: a relay that accepts and never greets: 75 within the timeout.
+start_mute
+SINK_PORT=$MUTE_PORT
+config
+printf 'timeout 2\n' >>"$TMP/config"
+run_postie -C "$TMP/config" --server-info
+check_rc 75
+check_grep 'sent no greeting in time' "$TMP/stderr"
 stop_sinks
 exit 0
