@@ -864,6 +864,9 @@ diag_options(struct cli_opts *o, struct error *err)
 		    o->html != NULL || o->body_file != NULL ||
 		    o->inlines.n > 0 || o->charset != NULL;
 	}
+	if (o->json || o->dry_run)
+		return error_set(err, EX_USAGE, "%s does not take %s",
+		    name, o->json ? "--json" : "--dry-run");
 	if (o->compose || o->attach.n > 0)
 		return error_set(err, EX_USAGE, "%s sends no mail: it takes "
 		    "no compose options (-a NAME, as in msmtp, names the "

@@ -732,6 +732,10 @@ cli_parse__diagnostics__mode_account_and_argument(void **state)
 		    NULL },
 		{ { "postie", "--server-info", "-a", "x", "-a", NULL }, -1, 0,
 		    NULL, NULL },
+		{ { "postie", "--server-info", "--json", NULL }, -1, 0, NULL,
+		    NULL },
+		{ { "postie", "--verify", "a@b", "--dry-run", NULL }, -1, 0,
+		    NULL, NULL },
 	};
 	struct cli_opts	 o;
 	struct error	 err = ERROR_INIT;
