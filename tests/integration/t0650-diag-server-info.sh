@@ -83,6 +83,14 @@ config on on "tls_fingerprint $(fp "$C/server.pem")" 'auth on' \
 run_postie -C "$TMP/config" --server-info
 check_rc 0
 
+# A pin that does not match: 69, and the fingerprint seen is named.
+config on on "tls_fingerprint $(fp "$C/self.pem")" 'auth on' \
+    'user alice' 'password S3cr3t-pw'
+run_postie -C "$TMP/config" --server-info
+check_rc 69
+check_grep "does not match tls_fingerprint \(its SHA-256 fingerprint is $(fp "$C/server.pem")\)" "$TMP/stderr"
+check_grep "; if the relay's certificate changed on purpose, set tls_fingerprint $(fp "$C/server.pem")" "$TMP/stderr"
+
 # The login refused: 77 and the keys to check; the rest is still shown.
 config on on 'auth on' 'user alice' 'password wrong'
 run_postie -C "$TMP/config" --server-info
