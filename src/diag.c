@@ -260,9 +260,11 @@ format_ehlo(const struct transport_probe *p, struct buf *out)
 	n = reply_after(&p->dialogue, at, lines, EHLO_LINES_MAX);
 	diag_ehlo_parse(lines, n, &e);
 	if (n > 0 && e.domain == NULL) {
-		buf_addstr(out, "EHLO refused: ");
+		buf_addstr(out, at == helo ? "EHLO and HELO refused: " :
+		    "EHLO refused: ");
 		add_esc(out, lines[n - 1]);
 		buf_addch(out, '\n');
+		diag_ehlo_release(&e);
 		return;
 	}
 	if (at == helo) {
@@ -328,11 +330,14 @@ format_login(const struct transport_probe *p, const struct account *a,
 			break;
 		}
 	}
-	if (code / 100 == 2) {
+	if (code / 100 == 2 && a != NULL && a->user != NULL &&
+	    *a->user != '\0') {
 		buf_addstr(out, "Login: accepted for user '");
-		add_esc(out, a != NULL && a->user != NULL ? a->user : "");
+		add_esc(out, a->user);
 		buf_printf(out, "' (AUTH %.*s)\n", (int)mlen, mech);
-	} else if (code != 0) {
+	} else if (code / 100 == 2)
+		buf_printf(out, "Login: accepted (AUTH %.*s)\n", (int)mlen,
+		    mech); else if (code != 0) {
 		buf_printf(out, "Login: REFUSED (AUTH %.*s): ", (int)mlen,
 		    mech);
 		add_esc(out, p->dialogue.v[j] + 3);
