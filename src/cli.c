@@ -42,7 +42,11 @@ enum {
 	OPT_INLINE,
 	OPT_CHARSET,
 	OPT_IMPORT_CONFIG,
-	OPT_OAUTH2_AUTHORIZE
+	OPT_OAUTH2_AUTHORIZE,
+	OPT_SERVER_INFO,
+	OPT_VERIFY,
+	OPT_EXPAND,
+	OPT_SERVER_HELP
 };
 
 /*
@@ -52,7 +56,7 @@ enum {
 #define CLI_MAX_ARGS	100000
 
 /* Upper bound of long option names, for cli_long_options(). */
-#define CLI_MAX_LONG	32
+#define CLI_MAX_LONG	48
 
 static const char *progname = "postie";	/* borrowed from argv[0] */
 static char	 hint_name[64] = "postie";	/* a copy, for the hint */
@@ -71,6 +75,7 @@ static int	 set_errmode(struct cli_opts *, const char *);
 static int	 add_list(struct strlist *, const char *, const char *,
 		    struct error *);
 static int	 bad_option(poptContext, int, struct error *);
+static int	 diag_options(struct cli_opts *, struct error *);
 static void	 ignore(struct cli_opts *, int, const char *);
 static void	 replace(char **, char *);
 static char	*synopsis(void);
@@ -197,6 +202,18 @@ static struct poptOption postie_table[] = {
 	{ "oauth2-authorize", '\0', POPT_ARG_STRING, NULL,
 	  OPT_OAUTH2_AUTHORIZE, "get the account's first OAuth2 refresh "
 	  "token (device code flow) into its oauth2_token_file", "ACCOUNT" },
+	{ "server-info", '\0', POPT_ARG_NONE, NULL, OPT_SERVER_INFO,
+	  "connect with the account's settings and show what the relay "
+	  "offers (TLS, certificates, AUTH) and whether the login works; "
+	  "sends no mail", NULL },
+	{ "serverinfo", '\0', POPT_ARG_NONE, NULL,
+	  OPT_SERVER_INFO, "as --server-info (msmtp's spelling)", NULL },
+	{ "verify", '\0', POPT_ARG_STRING, NULL, OPT_VERIFY,
+	  "ask the relay whether it knows an address (VRFY)", "ADDR" },
+	{ "expand", '\0', POPT_ARG_STRING, NULL, OPT_EXPAND,
+	  "ask the relay to expand a mailing list (EXPN)", "LIST" },
+	{ "server-help", '\0', POPT_ARG_NONE, NULL, OPT_SERVER_HELP,
+	  "show the relay's HELP text (operand: a topic)", NULL },
 	{ "help", '\0', POPT_ARG_NONE, NULL, OPT_HELP,
 	  "show this help", NULL },
 	{ "usage", '\0', POPT_ARG_NONE, NULL, OPT_USAGE,
@@ -333,6 +350,13 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 			goto fail;
 		}
 		break;
+	case CLI_SERVER_INFO:
+	case CLI_VERIFY:
+	case CLI_EXPAND:
+	case CLI_SERVER_HELP:
+		if (diag_options(o, err) == -1)
+			goto fail;
+		break;
 	case CLI_OAUTH2_AUTHORIZE:
 		if (o->rcpts.n > 0) {
 			error_set(err, EX_USAGE, "unexpected operand '%s' with "
@@ -399,6 +423,7 @@ cli_opts_release(struct cli_opts *o)
 	free(o->queue_arg);
 	free(o->queue_id);
 	free(o->import_format);
+	free(o->diag_arg);
 	free(o->subject);
 	strlist_release(&o->attach);
 	strlist_release(&o->cc);
@@ -675,6 +700,21 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		o->mode = CLI_OAUTH2_AUTHORIZE;
 		replace(&o->account, xstrdup(arg));
 		break;
+	case OPT_SERVER_INFO:
+		o->mode = CLI_SERVER_INFO;
+		break;
+	case OPT_SERVER_HELP:
+		o->mode = CLI_SERVER_HELP;
+		break;
+	case OPT_VERIFY:
+	case OPT_EXPAND:
+		o->mode = c == OPT_VERIFY ? CLI_VERIFY : CLI_EXPAND;
+		if (arg[0] == '\0' || str_has_crlf(arg))
+			return error_set(err, EX_USAGE, "--%s needs an %s "
+			    "without CR or LF", c == OPT_VERIFY ? "verify" :
+			    "expand", c == OPT_VERIFY ? "address" : "list name");
+		replace(&o->diag_arg, xstrdup(arg));
+		break;
 	case OPT_IMPORT_CONFIG:
 		o->mode = CLI_IMPORT_CONFIG;
 		replace(&o->import_format, xstrdup(arg));
@@ -803,6 +843,44 @@ add_list(struct strlist *l, const char *s, const char *what,
 	return 0;
 }
 
+/*
+ * The diagnostics send nothing, so "-a NAME" names the account there, as
+ * in msmtp (msmtp --serverinfo -a gmail), and not a file to attach; any
+ * other compose option is a mistake.  --server-help takes an optional
+ * topic as its operand; the others none.
+ */
+static int
+diag_options(struct cli_opts *o, struct error *err)
+{
+	const char	*name = o->mode == CLI_SERVER_INFO ? "--server-info" :
+			    o->mode == CLI_VERIFY ? "--verify" :
+			    o->mode == CLI_EXPAND ? "--expand" : "--server-help";
+
+	if (o->attach.n == 1 && o->account == NULL) {
+		o->account = xstrdup(o->attach.v[0]);
+		strlist_release(&o->attach);
+		o->compose = o->subject != NULL || o->cc.n > 0 ||
+		    o->bcc.n > 0 || o->reply_to != NULL || o->headers.n > 0 ||
+		    o->html != NULL || o->body_file != NULL ||
+		    o->inlines.n > 0 || o->charset != NULL;
+	}
+	if (o->json || o->dry_run)
+		return error_set(err, EX_USAGE, "%s does not take %s",
+		    name, o->json ? "--json" : "--dry-run");
+	if (o->compose || o->attach.n > 0)
+		return error_set(err, EX_USAGE, "%s sends no mail: it takes "
+		    "no compose options (-a NAME, as in msmtp, names the "
+		    "account)", name);
+	if (o->mode == CLI_SERVER_HELP && o->rcpts.n == 1) {
+		o->diag_arg = xstrdup(o->rcpts.v[0]);
+		strlist_release(&o->rcpts);
+	}
+	if (o->rcpts.n > 0)
+		return error_set(err, EX_USAGE, "unexpected operand '%s' with "
+		    "%s", o->rcpts.v[0], name);
+	return 0;
+}
+
 static int
 bad_option(poptContext con, int rc, struct error *err)
 {
@@ -897,7 +975,9 @@ synopsis(void)
 	    "  or:  %s -bs [-i] [-odX] [-oeX]\n"
 	    "  or:  %s -bp | mailq\n"
 	    "  or:  %s -q[arg] | %s --flush\n"
-	    "  or:  %s -bi | newaliases",
+	    "  or:  %s -bi | newaliases\n"
+	    "  or:  %s --server-info | --verify addr | --expand list | "
+	    "--server-help [topic] [--account name]",
 	    progname, progname, progname, progname, progname, progname,
-	    progname);
+	    progname, progname);
 }

@@ -21,6 +21,10 @@ enum cli_mode {
 	CLI_NEWALIASES,		/* -bi, newaliases */
 	CLI_IMPORT_CONFIG,	/* --import-config FORMAT [PATH] */
 	CLI_OAUTH2_AUTHORIZE,	/* --oauth2-authorize ACCOUNT */
+	CLI_SERVER_INFO,	/* --server-info, --serverinfo */
+	CLI_VERIFY,		/* --verify ADDR: VRFY */
+	CLI_EXPAND,		/* --expand LIST: EXPN */
+	CLI_SERVER_HELP,	/* --server-help [TOPIC]: HELP */
 	CLI_HELP,		/* --help: printed by cli_parse() */
 	CLI_USAGE,		/* --usage: printed by cli_parse() */
 	CLI_VERSION		/* --version */
@@ -45,6 +49,8 @@ struct cli_opts {
 	char		*queue_id;	/* --queue-delete/-hold/-release ID */
 	char		*import_format;	/* --import-config FORMAT; the path
 					   is the operand, if any */
+	char		*diag_arg;	/* --verify ADDR, --expand LIST, the
+					   --server-help operand; else NULL */
 
 	/* compose (mailx): any of these turns compose on */
 	int		 compose;	/* a compose option was given */

@@ -17,6 +17,7 @@
 #include "bs.h"
 #include "config.h"
 #include "deliver.h"
+#include "diag.h"
 #include "drop.h"
 #include "error.h"
 #include "import.h"
@@ -30,6 +31,7 @@
 static int	send_message(const struct cli_opts *, int *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
 static int	oauth2_command(const struct cli_opts *, struct error *);
+static int	diag_command(const struct cli_opts *, struct error *);
 
 int
 main(int argc, char **argv)
@@ -101,6 +103,12 @@ main(int argc, char **argv)
 		break;
 	case CLI_OAUTH2_AUTHORIZE:
 		rv = oauth2_command(&opts, &err);
+		break;
+	case CLI_SERVER_INFO:
+	case CLI_VERIFY:
+	case CLI_EXPAND:
+	case CLI_SERVER_HELP:
+		rv = diag_command(&opts, &err);
 		break;
 	}
 	cli_opts_release(&opts);
@@ -286,6 +294,25 @@ oauth2_command(const struct cli_opts *opts, struct error *err)
 		    acct->oauth2_token_file);
 		rv = 0;
 	}
+	config_release(&cfg);
+	return rv;
+}
+
+/* --server-info, --verify, --expand, --server-help (diag.h). */
+static int
+diag_command(const struct cli_opts *opts, struct error *err)
+{
+	struct config		 cfg = CONFIG_INIT;
+	const struct account	*acct;
+	enum diag_command	 cmd;
+	int			 rv = -1;
+
+	cmd = opts->mode == CLI_VERIFY ? DIAG_VERIFY :
+	    opts->mode == CLI_EXPAND ? DIAG_EXPAND :
+	    opts->mode == CLI_SERVER_HELP ? DIAG_HELP : DIAG_SERVER_INFO;
+	if (config_load(&cfg, opts->config_file, err) == 0 &&
+	    (acct = config_select(&cfg, opts->account, NULL, err)) != NULL)
+		rv = diag_run(acct, cmd, opts->diag_arg, opts->verbose, err);
 	config_release(&cfg);
 	return rv;
 }

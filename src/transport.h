@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "outcome.h"
+#include "util.h"
 
 struct account;
 struct buf;
@@ -60,6 +61,52 @@ int	transport_send(struct transport *, const struct envelope *,
 	    struct error *);
 
 void	transport_free(struct transport *);
+
+/* One certificate of the relay's chain, as a probe saw it. */
+struct transport_cert {
+	struct strlist	 info;		/* libcurl's "Name:value" items
+					   (Subject, Issuer, Start date, Expire
+					   date...), the PEM left out */
+	char		*sha256;	/* "AB:CD:..." of the DER certificate,
+					   NULL when it could not be computed */
+};
+
+/* What transport_probe() saw; all owned, freed by
+ * transport_probe_release(). */
+struct transport_probe {
+	char		*relay;		/* "host:port" */
+	struct strlist	 dialogue;	/* every line in order: "-> EHLO x"
+					   for a command (SASL data and
+					   initial responses redacted),
+					   "<- 250-SIZE 1000" for a reply line */
+	char		*tls;		/* "TLSv1.3 / TLS_AES_..." or NULL */
+	int		 implicit_tls;	/* TLS from the start (smtps) */
+	int		 starttls;	/* TLS through STARTTLS */
+	struct transport_cert *certs;	/* the chain, server's first */
+	size_t		 ncerts;
+	int		 auth;		/* credentials configured: AUTH ran */
+	int		 untrusted;	/* the certificate failed verification
+					   (chain, name or date) */
+	int		 answered;	/* the probe command got a reply */
+	int		 code;		/* ... its code (0 none) */
+	struct outcome	 res;		/* a failure's class, step, exit code,
+					   reply and hint (no recipients) */
+};
+
+/*
+ * Connect as transport_send() would (TLS, certificate checks and AUTH as
+ * configured), then send one command instead of a message and QUIT:
+ * "NOOP" when cmd is NULL, else cmd ("VRFY", "EXPN", "HELP") with arg
+ * (may be NULL for HELP).  The certificate chain is gathered.  p is
+ * initialised here and filled as far as the dialogue got, also on
+ * failure.  Returns 0 when the command got a 2xx (or 252), -1 otherwise
+ * with err and p->res set as transport_send() sets them (same codes);
+ * when p->answered, the failure is the server's answer to the command.
+ * Errors also: EX_USAGE for an argument with CR, LF or NUL.
+ */
+int	transport_probe(struct transport *, const char *cmd, const char *arg,
+	    struct transport_probe *p, struct error *);
+void	transport_probe_release(struct transport_probe *);
 
 /*
  * The sysexits code for a libcurl result and the last SMTP reply code

@@ -21,6 +21,11 @@ SECONDS hold that reply (data: the 354); --xoauth2 also offers AUTH XOAUTH2 and
 --oauthbearer AUTH OAUTHBEARER (RFC 7628), both checked against --auth
 USER:TOKEN.
 
+--vrfy ADDR=REPLY answers VRFY ADDR, --expn LIST=REPLY answers EXPN LIST
+(a " SMTPUTF8" parameter is ignored) and --help-reply REPLY answers HELP;
+"|" separates the lines of a multi-line reply ("250-a|250 b").  Without
+them aiosmtpd's own answers stay: VRFY 252, EXPN 502, HELP its list.
+
 Run with Debian's /usr/bin/python3.  Exits after --lifetime seconds.
 """
 
@@ -34,7 +39,7 @@ import signal
 import ssl
 import sys
 
-from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword
+from aiosmtpd.smtp import MISSING, SMTP, AuthResult, LoginPassword, syntax
 
 
 class Recorder:
@@ -101,6 +106,10 @@ class Handler:
         envelope.rcpt_tos.append(address)
         envelope.per_rcpt_options.append(options)
         return "250 OK"
+
+    async def handle_VRFY(self, server, session, envelope, address):
+        reply = self.fails.get("vrfy:" + address.lower())
+        return multiline(reply) if reply else MISSING
 
     async def handle_DATA(self, server, session, envelope):
         if "dot" in self.delays:
@@ -220,10 +229,25 @@ class TestSMTP(SMTP):
                 token = kv[12:]
         return self._authenticate("OAUTHBEARER", LoginPassword(user, token))
 
+    @syntax("EHLO hostname")     # kept in HELP's list, as before
     async def smtp_EHLO(self, arg):
         if "ehlo" in self.delays:
             await asyncio.sleep(self.delays["ehlo"])
         await super().smtp_EHLO(arg)
+
+    async def smtp_EXPN(self, arg):
+        name = (arg or "").split(" ")[0].lower()
+        if "expn:" + name in self.fails:
+            await self.push(multiline(self.fails["expn:" + name]))
+            return
+        await super().smtp_EXPN(arg)
+
+    @syntax("HELP [command]")     # kept in HELP's own list, as before
+    async def smtp_HELP(self, arg):
+        if "help" in self.fails:
+            await self.push(multiline(self.fails["help"]))
+            return
+        await super().smtp_HELP(arg)
 
     async def smtp_DATA(self, arg):
         if "data" in self.delays and self.envelope.rcpt_tos:
@@ -232,6 +256,11 @@ class TestSMTP(SMTP):
             await self.push(self.fails["data"])
             return
         await super().smtp_DATA(arg)
+
+
+def multiline(reply):
+    """ "250-a|250 b" is sent as two lines. """
+    return "\r\n".join(reply.split("|"))
 
 
 def tls_context(cert, key):
@@ -265,11 +294,18 @@ def main():
     p.add_argument("--xoauth2", action="store_true")
     p.add_argument("--max-rcpts", type=int, default=0)
     p.add_argument("--oauthbearer", action="store_true")
+    p.add_argument("--vrfy", action="append", type=parse_fail, default=[])
+    p.add_argument("--expn", action="append", type=parse_fail, default=[])
+    p.add_argument("--help-reply")
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
     rec = Recorder(a.dir)
     TestSMTP.fails = dict(a.fail)
+    TestSMTP.fails.update(("vrfy:" + k, v) for k, v in a.vrfy)
+    TestSMTP.fails.update(("expn:" + k, v) for k, v in a.expn)
+    if a.help_reply:
+        TestSMTP.fails["help"] = a.help_reply
     TestSMTP.rec = rec
     TestSMTP.implicit_tls = a.implicit_tls is not None
     TestSMTP.delays = {k: float(v) for k, v in a.delay}

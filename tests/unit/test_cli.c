@@ -682,7 +682,8 @@ cli_long_options__table__expected_names(void **state)
 	    "body", "inline", "charset", "account", "dry-run", "json",
 	    "flush", "progress", "no-progress", "due", "queue-delete",
 	    "queue-hold", "queue-release", "import-config",
-	    "oauth2-authorize", "help", "usage", "version" };
+	    "oauth2-authorize", "server-info", "serverinfo", "verify",
+	    "expand", "server-help", "help", "usage", "version" };
 	const char	*const *names = cli_long_options();
 	size_t		 i, j, n = 0;
 
@@ -696,6 +697,74 @@ cli_long_options__table__expected_names(void **state)
 				break;
 		if (j == n)
 			fail_msg("long option --%s missing", want[i]);
+	}
+}
+
+static void
+cli_parse__diagnostics__mode_account_and_argument(void **state)
+{
+	static const struct {
+		const char	*av[6];
+		int		 rc;
+		enum cli_mode	 mode;
+		const char	*account, *arg;
+	} t[] = {
+		{ { "postie", "--server-info", NULL }, 0, CLI_SERVER_INFO,
+		    NULL, NULL },
+		{ { "postie", "--serverinfo", "-a", "gmail", NULL }, 0,
+		    CLI_SERVER_INFO, "gmail", NULL },
+		{ { "postie", "--server-info", "--account", "work", NULL }, 0,
+		    CLI_SERVER_INFO, "work", NULL },
+		{ { "postie", "--verify", "bob@example.org", NULL }, 0,
+		    CLI_VERIFY, NULL, "bob@example.org" },
+		{ { "postie", "--expand", "staff", "-a", "x", NULL }, 0,
+		    CLI_EXPAND, "x", "staff" },
+		{ { "postie", "--server-help", "MAIL", NULL }, 0,
+		    CLI_SERVER_HELP, NULL, "MAIL" },
+		{ { "postie", "--server-help", NULL }, 0, CLI_SERVER_HELP,
+		    NULL, NULL },
+		{ { "postie", "--server-info", "a@b", NULL }, -1, 0, NULL,
+		    NULL },
+		{ { "postie", "--server-help", "A", "B", NULL }, -1, 0, NULL,
+		    NULL },
+		{ { "postie", "--verify", "", NULL }, -1, 0, NULL, NULL },
+		{ { "postie", "--server-info", "-s", "x", NULL }, -1, 0, NULL,
+		    NULL },
+		{ { "postie", "--server-info", "-a", "x", "-a", NULL }, -1, 0,
+		    NULL, NULL },
+		{ { "postie", "--server-info", "--json", NULL }, -1, 0, NULL,
+		    NULL },
+		{ { "postie", "--verify", "a@b", "--dry-run", NULL }, -1, 0,
+		    NULL, NULL },
+	};
+	struct cli_opts	 o;
+	struct error	 err = ERROR_INIT;
+	size_t		 i;
+	int		 ac, rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		for (ac = 0; t[i].av[ac] != NULL; ac++)
+			;
+		rc = cli_parse(&o, ac, (char **)(uintptr_t)t[i].av, &err);
+		if (rc != t[i].rc)
+			fail_msg("case %zu: rc %d (%s)", i, rc,
+			    err.msg != NULL ? err.msg : "");
+		if (rc == 0) {
+			assert_int_equal(o.mode, t[i].mode);
+			if (t[i].account == NULL)
+				assert_null(o.account);
+			else
+				assert_string_equal(o.account, t[i].account);
+			if (t[i].arg == NULL)
+				assert_null(o.diag_arg);
+			else
+				assert_string_equal(o.diag_arg, t[i].arg);
+			assert_false(o.compose);
+		} else
+			assert_int_equal(err.code, EX_USAGE);
+		error_release(&err);
+		cli_opts_release(&o);
 	}
 }
 
@@ -809,6 +878,8 @@ main(void)
 		cmocka_unit_test(cli_parse__import_config__format_and_one_path),
 		cmocka_unit_test(
 		    cli_parse__oauth2_authorize__account_and_no_operand),
+		cmocka_unit_test(
+		    cli_parse__diagnostics__mode_account_and_argument),
 		cmocka_unit_test(cli_long_options__table__expected_names),
 		cmocka_unit_test(cli_long_options__man_page__documents_each),
 	};
