@@ -40,91 +40,32 @@
 #define MAILNAME	"/etc/mailname"
 
 /*
- * The account fields, so that "defaults" and "account A : B" can copy
- * exactly the settings that were given (msmtp's mask).
+ * Where a key's value lives in struct account: its offset and kind.
+ * S(m) names the char * member m, I(m) the int member m (a member of
+ * another type does not compile); NOFIELD, a key that stores nothing
+ * itself.  pacct.given[] records which fields a section set, so that
+ * "defaults" and "account A : B" copy exactly those (msmtp's mask).
  */
-enum field {
-	F_HOST, F_PORT, F_TLS, F_TLS_STARTTLS, F_TLS_TRUST_FILE,
-	F_TLS_CRL_FILE, F_TLS_CERTCHECK, F_TLS_FINGERPRINT, F_TLS_CERT_FILE,
-	F_TLS_KEY_FILE, F_TLS_HOST_OVERRIDE, F_AUTH, F_USER, F_PASSWORD,
-	F_PASSWORDEVAL, F_AUTH_CLEARTEXT, F_OAUTH2_TOKEN_FILE,
-	F_OAUTH2_PROVIDER, F_OAUTH2_TENANT,
-	F_OAUTH2_TOKEN_URL, F_OAUTH2_DEVICE_URL, F_OAUTH2_CLIENT_ID, F_OAUTH2_CLIENT_SECRET,
-	F_OAUTH2_CLIENT_SECRET_EVAL, F_OAUTH2_SCOPE, F_OAUTH2_FLOW, F_FROM, F_FROM_FULL_NAME,
-	F_ALLOW_FROM_OVERRIDE, F_DOMAIN, F_QUALIFY_DOMAIN, F_ALIASES,
-	F_TIMEOUT, F_LOGFILE, F_SYSLOG, F_SET_FROM_HEADER, F_SET_DATE_HEADER,
-	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
-	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_QUEUE, F_QUEUE_DIR,
-	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX,
-	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_NONE
-};
-#define BIT(f)	((uint64_t)1 << (f))
-
-struct fielddef {
+struct field {
 	size_t	off;
-	int	is_str;
+	int	kind;
 };
+#define FK_NONE	0
+#define FK_STR	1
+#define FK_INT	2
 
-#define S(m)	{ offsetof(struct account, m), 1 }
-#define I(m)	{ offsetof(struct account, m), 0 }
-static const struct fielddef fields[F_NONE] = {
-	[F_HOST] = S(host),
-	[F_PORT] = I(port),
-	[F_TLS] = I(tls),
-	[F_TLS_STARTTLS] = I(tls_starttls),
-	[F_TLS_TRUST_FILE] = S(tls_trust_file),
-	[F_TLS_CRL_FILE] = S(tls_crl_file),
-	[F_TLS_CERTCHECK] = I(tls_certcheck),
-	[F_TLS_FINGERPRINT] = S(tls_fingerprint),
-	[F_TLS_CERT_FILE] = S(tls_cert_file),
-	[F_TLS_KEY_FILE] = S(tls_key_file),
-	[F_TLS_HOST_OVERRIDE] = S(tls_host_override),
-	[F_AUTH] = S(auth),
-	[F_USER] = S(user),
-	[F_PASSWORD] = S(password),
-	[F_PASSWORDEVAL] = S(passwordeval),
-	[F_AUTH_CLEARTEXT] = I(auth_cleartext),
-	[F_OAUTH2_TOKEN_FILE] = S(oauth2_token_file),
-	[F_OAUTH2_PROVIDER] = I(oauth2_provider),
-	[F_OAUTH2_TENANT] = S(oauth2_tenant),
-	[F_OAUTH2_TOKEN_URL] = S(oauth2_token_url),
-	[F_OAUTH2_DEVICE_URL] = S(oauth2_device_url),
-	[F_OAUTH2_CLIENT_ID] = S(oauth2_client_id),
-	[F_OAUTH2_CLIENT_SECRET] = S(oauth2_client_secret),
-	[F_OAUTH2_CLIENT_SECRET_EVAL] = S(oauth2_client_secret_eval),
-	[F_OAUTH2_SCOPE] = S(oauth2_scope),
-	[F_OAUTH2_FLOW] = I(oauth2_flow),
-	[F_FROM] = S(from),
-	[F_FROM_FULL_NAME] = S(from_full_name),
-	[F_ALLOW_FROM_OVERRIDE] = I(allow_from_override),
-	[F_DOMAIN] = S(domain),
-	[F_QUALIFY_DOMAIN] = S(qualify_domain),
-	[F_ALIASES] = S(aliases),
-	[F_TIMEOUT] = I(timeout),
-	[F_LOGFILE] = S(logfile),
-	[F_SYSLOG] = S(syslog),
-	[F_SET_FROM_HEADER] = I(set_from_header),
-	[F_SET_DATE_HEADER] = I(set_date_header),
-	[F_SET_MSGID_HEADER] = I(set_msgid_header),
-	[F_REMOVE_BCC_HEADERS] = I(remove_bcc_headers),
-	[F_UNDISCLOSED_RECIPIENTS] = I(undisclosed_recipients),
-	[F_LOCAL_SPOOL] = S(local_spool),
-	[F_LOCAL_MAILDIR] = S(local_maildir),
-	[F_QUEUE] = I(queue),
-	[F_QUEUE_DIR] = S(queue_dir),
-	[F_QUEUE_LIFETIME] = I(queue_lifetime),
-	[F_QUEUE_FLUSH_ON_SEND] = I(queue_flush_on_send),
-	[F_QUEUE_BACKOFF_MAX] = I(queue_backoff_max),
-	[F_DROP_ALLOW_FROM] = I(drop_allow_from),
-	[F_DROP_MAX_SIZE] = I(drop_max_size),
-};
-#undef S
-#undef I
+#define S(m)	{ offsetof(struct account, m), \
+	_Generic(((struct account *)0)->m, char *: FK_STR) }
+#define I(m)	{ offsetof(struct account, m), \
+	_Generic(((struct account *)0)->m, int: FK_INT) }
+#define NOFIELD	{ 0, FK_NONE }
+#define FIELD(x)	((struct field)x)
 
 /* An account being parsed, with the fields given for it. */
 struct pacct {
 	struct account	*a;
-	uint64_t	 mask;
+	unsigned char	 given[sizeof(struct account)];	/* by offset */
+	int		 ngiven;
 };
 
 /* The state of parsing one file. */
@@ -150,21 +91,32 @@ typedef int (*key_fn)(struct parse *, struct pacct *, const struct keydef *,
 #define K_EXPAND_FROM	0x04	/* %U %H %C %M as msmtp's "from" */
 #define K_EXPAND_HOST	0x08	/* %H %C %M as msmtp's "domain" */
 
+/*
+ * One row per key: its name, the handler that parses the value, the
+ * field it sets, K_* flags, and the default of a new account (an int;
+ * for a string, sdef).  A new key is one row here, one field in struct
+ * account (config.h), and the code that uses it.
+ */
 struct keydef {
 	const char	*name;
 	key_fn		 fn;
-	enum field	 field;
+	struct field	 field;
 	int		 flags;
+	int		 def;
+	const char	*sdef;
 };
 
 static struct account *account_new(const char *, int, const char *);
-static char	**str_at(struct account *, enum field);
-static int	*int_at(struct account *, enum field);
+static void	 account_defaults(struct account *, int);
+static char	**str_at(struct account *, struct field);
+static int	*int_at(struct account *, struct field);
 static void	 account_free(struct account *);
-static void	 set_str(struct pacct *, enum field, char *);
-static void	 set_int(struct pacct *, enum field, int);
+static void	 set_given(struct pacct *, struct field);
+static void	 set_str(struct pacct *, struct field, char *);
+static void	 set_int(struct pacct *, struct field, int);
+static void	 inherit(struct pacct *, const struct pacct *);
 static void	 copy_field(struct account *, const struct account *,
-		    enum field);
+		    struct field);
 static int	 perr(struct parse *, struct error *, const char *, ...)
 		    __attribute__((__format__(printf, 3, 4)));
 static int	 bad_value(struct parse *, const struct keydef *,
@@ -250,95 +202,104 @@ static int	 load_file(struct config *, const char *, int, int,
 static char	*user_file(void);
 static struct account *find_account(const struct config *, const char *);
 /*
+ * Rows may leave out the trailing members (flags, def, sdef: 0): the
+ * warning for that is off for this table alone.
+ */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+/*
  * Every key msmtp 1.8 knows, and postie's own.  Keys with k_ignored are
  * accepted so that an existing msmtprc works, with a warning.
  */
 static const struct keydef keys[] = {
 	/* server */
-	{ "host", k_host, F_HOST, 0 },
-	{ "port", k_port, F_PORT, 0 },
-	{ "url", k_url, F_NONE, 0 },
-	{ "domain", k_domain, F_DOMAIN, 0 },
-	{ "timeout", k_timeout, F_TIMEOUT, 0 },
-	{ "connect_timeout", k_timeout, F_TIMEOUT, 0 },
-	{ "protocol", k_protocol, F_NONE, 0 },
+	{ "host", k_host, S(host), 0 },
+	{ "port", k_port, I(port), 0 },
+	{ "url", k_url, NOFIELD, 0 },
+	{ "domain", k_domain, S(domain), 0, 0, "localhost" },
+	{ "timeout", k_timeout, I(timeout), 0 },
+	{ "connect_timeout", k_timeout, I(timeout), 0 },
+	{ "protocol", k_protocol, NOFIELD, 0 },
 	/* TLS */
-	{ "tls", k_bool, F_TLS, 0 },
-	{ "tls_starttls", k_bool, F_TLS_STARTTLS, 0 },
-	{ "tls_trust_file", k_string, F_TLS_TRUST_FILE, K_FILE },
-	{ "tls_crl_file", k_string, F_TLS_CRL_FILE, K_FILE },
-	{ "tls_certcheck", k_bool, F_TLS_CERTCHECK, 0 },
-	{ "tls_fingerprint", k_fingerprint, F_TLS_FINGERPRINT, 0 },
-	{ "tls_cert_file", k_string, F_TLS_CERT_FILE, K_FILE },
-	{ "tls_key_file", k_string, F_TLS_KEY_FILE, K_FILE },
-	{ "tls_host_override", k_string, F_TLS_HOST_OVERRIDE, 0 },
+	{ "tls", k_bool, I(tls), 0 },
+	{ "tls_starttls", k_bool, I(tls_starttls), 0, 1 },
+	{ "tls_trust_file", k_string, S(tls_trust_file), K_FILE },
+	{ "tls_crl_file", k_string, S(tls_crl_file), K_FILE },
+	{ "tls_certcheck", k_bool, I(tls_certcheck), 0, 1 },
+	{ "tls_fingerprint", k_fingerprint, S(tls_fingerprint), 0 },
+	{ "tls_cert_file", k_string, S(tls_cert_file), K_FILE },
+	{ "tls_key_file", k_string, S(tls_key_file), K_FILE },
+	{ "tls_host_override", k_string, S(tls_host_override), 0 },
 	/* authentication */
-	{ "auth", k_auth, F_AUTH, 0 },
-	{ "user", k_string, F_USER, 0 },
-	{ "password", k_password, F_PASSWORD, 0 },
-	{ "passwordeval", k_passwordeval, F_PASSWORDEVAL, 0 },
-	{ "auth_cleartext", k_bool, F_AUTH_CLEARTEXT, 0 },
+	{ "auth", k_auth, S(auth), 0 },
+	{ "user", k_string, S(user), 0 },
+	{ "password", k_password, S(password), 0 },
+	{ "passwordeval", k_passwordeval, S(passwordeval), 0 },
+	{ "auth_cleartext", k_bool, I(auth_cleartext), 0 },
 	/* OAuth2 (oauth2.h) */
-	{ "oauth2_token_file", k_string, F_OAUTH2_TOKEN_FILE, K_FILE },
-	{ "oauth2_provider", k_oauth2_provider, F_OAUTH2_PROVIDER, 0 },
-	{ "oauth2_tenant", k_oauth2_tenant, F_OAUTH2_TENANT, 0 },
-	{ "oauth2_token_url", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
-	{ "oauth2_token_endpoint", k_token_url, F_OAUTH2_TOKEN_URL, 0 },
-	{ "oauth2_device_endpoint", k_token_url, F_OAUTH2_DEVICE_URL, 0 },
-	{ "oauth2_client_id", k_string, F_OAUTH2_CLIENT_ID, 0 },
-	{ "oauth2_client_secret", k_client_secret, F_OAUTH2_CLIENT_SECRET,
+	{ "oauth2_token_file", k_string, S(oauth2_token_file), K_FILE },
+	{ "oauth2_provider", k_oauth2_provider, I(oauth2_provider), 0 },
+	{ "oauth2_tenant", k_oauth2_tenant, S(oauth2_tenant), 0 },
+	{ "oauth2_token_url", k_token_url, S(oauth2_token_url), 0 },
+	{ "oauth2_token_endpoint", k_token_url, S(oauth2_token_url), 0 },
+	{ "oauth2_device_endpoint", k_token_url, S(oauth2_device_url), 0 },
+	{ "oauth2_client_id", k_string, S(oauth2_client_id), 0 },
+	{ "oauth2_client_secret", k_client_secret, S(oauth2_client_secret),
 	    0 },
 	{ "oauth2_client_secret_eval", k_client_secret_eval,
-	    F_OAUTH2_CLIENT_SECRET_EVAL, 0 },
-	{ "oauth2_scope", k_string, F_OAUTH2_SCOPE, 0 },
-	{ "oauth2_flow", k_oauth2_flow, F_OAUTH2_FLOW, 0 },
+	    S(oauth2_client_secret_eval), 0 },
+	{ "oauth2_scope", k_string, S(oauth2_scope), 0 },
+	{ "oauth2_flow", k_oauth2_flow, I(oauth2_flow), 0 },
 	/* envelope and headers */
-	{ "from", k_string, F_FROM, K_EXPAND_FROM },
-	{ "from_full_name", k_string, F_FROM_FULL_NAME, 0 },
-	{ "allow_from_override", k_bool, F_ALLOW_FROM_OVERRIDE, 0 },
-	{ "qualify_domain", k_string, F_QUALIFY_DOMAIN, K_EXPAND_HOST },
-	{ "aliases", k_string, F_ALIASES, K_FILE },
-	{ "set_from_header", k_from_header, F_SET_FROM_HEADER, 0 },
-	{ "set_date_header", k_auto_off, F_SET_DATE_HEADER, 0 },
-	{ "set_msgid_header", k_auto_off, F_SET_MSGID_HEADER, 0 },
-	{ "remove_bcc_headers", k_bool, F_REMOVE_BCC_HEADERS, 0 },
-	{ "undisclosed_recipients", k_bool, F_UNDISCLOSED_RECIPIENTS, 0 },
+	{ "from", k_string, S(from), K_EXPAND_FROM },
+	{ "from_full_name", k_string, S(from_full_name), 0 },
+	{ "allow_from_override", k_bool, I(allow_from_override), 0, 1 },
+	{ "qualify_domain", k_string, S(qualify_domain), K_EXPAND_HOST },
+	{ "aliases", k_string, S(aliases), K_FILE },
+	{ "set_from_header", k_from_header, I(set_from_header), 0, TRI_AUTO },
+	{ "set_date_header", k_auto_off, I(set_date_header), 0, TRI_AUTO },
+	{ "set_msgid_header", k_auto_off, I(set_msgid_header), 0, TRI_AUTO },
+	{ "remove_bcc_headers", k_bool, I(remove_bcc_headers), 0, 1 },
+	{ "undisclosed_recipients", k_bool, I(undisclosed_recipients), 0 },
 	/* local delivery */
-	{ "local_spool", k_string, F_LOCAL_SPOOL, K_FILE },
-	{ "local_maildir", k_string, F_LOCAL_MAILDIR, 0 },
+	{ "local_spool", k_string, S(local_spool), K_FILE },
+	{ "local_maildir", k_string, S(local_maildir), 0 },
 	/* the queue */
-	{ "queue", k_bool, F_QUEUE, 0 },
-	{ "queue_dir", k_string, F_QUEUE_DIR, K_FILE },
-	{ "queue_lifetime", k_duration, F_QUEUE_LIFETIME, 0 },
-	{ "queue_flush_on_send", k_bool, F_QUEUE_FLUSH_ON_SEND, 0 },
-	{ "queue_backoff_max", k_duration, F_QUEUE_BACKOFF_MAX, 0 },
+	{ "queue", k_bool, I(queue), 0, 1 },
+	{ "queue_dir", k_string, S(queue_dir), K_FILE },
+	{ "queue_lifetime", k_duration, I(queue_lifetime),
+	    0, CONFIG_QUEUE_LIFETIME },
+	{ "queue_flush_on_send", k_bool, I(queue_flush_on_send), 0, 1 },
+	{ "queue_backoff_max", k_duration, I(queue_backoff_max),
+	    0, CONFIG_QUEUE_BACKOFF_MAX },
 	/* the system drop directory (drop.h) */
-	{ "drop_allow_from", k_bool, F_DROP_ALLOW_FROM, 0 },
-	{ "drop_max_size", k_size, F_DROP_MAX_SIZE, 0 },
+	{ "drop_allow_from", k_bool, I(drop_allow_from), 0 },
+	{ "drop_max_size", k_size, I(drop_max_size), 0 },
 	/* logging */
-	{ "logfile", k_string, F_LOGFILE, K_FILE },
-	{ "syslog", k_syslog, F_SYSLOG, 0 },
+	{ "logfile", k_string, S(logfile), K_FILE },
+	{ "syslog", k_syslog, S(syslog), 0 },
 	/* msmtp's older names, mapped onto the keys above */
-	{ "add_missing_from_header", k_add_missing, F_SET_FROM_HEADER, 0 },
-	{ "add_missing_date_header", k_add_missing, F_SET_DATE_HEADER, 0 },
-	{ "keepbcc", k_keepbcc, F_REMOVE_BCC_HEADERS, 0 },
-	{ "auto_from", k_auto_from, F_FROM, 0 },
-	{ "maildomain", k_string, F_QUALIFY_DOMAIN, 0 },
+	{ "add_missing_from_header", k_add_missing, I(set_from_header), 0 },
+	{ "add_missing_date_header", k_add_missing, I(set_date_header), 0 },
+	{ "keepbcc", k_keepbcc, I(remove_bcc_headers), 0 },
+	{ "auto_from", k_auto_from, S(from), 0 },
+	{ "maildomain", k_string, S(qualify_domain), 0 },
 	/* msmtp keys postie does not implement */
-	{ "tls_priorities", k_ignored, F_NONE, 0 },
-	{ "tls_min_dh_prime_bits", k_ignored, F_NONE, 0 },
-	{ "tls_force_sslv3", k_ignored, F_NONE, 0 },
-	{ "dsn_notify", k_ignored, F_NONE, 0 },
-	{ "dsn_return", k_ignored, F_NONE, 0 },
-	{ "ntlmdomain", k_ignored, F_NONE, 0 },
-	{ "proxy_host", k_ignored, F_NONE, 0 },
-	{ "proxy_port", k_ignored, F_NONE, 0 },
-	{ "socket", k_ignored, F_NONE, 0 },
-	{ "source_ip", k_ignored, F_NONE, 0 },
-	{ "logfile_time_format", k_ignored, F_NONE, 0 },
-	{ "eval", k_ignored, F_NONE, 0 },
-	{ NULL, NULL, F_NONE, 0 }
+	{ "tls_priorities", k_ignored, NOFIELD, 0 },
+	{ "tls_min_dh_prime_bits", k_ignored, NOFIELD, 0 },
+	{ "tls_force_sslv3", k_ignored, NOFIELD, 0 },
+	{ "dsn_notify", k_ignored, NOFIELD, 0 },
+	{ "dsn_return", k_ignored, NOFIELD, 0 },
+	{ "ntlmdomain", k_ignored, NOFIELD, 0 },
+	{ "proxy_host", k_ignored, NOFIELD, 0 },
+	{ "proxy_port", k_ignored, NOFIELD, 0 },
+	{ "socket", k_ignored, NOFIELD, 0 },
+	{ "source_ip", k_ignored, NOFIELD, 0 },
+	{ "logfile_time_format", k_ignored, NOFIELD, 0 },
+	{ "eval", k_ignored, NOFIELD, 0 },
+	{ NULL, NULL, NOFIELD, 0 }
 };
+#pragma GCC diagnostic pop
 
 /* msmtp's mechanism names (its "auth" command), plus on and off. */
 static const char *const auth_mechs[] = {
@@ -349,19 +310,9 @@ static const char *const auth_mechs[] = {
 
 /* What config_select() returns when nothing is configured. */
 static char empty_name[] = "default";
+/* (the table's int defaults, set on first use; no EHLO domain) */
 static struct account empty_account = {
 	.name = empty_name,
-	.tls_starttls = 1,
-	.tls_certcheck = 1,
-	.allow_from_override = 1,
-	.set_from_header = TRI_AUTO,
-	.set_date_header = TRI_AUTO,
-	.set_msgid_header = TRI_AUTO,
-	.remove_bcc_headers = 1,
-	.queue = 1,
-	.queue_lifetime = CONFIG_QUEUE_LIFETIME,
-	.queue_flush_on_send = 1,
-	.queue_backoff_max = CONFIG_QUEUE_BACKOFF_MAX,
 };
 
 /* Accounts and their fields. */
@@ -375,73 +326,105 @@ account_new(const char *file, int line, const char *name)
 	a->name = xstrdup(name);
 	a->file = xstrdup(file);
 	a->line = line;
-	a->tls_starttls = 1;
-	a->tls_certcheck = 1;
-	a->allow_from_override = 1;
-	a->domain = xstrdup("localhost");	/* msmtp's default EHLO */
-	a->set_from_header = TRI_AUTO;
-	a->set_date_header = TRI_AUTO;
-	a->set_msgid_header = TRI_AUTO;
-	a->remove_bcc_headers = 1;
-	a->queue = 1;
-	a->queue_lifetime = CONFIG_QUEUE_LIFETIME;
-	a->queue_flush_on_send = 1;
-	a->queue_backoff_max = CONFIG_QUEUE_BACKOFF_MAX;
+	account_defaults(a, 1);
 	return a;
 }
 
-static char **
-str_at(struct account *a, enum field f)
+/* The table's defaults; strings (sdef) only when with_strings. */
+static void
+account_defaults(struct account *a, int with_strings)
 {
-	return (char **)(void *)((char *)a + fields[f].off);
+	const struct keydef	*k;
+
+	for (k = keys; k->name != NULL; k++)
+		if (k->field.kind == FK_INT && k->def != 0)
+			*int_at(a, k->field) = k->def;
+		else if (k->field.kind == FK_STR && k->sdef != NULL &&
+		    with_strings) {
+			freezero_str(*str_at(a, k->field));
+			*str_at(a, k->field) = xstrdup(k->sdef);
+		}
+}
+
+static char **
+str_at(struct account *a, struct field f)
+{
+	return (char **)(void *)((char *)a + f.off);
 }
 
 static int *
-int_at(struct account *a, enum field f)
+int_at(struct account *a, struct field f)
 {
-	return (int *)(void *)((char *)a + fields[f].off);
+	return (int *)(void *)((char *)a + f.off);
 }
 
 static void
 account_free(struct account *a)
 {
-	int	f;
+	const struct keydef	*k;
+	char			**p;
 
 	if (a == NULL)
 		return;
-	for (f = 0; f < F_NONE; f++)
-		if (fields[f].is_str)
-			freezero_str(*str_at(a, (enum field)f));
+	for (k = keys; k->name != NULL; k++)
+		if (k->field.kind == FK_STR) {
+			p = str_at(a, k->field);
+			freezero_str(*p);
+			*p = NULL;	/* another key may name the field */
+		}
 	free(a->name);
 	free(a->file);
 	free(a);
 }
 
 static void
-set_str(struct pacct *pa, enum field f, char *owned)
+set_given(struct pacct *pa, struct field f)
+{
+	if (!pa->given[f.off]) {
+		pa->given[f.off] = 1;
+		pa->ngiven++;
+	}
+}
+
+static void
+set_str(struct pacct *pa, struct field f, char *owned)
 {
 	char	**p = str_at(pa->a, f);
 
 	freezero_str(*p);
 	*p = owned;
-	pa->mask |= BIT(f);
+	set_given(pa, f);
 }
 
 static void
-set_int(struct pacct *pa, enum field f, int v)
+set_int(struct pacct *pa, struct field f, int v)
 {
 	*int_at(pa->a, f) = v;
-	pa->mask |= BIT(f);
+	set_given(pa, f);
+}
+
+/* Copy into dst every field src was given (defaults, a parent). */
+static void
+inherit(struct pacct *dst, const struct pacct *src)
+{
+	const struct keydef	*k;
+
+	for (k = keys; k->name != NULL; k++)
+		if (k->field.kind != FK_NONE && src->given[k->field.off]) {
+			/* twice for a field two keys name: harmless */
+			copy_field(dst->a, src->a, k->field);
+			set_given(dst, k->field);
+		}
 }
 
 static void
-copy_field(struct account *dst, const struct account *src, enum field f)
+copy_field(struct account *dst, const struct account *src, struct field f)
 {
-	const char	*base = (const char *)src + fields[f].off;
+	const char	*base = (const char *)src + f.off;
 	const char	*s;
 	char		**d;
 
-	if (fields[f].is_str) {
+	if (f.kind == FK_STR) {
 		s = *(const char *const *)(const void *)base;
 		d = str_at(dst, f);
 		freezero_str(*d);
@@ -737,7 +720,7 @@ k_password(struct parse *p, struct pacct *pa, const struct keydef *k,
 	(void)err;
 	p->has_password = 1;
 	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
-	set_str(pa, F_PASSWORDEVAL, NULL);
+	set_str(pa, FIELD(S(passwordeval)), NULL);
 	return 0;
 }
 
@@ -748,7 +731,7 @@ k_passwordeval(struct parse *p, struct pacct *pa, const struct keydef *k,
 	(void)p;
 	(void)err;
 	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
-	set_str(pa, F_PASSWORD, NULL);
+	set_str(pa, FIELD(S(password)), NULL);
 	return 0;
 }
 
@@ -760,7 +743,7 @@ k_client_secret(struct parse *p, struct pacct *pa, const struct keydef *k,
 	(void)err;
 	p->has_password = 1;
 	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
-	set_str(pa, F_OAUTH2_CLIENT_SECRET_EVAL, NULL);
+	set_str(pa, FIELD(S(oauth2_client_secret_eval)), NULL);
 	return 0;
 }
 
@@ -771,7 +754,7 @@ k_client_secret_eval(struct parse *p, struct pacct *pa,
 	(void)p;
 	(void)err;
 	set_str(pa, k->field, *v != '\0' ? xstrdup(v) : NULL);
-	set_str(pa, F_OAUTH2_CLIENT_SECRET, NULL);
+	set_str(pa, FIELD(S(oauth2_client_secret)), NULL);
 	return 0;
 }
 
@@ -1183,19 +1166,19 @@ k_url(struct parse *p, struct pacct *pa, const struct keydef *k,
 	    pct_decode(rest, (size_t)(at - rest), &user) == -1))
 		return perr(p, err, "invalid value for 'url': bad user name");
 
-	set_str(pa, F_HOST, xstrndup(h, (size_t)(hend - h)));
-	set_int(pa, F_PORT, port);
+	set_str(pa, FIELD(S(host)), xstrndup(h, (size_t)(hend - h)));
+	set_int(pa, FIELD(I(port)), port);
 	if (mode == 1) {
-		set_int(pa, F_TLS, 1);
-		set_int(pa, F_TLS_STARTTLS, 1);
+		set_int(pa, FIELD(I(tls)), 1);
+		set_int(pa, FIELD(I(tls_starttls)), 1);
 	} else if (mode == 2) {
-		set_int(pa, F_TLS, 1);
-		set_int(pa, F_TLS_STARTTLS, 0);
+		set_int(pa, FIELD(I(tls)), 1);
+		set_int(pa, FIELD(I(tls_starttls)), 0);
 	}
 	if (user != NULL)
-		set_str(pa, F_USER, user);
+		set_str(pa, FIELD(S(user)), user);
 	if (*end == '/' && end[1] != '\0')
-		set_str(pa, F_DOMAIN, xstrdup(end + 1));
+		set_str(pa, FIELD(S(domain)), xstrdup(end + 1));
 	return 0;
 }
 
@@ -1218,7 +1201,7 @@ start_account(struct parse *p, const char *v, struct error *err)
 {
 	char		*copy, *name, *parents, *par, *save = NULL;
 	struct pacct	*pa, *pp;
-	int		 f, first = 1;
+	int		 first = 1;
 
 	copy = xstrdup(v);
 	name = copy;
@@ -1241,10 +1224,7 @@ start_account(struct parse *p, const char *v, struct error *err)
 	}
 	pa = xcalloc(1, sizeof(*pa));
 	pa->a = account_new(p->name, p->line, name);
-	for (f = 0; f < F_NONE; f++)
-		if (p->defaults.mask & BIT(f))
-			copy_field(pa->a, p->defaults.a, (enum field)f);
-	pa->mask = p->defaults.mask;
+	inherit(pa, &p->defaults);
 
 	/* msmtp: the parents' settings go over the defaults, in order. */
 	for (par = parents != NULL ? strtok_r(parents, ",", &save) : NULL;
@@ -1260,10 +1240,7 @@ start_account(struct parse *p, const char *v, struct error *err)
 			free(copy);
 			return -1;
 		}
-		for (f = 0; f < F_NONE; f++)
-			if (pp->mask & BIT(f))
-				copy_field(pa->a, pp->a, (enum field)f);
-		pa->mask |= pp->mask;
+		inherit(pa, pp);
 		if (first && strcmp(name, "default") == 0) {
 			free(p->default_name);
 			p->default_name = xstrdup(par);
@@ -1428,7 +1405,7 @@ parse_text(struct parse *p, const char *text, size_t len, const char *name,
 	}
 	/* A file with defaults but no account: they are its "default"
 	 * account (implicit: see config_select()). */
-	if (p->naccts == 0 && p->defaults.mask != 0) {
+	if (p->naccts == 0 && p->defaults.ngiven != 0) {
 		if (start_account(p, "default", err) == -1)
 			goto fail;
 		p->accts[p->naccts - 1]->a->implicit = 1;
@@ -1790,6 +1767,7 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 			    "(no default is set)");
 	if (implicit != NULL)
 		return chosen(implicit, "the default account");
+	account_defaults(&empty_account, 0);
 	return chosen(&empty_account, "nothing is configured");
 }
 
