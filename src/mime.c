@@ -15,8 +15,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <iconv.h>
-#include <dlfcn.h>
-#include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +24,7 @@
 #include "addr.h"
 #include "cli.h"
 #include "error.h"
+#include "filetype.h"
 #include "hdrenc.h"
 #include "log.h"
 #include "message.h"
@@ -39,17 +38,6 @@
 #define LINE_MAX_SMTP	998		/* RFC 5322 2.1.1 */
 #define NAME_MAX_LEN	255		/* an attachment's file name */
 #define MAX_FIELDS	64		/* top-level fields we generate */
-
-/*
- * The libmagic speed flags of ../shared/libraries.md, less two:
- * NO_CHECK_TAR made 5.44 call a tar file application/x-gtar where
- * file(1) says application/x-tar (measured), and NO_CHECK_CDF would lose
- * the Office 97 types (msword, vnd.ms-excel), which only the CDF check
- * knows.  COMPRESS stays unset: never decompress (or fork) for a type.
- */
-#define MAGIC_FLAGS	(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | \
-	MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | \
-	MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_TOKENS)
 
 enum mime_enc {
 	MIME_7BIT = 0,
@@ -143,26 +131,8 @@ struct gen {
 	char		*in;
 };
 
-/*
- * libmagic is opened with dlopen() on the first attachment, so that a
- * plain sendmail run maps neither it nor the compression libraries it
- * needs (three of the 40 objects a send loads).
- */
-struct magic_api {
-	void		*dl;
-	magic_t		(*open)(int);
-	int		(*load)(magic_t, const char *);
-	int		(*setparam)(magic_t, int, const void *);
-	const char	*(*descriptor)(magic_t, int);
-	const char	*(*error)(magic_t);
-	void		(*close)(magic_t);
-};
-
 /* Everything compose builds, for one cleanup. */
 struct compose {
-	struct magic_api api;
-	magic_t		 magic;
-	int		 magic_failed;
 	char		 rnd[33];	/* boundaries: 128 random bits */
 	int		 nbound;
 	struct gen	*gen;
@@ -187,17 +157,14 @@ static void	part_free(struct part *);
 static long long part_size(const struct part *);
 static int	text_part(struct part *, const char *, const char *,
 		    struct error *);
-static int	file_part(struct compose *, struct part *, const char *,
+static int	file_part(const struct filetype *, struct part *, const char *,
 		    const char *, const char *, const char *,
 		    struct error *);
-static int	 magic_dlopen(struct magic_api *);
 static int	 pseudo_fs(int);
 static int	 read_whole(const char *, const char *, int, struct stat *,
 		    struct error *);
-static char	*magic_type(struct compose *, int, char **);
 static void	add_hdr(struct buf *, const char *, const char *);
 static void	part_hdr(struct part *, const char *, const char *);
-static char	*valid_token_type(const char *);
 static int	check_value(const char *, const char *, struct error *);
 static int	check_utf8(const char *, const char *, struct error *);
 static char	*base_name(const char *);
@@ -736,122 +703,6 @@ text_part(struct part *p, const char *type, const char *what,
 	return 0;
 }
 
-/* A MIME type/subtype of token characters, lower-cased; or NULL. */
-static char *
-valid_token_type(const char *t)
-{
-	const char	*p;
-	char		*r, *q;
-	int		 slash = 0;
-
-	for (p = t; *p != '\0'; p++) {
-		if (*p == '/') {
-			if (slash++ || p == t || p[1] == '\0')
-				return NULL;
-		} else if ((unsigned char)*p <= 32 ||
-		    (unsigned char)*p >= 127 ||
-		    strchr("()<>@,;:\\\"[]?=", *p) != NULL)
-			return NULL;
-	}
-	if (!slash)
-		return NULL;
-	r = xstrdup(t);
-	for (q = r; *q != '\0'; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
-	return r;
-}
-
-/* Open libmagic and find its functions; 0 (warned, once) if it fails. */
-static int
-magic_dlopen(struct magic_api *a)
-{
-	if (a->dl != NULL)
-		return 1;
-	if ((a->dl = dlopen(LIBMAGIC_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_warnx("cannot load %s (%s): attachments are sent as "
-		    "application/octet-stream", LIBMAGIC_SONAME, dlerror());
-		return 0;
-	}
-	a->open = (magic_t (*)(int))dlsym(a->dl, "magic_open");
-	a->load = (int (*)(magic_t, const char *))dlsym(a->dl, "magic_load");
-	a->setparam = (int (*)(magic_t, int, const void *))dlsym(a->dl,
-	    "magic_setparam");
-	a->descriptor = (const char *(*)(magic_t, int))dlsym(a->dl,
-	    "magic_descriptor");
-	a->error = (const char *(*)(magic_t))dlsym(a->dl, "magic_error");
-	a->close = (void (*)(magic_t))dlsym(a->dl, "magic_close");
-	if (a->open == NULL || a->load == NULL || a->setparam == NULL ||
-	    a->descriptor == NULL || a->error == NULL || a->close == NULL) {
-		log_warnx("%s lacks a function postie needs: attachments "
-		    "are sent as application/octet-stream", LIBMAGIC_SONAME);
-		dlclose(a->dl);
-		a->dl = NULL;
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * The type of an open file from libmagic (opened and loaded once, on the
- * first attachment).  magic_descriptor() restores the offset of a
- * seekable fd, and parts are read with pread() anyway.  Returns the
- * type (allocated) and *charset (allocated or NULL); the result is
- * advisory, so any failure gives application/octet-stream.
- */
-static char *
-magic_type(struct compose *c, int fd, char **charset)
-{
-	const char	*r, *semi, *cs;
-	char		*type, *t;
-
-	*charset = NULL;
-	if (c->magic == NULL && !c->magic_failed && magic_dlopen(&c->api)) {
-		c->magic = c->api.open(MAGIC_FLAGS);
-		/* 5.44 reads up to 7 MiB of every file; file(1) long did with
-		 * 1 MiB, which keeps the peak RSS of a send small. */
-		if (c->magic != NULL) {
-			size_t max = 1024 * 1024;
-
-			c->api.setparam(c->magic, MAGIC_PARAM_BYTES_MAX, &max);
-		}
-		if (c->magic == NULL || c->api.load(c->magic, NULL) == -1) {
-			log_warnx("cannot load the libmagic database (%s): "
-			    "attachments are sent as application/octet-stream",
-			    c->magic != NULL ? c->api.error(c->magic) :
-			    strerror(errno));
-			if (c->magic != NULL)
-				c->api.close(c->magic);
-			c->magic = NULL;
-			c->magic_failed = 1;
-		}
-	}
-	if (c->magic == NULL)
-		return xstrdup("application/octet-stream");
-	if ((r = c->api.descriptor(c->magic, fd)) == NULL) {
-		log_debug("libmagic: %s", c->api.error(c->magic));
-		return xstrdup("application/octet-stream");
-	}
-	semi = strchr(r, ';');
-	t = xstrndup(r, semi != NULL ? (size_t)(semi - r) : strlen(r));
-	type = valid_token_type(str_trim(t));
-	free(t);
-	if (type == NULL || strcmp(type, "inode/x-empty") == 0 ||
-	    strcmp(type, "application/x-empty") == 0) {
-		/* an empty file has no type; a neutral one is sane */
-		free(type);
-		return xstrdup("application/octet-stream");
-	}
-	if (semi != NULL && (cs = strstr(semi, "charset=")) != NULL) {
-		cs += strlen("charset=");
-		if (*cs != '\0' && strcmp(cs, "binary") != 0 &&
-		    strspn(cs, "abcdefghijklmnopqrstuvwxyz0123456789-_.:") ==
-		    strlen(cs))
-			*charset = xstrdup(cs);
-	}
-	return type;
-}
-
 /* A charset that QP or 7bit can carry: ASCII-compatible, 8-bit. */
 static int
 ascii_compatible(const char *cs)
@@ -885,7 +736,7 @@ textual(const char *type)
  * quoted-printable, everything else as base64.
  */
 static int
-file_part(struct compose *c, struct part *p, const char *override,
+file_part(const struct filetype *ft, struct part *p, const char *override,
     const char *name, const char *disposition, const char *cid,
     struct error *err)
 {
@@ -898,7 +749,7 @@ file_part(struct compose *c, struct part *p, const char *override,
 	if (override != NULL) {
 		char *t = xstrndup(override, strcspn(override, ";"));
 
-		type = valid_token_type(str_trim(t));
+		type = filetype_valid(str_trim(t));
 		free(t);
 		if (type == NULL) {
 			error_set(err, EX_USAGE, "invalid type '%s' for %s: "
@@ -906,8 +757,11 @@ file_part(struct compose *c, struct part *p, const char *override,
 			goto out;
 		}
 		params = strchr(override, ';');
-	} else
-		type = magic_type(c, p->fd, &charset);
+	} else {
+		type = xstrdup(ft->type != NULL ? ft->type :
+		    "application/octet-stream");
+		charset = ft->charset != NULL ? xstrdup(ft->charset) : NULL;
+	}
 
 	text = textual(type) && (override != NULL ||
 	    (charset != NULL && ascii_compatible(charset)));
@@ -1455,12 +1309,6 @@ add_extra_header(struct compose *c, const char *h, struct error *err)
 static void
 compose_release(struct compose *c)
 {
-	if (c->magic != NULL)
-		c->api.close(c->magic);
-	c->magic = NULL;
-	if (c->api.dl != NULL)
-		dlclose(c->api.dl);
-	c->api.dl = NULL;
 	gen_free(c->gen);
 	c->gen = NULL;
 	while (c->nnodes > 0)
@@ -1473,11 +1321,12 @@ compose_release(struct compose *c)
 
 /* One file argument: -a or --inline. */
 struct fileopt {
-	char	*path;
-	char	*type;
-	char	*name;
-	int	 fd;
-	off_t	 len;
+	char		*path;
+	char		*type;
+	char		*name;
+	int		 fd;
+	off_t		 len;
+	struct filetype	 ft;	/* libmagic's, without type= */
 };
 
 static void
@@ -1489,10 +1338,38 @@ fileopts_free(struct fileopt *f, size_t n)
 		free(f[i].path);
 		free(f[i].type);
 		free(f[i].name);
+		filetype_release(&f[i].ft, 1);
 		if (f[i].fd != -1)
 			close(f[i].fd);
 	}
 	free(f);
+}
+
+/*
+ * libmagic's type for every -a and --inline file without type=, all at
+ * once (filetype.h: in a child, so that libmagic is never mapped here).
+ */
+static void
+type_files(struct fileopt *att, size_t na, struct fileopt *inl, size_t ni)
+{
+	struct filetype	*ft;
+	int		*fds;
+	size_t		 i, n = na + ni;
+
+	if (n == 0)
+		return;
+	fds = xreallocarray(NULL, n, sizeof(*fds));
+	ft = xreallocarray(NULL, n, sizeof(*ft));
+	for (i = 0; i < n; i++) {
+		const struct fileopt *f = i < ni ? &inl[i] : &att[i - ni];
+
+		fds[i] = f->type == NULL ? f->fd : -1;
+	}
+	filetype_guess(fds, n, ft);
+	for (i = 0; i < n; i++)
+		(i < ni ? &inl[i] : &att[i - ni])->ft = ft[i];
+	free(fds);
+	free(ft);
 }
 
 /* Parse and check the arguments of -a or --inline (no I/O). */
@@ -1686,7 +1563,9 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if (html != NULL && text_part(html, "html", html->label, err) == -1)
 		goto fail;
 
-	/* 4. The tree: mixed(alternative(text, related(html, inline)), att) */
+	/* 4. The files' types, then the tree:
+	 * mixed(alternative(text, related(html, inline)), att) */
+	type_files(att, o->attach.n, inl, o->inlines.n);
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		error_set_errno(err, EX_OSERR, "cannot get random octets "
 		    "for the MIME boundaries");
@@ -1710,8 +1589,8 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 				inl[i].fd = -1;
 				gen_own(g, p);
 				cid = content_id(inl[i].name);
-				rv = file_part(&c, p, inl[i].type, inl[i].name,
-				    "inline", cid, err);
+				rv = file_part(&inl[i].ft, p, inl[i].type,
+				    inl[i].name, "inline", cid, err);
 				free(cid);
 				if (rv == -1)
 					goto fail;
@@ -1739,7 +1618,7 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 			free(label);
 			att[i].fd = -1;
 			gen_own(g, p);
-			if (file_part(&c, p, att[i].type, att[i].name,
+			if (file_part(&att[i].ft, p, att[i].type, att[i].name,
 			    "attachment", NULL, err) == -1)
 				goto fail;
 			node_add(mix, leaf(&c, p));
