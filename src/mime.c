@@ -19,7 +19,6 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "cli.h"
 #include "error.h"
 #include "filetype.h"
 #include "hdrenc.h"
@@ -707,7 +706,7 @@ open_files(struct fileopt *f, size_t n, const char *what, struct error *err)
 
 /* The text: --body, or fd; spooled when it cannot be read twice. */
 static struct part *
-read_text(const struct cli_opts *o, int fd, struct error *err)
+read_text(const struct compose_opts *o, int fd, struct error *err)
 {
 	struct stat	 st;
 	const char	*cs = o->charset;
@@ -747,7 +746,7 @@ read_text(const struct cli_opts *o, int fd, struct error *err)
  */
 
 struct message *
-mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
+mime_compose(const struct compose_opts *o, struct message_opts *mo, int fd,
     struct strlist *rcpts, struct error *err)
 {
 	struct compose	 c;
@@ -772,22 +771,22 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	    check_value("--charset", o->charset, err) == -1 ||
 	    check_value("the sender", mo->sender, err) == -1)
 		goto fail;
-	for (i = 0; i < o->rcpts.n; i++)
-		if (check_utf8("a recipient", o->rcpts.v[i], err) == -1)
+	for (i = 0; i < o->rcpts->n; i++)
+		if (check_utf8("a recipient", o->rcpts->v[i], err) == -1)
 			goto fail;
-	for (i = 0; i < o->cc.n; i++)
-		if (check_utf8("a Cc address", o->cc.v[i], err) == -1)
+	for (i = 0; i < o->cc->n; i++)
+		if (check_utf8("a Cc address", o->cc->v[i], err) == -1)
 			goto fail;
-	for (i = 0; i < o->bcc.n; i++)
-		if (check_value("a Bcc address", o->bcc.v[i], err) == -1)
+	for (i = 0; i < o->bcc->n; i++)
+		if (check_value("a Bcc address", o->bcc->v[i], err) == -1)
 			goto fail;
-	if (o->inlines.n > 0 && o->html == NULL) {
+	if (o->inlines->n > 0 && o->html == NULL) {
 		error_set(err, EX_USAGE, "--inline needs --html (the HTML "
 		    "shows the inline files as cid:NAME)");
 		goto fail;
 	}
-	if ((att = parse_files(&o->attach, "attachment", err)) == NULL ||
-	    (inl = parse_files(&o->inlines, "inline file", err)) == NULL)
+	if ((att = parse_files(o->attach, "attachment", err)) == NULL ||
+	    (inl = parse_files(o->inlines, "inline file", err)) == NULL)
 		goto fail;
 
 	if (mo->sender != NULL && strchr(mo->sender, '<') != NULL) {
@@ -798,8 +797,8 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 			goto fail;
 		strlist_release(&one);
 	}
-	if (add_addr_field(&c, "To", &o->rcpts, mo->qualify_domain,
-	    err) == -1 || add_addr_field(&c, "Cc", &o->cc,
+	if (add_addr_field(&c, "To", o->rcpts, mo->qualify_domain,
+	    err) == -1 || add_addr_field(&c, "Cc", o->cc,
 	    mo->qualify_domain, err) == -1)
 		goto fail;
 	if (o->reply_to != NULL) {
@@ -812,13 +811,13 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if (o->subject != NULL)
 		add_field(&c, "Subject", hdrenc_unstructured(o->subject,
 		    strlen("Subject")));
-	for (i = 0; i < o->headers.n; i++)
-		if (add_extra_header(&c, o->headers.v[i], err) == -1)
+	for (i = 0; i < o->headers->n; i++)
+		if (add_extra_header(&c, o->headers->v[i], err) == -1)
 			goto fail;
 
 	/* 2. Open every file: a bad one stops us before stdin is read. */
-	if (open_files(att, o->attach.n, "attachment", err) == -1 ||
-	    open_files(inl, o->inlines.n, "inline file", err) == -1)
+	if (open_files(att, o->attach->n, "attachment", err) == -1 ||
+	    open_files(inl, o->inlines->n, "inline file", err) == -1)
 		goto fail;
 	g = c.gen = xcalloc(1, sizeof(*g));
 	g->in = xmalloc(CHUNK);
@@ -835,7 +834,7 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if ((text = read_text(o, fd, err)) == NULL)
 		goto fail;
 	gen_own(g, text);
-	if (text->len == 0 && (o->html != NULL || o->attach.n > 0))
+	if (text->len == 0 && (o->html != NULL || o->attach->n > 0))
 		/* nothing typed: the HTML or the attachments are the mail */
 		text = NULL;
 	else if (text_part(text, "plain", "the message text", err) == -1)
@@ -845,7 +844,7 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 
 	/* 4. The files' types, then the tree:
 	 * mixed(alternative(text, related(html, inline)), att) */
-	type_files(att, o->attach.n, inl, o->inlines.n);
+	type_files(att, o->attach->n, inl, o->inlines->n);
 	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
 		error_set_errno(err, EX_OSERR, "cannot get random octets "
 		    "for the MIME boundaries");
@@ -857,11 +856,11 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 		body = leaf(&c, text);
 	if (html != NULL) {
 		n = leaf(&c, html);
-		if (o->inlines.n > 0) {
+		if (o->inlines->n > 0) {
 			struct node *rel = multi(&c, "related");
 
 			node_add(rel, n);
-			for (i = 0; i < o->inlines.n; i++) {
+			for (i = 0; i < o->inlines->n; i++) {
 				label = xasprintf("inline file '%s'",
 				    inl[i].path);
 				p = part_new(label, inl[i].fd, 0, inl[i].len);
@@ -887,12 +886,12 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 		} else
 			body = n;
 	}
-	if (o->attach.n > 0) {
+	if (o->attach->n > 0) {
 		struct node *mix = multi(&c, "mixed");
 
 		if (body != NULL)
 			node_add(mix, body);
-		for (i = 0; i < o->attach.n; i++) {
+		for (i = 0; i < o->attach->n; i++) {
 			label = xasprintf("attachment '%s'", att[i].path);
 			p = part_new(label, att[i].fd, 0, att[i].len);
 			free(label);
@@ -927,12 +926,12 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	log_debug("composed body: %lld octets", g->total);
 
 	/* 6. The envelope: operands, -c and -b/--bcc (never a header). */
-	for (i = 0; i < o->rcpts.n; i++)
-		strlist_add(rcpts, o->rcpts.v[i]);
-	for (i = 0; i < o->cc.n; i++)
-		strlist_add(rcpts, o->cc.v[i]);
-	for (i = 0; i < o->bcc.n; i++)
-		strlist_add(rcpts, o->bcc.v[i]);
+	for (i = 0; i < o->rcpts->n; i++)
+		strlist_add(rcpts, o->rcpts->v[i]);
+	for (i = 0; i < o->cc->n; i++)
+		strlist_add(rcpts, o->cc->v[i]);
+	for (i = 0; i < o->bcc->n; i++)
+		strlist_add(rcpts, o->bcc->v[i]);
 	mo->rcpts = rcpts;
 
 	msg = message_new_composed((const char *const *)c.names.v,
@@ -943,9 +942,9 @@ fail:
 	strlist_release(&one);
 	buf_release(&lit);
 	if (att != NULL)
-		fileopts_free(att, o->attach.n);
+		fileopts_free(att, o->attach->n);
 	if (inl != NULL)
-		fileopts_free(inl, o->inlines.n);
+		fileopts_free(inl, o->inlines->n);
 	compose_release(&c);
 	return msg;
 }

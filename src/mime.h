@@ -10,11 +10,28 @@
 #ifndef POSTIE_MIME_H
 #define POSTIE_MIME_H
 
-struct cli_opts;
 struct error;
 struct message;
 struct message_opts;
 struct strlist;
+
+/*
+ * What compose mode is given (cli_compose_opts() fills it from the
+ * command line).  Everything is borrowed and must outlive the message.
+ */
+struct compose_opts {
+	const char		*subject;	/* -s */
+	const char		*reply_to;	/* --reply-to */
+	const char		*html;		/* --html FILE */
+	const char		*body_file;	/* --body FILE (else fd) */
+	const char		*charset;	/* --charset: the text's */
+	const struct strlist	*rcpts;		/* To: the operands */
+	const struct strlist	*cc;		/* -c */
+	const struct strlist	*bcc;		/* -b, --bcc */
+	const struct strlist	*attach;	/* -a FILE[;type=T][;name=N] */
+	const struct strlist	*inlines;	/* --inline FILE */
+	const struct strlist	*headers;	/* --header 'Name: value' */
+};
 
 /*
  * Build the message of compose mode: To/Cc/Reply-To/Subject/extra header
@@ -34,7 +51,8 @@ struct strlist;
  * EX_IOERR (reading stdin), EX_CANTCREAT (the spool file for stdin).
  * The file descriptor is read to its end; it is not closed.
  */
-struct message *mime_compose(const struct cli_opts *, struct message_opts *,
+struct message *mime_compose(const struct compose_opts *,
+	    struct message_opts *,
 	    int fd, struct strlist *rcpts, struct error *);
 
 /*
