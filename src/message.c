@@ -73,7 +73,6 @@ struct message_reader {
 
 static int	lr_fill(struct lreader *, struct error *);
 static int	lr_line(struct lreader *, struct line *, struct error *);
-static char	*find_eol(char *, char *, int);
 static void	lr_unread(struct lreader *, const struct line *);
 static int	read_headers(struct message *, struct lreader *,
 		    const struct message_opts *, int *, struct error *);
@@ -125,18 +124,6 @@ lr_fill(struct lreader *r, struct error *err)
 	return 0;
 }
 
-/* The first CR or LF in [p, e), or NULL; CR only looked for if cr. */
-static char *
-find_eol(char *p, char *e, int cr)
-{
-	char	*nl = memchr(p, '\n', (size_t)(e - p)), *c;
-
-	if (!cr)
-		return nl;
-	c = memchr(p, '\r', (size_t)((nl != NULL ? nl : e) - p));
-	return c != NULL ? c : nl;
-}
-
 /*
  * The next line fragment.  Line endings are LF, CRLF or a lone CR.
  * Returns 1 with a fragment, 0 at the end of input, -1 on error.
@@ -151,7 +138,8 @@ lr_line(struct lreader *r, struct line *l, struct error *err)
 		avail = r->len - r->pos;
 		s = r->buf + r->pos;
 		e = s + avail;
-		nl = avail > 0 ? find_eol(s, e, r->has_cr) : NULL;
+		nl = avail > 0 ? (char *)(uintptr_t)util_find_eol(s, e,
+		    r->has_cr) : NULL;
 		if (nl != NULL && *nl == '\r' && nl + 1 == e && !r->eof) {
 			/* CR at the end of the block: is an LF next? */
 			if (r->pos == 0 && r->len == CHUNK) {
@@ -630,8 +618,9 @@ message_reader_rewind(struct message_reader *r)
 static void
 transform(struct message_reader *r, const char *p, size_t n)
 {
-	const char	*e = p + n, *s;
-	int		 cr = memchr(p, '\r', n) != NULL;
+	const char	*e = p + n, *seg;
+	size_t		 len;
+	int		 cr = memchr(p, '\r', n) != NULL, eol;
 
 	if (r->msg->enc != BODY_QP) {
 		buf_grow(&r->out, 2 * n);
@@ -640,26 +629,15 @@ transform(struct message_reader *r, const char *p, size_t n)
 		return;
 	}
 	while (p < e) {
-		if (r->prev_cr && *p == '\n') {
-			/* The LF of a CRLF already turned into a line end. */
-			r->prev_cr = 0;
-			p++;
-			continue;
-		}
-		r->prev_cr = 0;
-		if ((s = find_eol((char *)(uintptr_t)p, (char *)(uintptr_t)e,
-		    cr)) == NULL)
-			s = e;
-		if (s > p) {
-			qp_enc_data(&r->qp, p, (size_t)(s - p), &r->out);
+		eol = crlf_next(&r->prev_cr, cr, &p, e, &seg, &len);
+		if (len > 0) {
+			qp_enc_data(&r->qp, seg, len, &r->out);
 			r->midline = 1;
 		}
-		if (s == e)
+		if (!eol)
 			break;
 		qp_enc_eol(&r->qp, &r->out);
 		r->midline = 0;
-		r->prev_cr = *s == '\r';
-		p = s + 1;
 	}
 }
 
@@ -670,32 +648,23 @@ transform(struct message_reader *r, const char *p, size_t n)
 static size_t
 crlf_into(struct message_reader *r, const char *p, size_t n, char *o)
 {
-	const char	*e = p + n, *s;
+	const char	*e = p + n, *seg;
 	char		*start = o;
-	int		 cr = memchr(p, '\r', n) != NULL;
+	size_t		 len;
+	int		 cr = memchr(p, '\r', n) != NULL, eol;
 
 	while (p < e) {
-		if (r->prev_cr && *p == '\n') {
-			r->prev_cr = 0;
-			p++;
-			continue;
-		}
-		r->prev_cr = 0;
-		if ((s = find_eol((char *)(uintptr_t)p, (char *)(uintptr_t)e,
-		    cr)) == NULL)
-			s = e;
-		if (s > p) {
-			memcpy(o, p, (size_t)(s - p));
-			o += s - p;
+		eol = crlf_next(&r->prev_cr, cr, &p, e, &seg, &len);
+		if (len > 0) {
+			memcpy(o, seg, len);
+			o += len;
 			r->midline = 1;
 		}
-		if (s == e)
+		if (!eol)
 			break;
 		*o++ = '\r';
 		*o++ = '\n';
 		r->midline = 0;
-		r->prev_cr = *s == '\r';
-		p = s + 1;
 	}
 	return (size_t)(o - start);
 }

@@ -62,6 +62,8 @@ void
 enc_data(struct enc *e, const char *p, size_t n, struct buf *out)
 {
 	const char	*end = p + n, *s;
+	size_t		 len;
+	int		 eol;
 
 	if (n > 0)
 		e->any = 1;
@@ -70,31 +72,21 @@ enc_data(struct enc *e, const char *p, size_t n, struct buf *out)
 		return;
 	}
 	while (p < end) {
-		if (e->prev_cr && *p == '\n') {
-			/* the LF of a CRLF already ended the line */
-			e->prev_cr = 0;
-			p++;
-			continue;
-		}
-		e->prev_cr = 0;
-		for (s = p; s < end && *s != '\n' && *s != '\r'; s++)
-			;
-		if (s > p) {
+		eol = crlf_next(&e->prev_cr, 1, &p, end, &s, &len);
+		if (len > 0) {
 			if (e->how == MIME_QP)
-				qp_enc_data(&e->qp, p, (size_t)(s - p), out);
+				qp_enc_data(&e->qp, s, len, out);
 			else
-				buf_add(out, p, (size_t)(s - p));
+				buf_add(out, s, len);
 			e->midline = 1;
 		}
-		if (s == end)
+		if (!eol)
 			break;
 		if (e->how == MIME_QP)
 			qp_enc_eol(&e->qp, out);
 		else
 			buf_add(out, "\r\n", 2);
 		e->midline = 0;
-		e->prev_cr = *s == '\r';
-		p = s + 1;
 	}
 }
 

@@ -470,6 +470,38 @@ buf_add_json_str(struct buf *b, const char *s)
 	buf_addch(b, '"');
 }
 
+const char *
+util_find_eol(const char *p, const char *e, int cr)
+{
+	const char	*nl = memchr(p, '\n', (size_t)(e - p)), *c;
+
+	if (!cr)
+		return nl;
+	c = memchr(p, '\r', (size_t)((nl != NULL ? nl : e) - p));
+	return c != NULL ? c : nl;
+}
+
+int
+crlf_next(int *prev_cr, int cr, const char **pp, const char *e,
+    const char **seg, size_t *len)
+{
+	const char	*p = *pp, *s;
+
+	if (*prev_cr && p < e && *p == '\n')
+		p++;	/* the LF of a CRLF already ended the line */
+	*prev_cr = 0;
+	*seg = p;
+	if ((s = util_find_eol(p, e, cr)) == NULL) {
+		*len = (size_t)(e - p);
+		*pp = e;
+		return 0;
+	}
+	*len = (size_t)(s - p);
+	*prev_cr = *s == '\r';
+	*pp = s + 1;
+	return 1;
+}
+
 unsigned int
 util_rnd32(void)
 {
