@@ -532,7 +532,7 @@ user_file(void)
 	const char	*xdg = getenv("XDG_CONFIG_HOME");
 	char		*home, *path;
 
-	home = home_dir();
+	home = util_home_dir();
 	if (xdg != NULL && xdg[0] == '/')
 		path = xasprintf("%s/postie/config", xdg);
 	else if (home != NULL)

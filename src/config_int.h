@@ -90,6 +90,5 @@ void	 account_free(struct account *);
 void	 inherit(struct pacct *, const struct pacct *);
 int	 perr(struct parse *, struct error *, const char *, ...)
 		    __attribute__((__format__(printf, 3, 4)));
-char	*home_dir(void);
 
 #endif

@@ -40,7 +40,6 @@ static int	 bad_value(struct parse *, const struct keydef *,
 		    const char *, struct error *);
 static int	 parse_bool(const char *);
 static int	 parse_int(const char *, size_t, long, long, int *);
-static int	 valid_host(const char *, size_t);
 static char	*user_name(void);
 static char	*expand_tilde(const char *);
 static char	*expand_pct(const char *, const char *);
@@ -380,37 +379,6 @@ parse_int(const char *s, size_t n, long min, long max, int *out)
 }
 
 /*
- * A host name, an IPv4 or IPv6 address (RFC 1123 2.1, RFC 4291 2.2) or an
- * address literal; the value ends up in a URL, so nothing else passes.
- */
-static int
-valid_host(const char *s, size_t n)
-{
-	size_t	i;
-
-	if (n == 0)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("-._:%[]", s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-char *
-home_dir(void)
-{
-	const char	*h = getenv("HOME");
-	struct passwd	*pw;
-
-	if (h != NULL && *h != '\0')
-		return xstrdup(h);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return xstrdup(pw->pw_dir);
-	return NULL;
-}
-
-/*
  * %U.  msmtp looks at $USER and $LOGNAME first; the password database
  * comes first here so that a system-wide "from %U@..." with
  * allow_from_override off cannot be changed through the environment.
@@ -418,11 +386,11 @@ home_dir(void)
 static char *
 user_name(void)
 {
-	struct passwd	*pw;
 	const char	*s;
+	char		*n;
 
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
-		return xstrdup(pw->pw_name);
+	if ((n = util_login_name()) != NULL)
+		return n;
 	if ((s = getenv("USER")) != NULL && *s != '\0')
 		return xstrdup(s);
 	if ((s = getenv("LOGNAME")) != NULL && *s != '\0')
@@ -438,7 +406,7 @@ expand_tilde(const char *v)
 
 	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
 		return xstrdup(v);
-	if ((home = home_dir()) == NULL)
+	if ((home = util_home_dir()) == NULL)
 		return xstrdup(v);
 	s = xasprintf("%s%s", home, v + 1);
 	free(home);
@@ -517,7 +485,7 @@ k_host(struct parse *p, struct pacct *pa, const struct keydef *k,
 {
 	if (*v == '\0')
 		return perr(p, err, "'%s' needs a value", k->name);
-	if (!valid_host(v, strlen(v)))
+	if (!util_valid_host(v, strlen(v)))
 		return bad_value(p, k, v, err);
 	set_str(pa, k->field, xstrdup(v));
 	return 0;
@@ -535,7 +503,7 @@ k_domain(struct parse *p, struct pacct *pa, const struct keydef *k,
 		return 0;
 	}
 	d = expand_pct(v, "HCM");
-	if (!valid_host(d, strlen(d))) {
+	if (!util_valid_host(d, strlen(d))) {
 		free(d);
 		return bad_value(p, k, v, err);
 	}
@@ -1039,7 +1007,7 @@ k_url(struct parse *p, struct pacct *pa, const struct keydef *k,
 		colon = memchr(h, ':', (size_t)(end - h));
 		hend = after = colon != NULL ? colon : end;
 	}
-	if (!valid_host(h, (size_t)(hend - h)))
+	if (!util_valid_host(h, (size_t)(hend - h)))
 		return perr(p, err, "invalid value for 'url': bad host name");
 	if (after < end) {
 		if (*after != ':' || parse_int(after + 1,
@@ -1052,7 +1020,7 @@ k_url(struct parse *p, struct pacct *pa, const struct keydef *k,
 		return perr(p, err, "invalid value for 'url': only "
 		    "scheme://[user@]host[:port][/domain] is understood");
 	if (*end == '/' && end[1] != '\0' &&
-	    !valid_host(end + 1, strlen(end + 1)))
+	    !util_valid_host(end + 1, strlen(end + 1)))
 		return perr(p, err, "invalid value for 'url': bad domain");
 	if (at != NULL && (at == rest ||
 	    pct_decode(rest, (size_t)(at - rest), &user) == -1))

@@ -7,7 +7,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -491,7 +490,7 @@ make_msgid(const char *domain)
 	size_t		 i;
 	char		 hex[17];
 
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+	if (util_random(r, sizeof(r)) == -1)
 		for (i = 0; i < sizeof(r); i++)
 			r[i] = (unsigned char)(rand() ^ (int)now);
 	for (i = 0; i < sizeof(r); i++)
@@ -506,11 +505,9 @@ make_msgid(const char *domain)
 static char *
 login_name(void)
 {
-	struct passwd	*pw = getpwuid(getuid());
+	char	*n = util_login_name();
 
-	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name != '\0')
-		return xstrdup(pw->pw_name);
-	return xasprintf("uid%ld", (long)getuid());
+	return n != NULL ? n : xasprintf("uid%ld", (long)getuid());
 }
 
 /* The caller's full name from the password database, or NULL. */

@@ -6,7 +6,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -845,7 +844,7 @@ mime_compose(const struct compose_opts *o, struct message_opts *mo, int fd,
 	/* 4. The files' types, then the tree:
 	 * mixed(alternative(text, related(html, inline)), att) */
 	type_files(att, o->attach->n, inl, o->inlines->n);
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+	if (util_random(r, sizeof(r)) == -1) {
 		error_set_errno(err, EX_OSERR, "cannot get random octets "
 		    "for the MIME boundaries");
 		goto fail;

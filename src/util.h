@@ -129,6 +129,25 @@ char	*util_fqdn(void);
  */
 char	*util_first_line(const char *);
 
+/* $HOME, else the password database's home of the real user; allocated,
+ * or NULL when neither is known. */
+char	*util_home_dir(void);
+
+/* The real user's login name from the password database (allocated), or
+ * NULL when it has none; each caller has its own fallback. */
+char	*util_login_name(void);
+
+/* Fill p with n random octets (getrandom(), waiting for the pool at boot);
+ * -1 when the kernel cannot give them. */
+int	 util_random(void *p, size_t n);
+
+/*
+ * A host name, an IPv4 or IPv6 address (RFC 1123 2.1, RFC 4291 2.2) or
+ * an address literal, as the n octets at s: letters, digits and "-._:%[]"
+ * only (the value ends up in a URL).  The one host check of the config.
+ */
+int	 util_valid_host(const char *s, size_t n);
+
 /*
  * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE
  * where the file system has it, else mkostemp and unlink.  Returns the
