@@ -1,11 +1,11 @@
 /*
  * Compose mode: a MIME message (RFC 2045-2049) built from the command line
  * (-s -a -c -b --html --inline --body --header ...) around a text read
- * from stdin or a file.  Attachments are typed with libmagic (loaded only
- * when there is one) and streamed from their files through base64 or
- * quoted-printable encoders, so the message is never held in memory; the
- * exact size is computed before anything is sent.  The only module that
- * includes <magic.h>.
+ * from stdin or a file.  Attachments are typed with libmagic (filetype.h:
+ * in a child process, only when there is one) and streamed from their
+ * files through base64 or quoted-printable encoders, so the message is
+ * never held in memory; the exact size is computed before anything is
+ * sent.
  */
 #ifndef POSTIE_MIME_H
 #define POSTIE_MIME_H
