@@ -30,12 +30,7 @@ struct field {
 #define FK_STR	1
 #define FK_INT	2
 
-#define S(m)	{ offsetof(struct account, m), \
-	_Generic(((struct account *)0)->m, char *: FK_STR) }
-#define I(m)	{ offsetof(struct account, m), \
-	_Generic(((struct account *)0)->m, int: FK_INT) }
-#define NOFIELD	{ 0, FK_NONE }
-#define FIELD(x)	((struct field)x)
+/* S(), I(), NOFIELD and FIELD() are config_keys.c's. */
 
 /* An account being parsed, with the fields given for it. */
 struct pacct {

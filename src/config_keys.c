@@ -29,6 +29,14 @@
 #include "util.h"
 #include "xmalloc.h"
 
+/* (the compound literals are only looked at for their members' types) */
+#define S(m)	{ offsetof(struct account, m), \
+	_Generic((struct account){ 0 }.m, char *: FK_STR) }
+#define I(m)	{ offsetof(struct account, m), \
+	_Generic((struct account){ 0 }.m, int: FK_INT) }
+#define NOFIELD	{ 0, FK_NONE }
+#define FIELD(x)	((struct field)x)
+
 static char	**str_at(struct account *, struct field);
 static int	*int_at(struct account *, struct field);
 static void	 set_given(struct pacct *, struct field);
