@@ -13,6 +13,7 @@
 
 #include "cli.h"
 #include "error.h"
+#include "mime.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -408,6 +409,22 @@ fail:
 	strlist_release(&owned);
 	cli_opts_release(o);
 	return -1;
+}
+
+void
+cli_compose_opts(const struct cli_opts *o, struct compose_opts *co)
+{
+	co->subject = o->subject;
+	co->reply_to = o->reply_to;
+	co->html = o->html;
+	co->body_file = o->body_file;
+	co->charset = o->charset;
+	co->rcpts = &o->rcpts;
+	co->cc = &o->cc;
+	co->bcc = &o->bcc;
+	co->attach = &o->attach;
+	co->inlines = &o->inlines;
+	co->headers = &o->headers;
 }
 
 void

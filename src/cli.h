@@ -8,6 +8,7 @@
 
 #include "util.h"
 
+struct compose_opts;
 struct error;
 
 enum cli_mode {
@@ -91,6 +92,9 @@ struct cli_opts {
  */
 int	cli_parse(struct cli_opts *, int, char **, struct error *);
 void	cli_opts_release(struct cli_opts *);
+
+/* Compose mode's options (mime.h), borrowed from o. */
+void	cli_compose_opts(const struct cli_opts *o, struct compose_opts *);
 
 /* The usage line printed after a usage error ("try 'postie --help'"). */
 const char *cli_usage_hint(void);

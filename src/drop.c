@@ -6,7 +6,6 @@
 #include "autoconfig.h"
 
 #include <sys/types.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 
 #include <ctype.h>
@@ -128,8 +127,7 @@ new_name(void)
 	unsigned int	r;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (unsigned int)ts.tv_nsec ^ (unsigned int)clock();
+	r = util_rnd32();
 	return xasprintf("%lld.%06ld.%ld.%08x", (long long)ts.tv_sec,
 	    ts.tv_nsec / 1000, (long)getpid(), r);
 }

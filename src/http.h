@@ -1,7 +1,8 @@
 /*
  * A small HTTPS POST through libcurl, for the OAuth2 token endpoint
  * (oauth2.h): a form-urlencoded body, the response in a bounded buffer.
- * With transport.c the only module that includes <curl/curl.h>.
+ * With the transport (transport.c, relayerr.c, tls.c) the only module
+ * that includes <curl/curl.h>.
  */
 #ifndef POSTIE_HTTP_H
 #define POSTIE_HTTP_H

@@ -191,6 +191,7 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	struct aliases		*al = NULL;
 	struct message		*msg = NULL;
 	struct message_opts	 mo;
+	struct compose_opts	 co;
 	struct deliver_opts	 dop;
 	struct deliver_report	 rep;
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
@@ -227,8 +228,9 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	}
 
 	/* Compose mode builds the message from the options instead. */
+	cli_compose_opts(opts, &co);
 	msg = opts->compose ?
-	    mime_compose(opts, &mo, STDIN_FILENO, &rcpts, err) :
+	    mime_compose(&co, &mo, STDIN_FILENO, &rcpts, err) :
 	    message_read(STDIN_FILENO, &mo, err);
 	if (msg == NULL || message_finalize(msg, &mo, err) == -1)
 		goto out;

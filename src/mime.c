@@ -1,22 +1,16 @@
 /*
  * Compose mode: turns the command line and a text into a MIME message whose
- * body is generated on demand, part by part, from the files themselves.
- * libmagic types the attachments; it is the only file that includes it.
+ * body is generated on demand, part by part, from the files themselves:
+ * the header fields, the MIME tree and the generator.  A part's content
+ * and encoding are mimepart.c's; libmagic's types are filetype.c's.
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/types.h>
-
-#include <linux/magic.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <iconv.h>
-#include <dlfcn.h>
-#include <magic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,88 +18,19 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "cli.h"
 #include "error.h"
+#include "filetype.h"
 #include "hdrenc.h"
 #include "log.h"
 #include "message.h"
 #include "mime.h"
+#include "mime_int.h"
 #include "rfc5322.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define CHUNK		(64 * 1024)	/* read block */
-#define PSEUDO_MAX	(16 * 1024 * 1024)	/* a /proc, /sys file */
-#define LINE_MAX_SMTP	998		/* RFC 5322 2.1.1 */
 #define NAME_MAX_LEN	255		/* an attachment's file name */
 #define MAX_FIELDS	64		/* top-level fields we generate */
-
-/*
- * The libmagic speed flags of ../shared/libraries.md, less two:
- * NO_CHECK_TAR made 5.44 call a tar file application/x-gtar where
- * file(1) says application/x-tar (measured), and NO_CHECK_CDF would lose
- * the Office 97 types (msword, vnd.ms-excel), which only the CDF check
- * knows.  COMPRESS stays unset: never decompress (or fork) for a type.
- */
-#define MAGIC_FLAGS	(MAGIC_MIME_TYPE | MAGIC_MIME_ENCODING | \
-	MAGIC_ERROR | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_ELF | \
-	MAGIC_NO_CHECK_APPTYPE | MAGIC_NO_CHECK_TOKENS)
-
-enum mime_enc {
-	MIME_7BIT = 0,
-	MIME_QP,
-	MIME_BASE64
-};
-
-static const char *const enc_names[] = { "7bit", "quoted-printable",
-    "base64" };
-
-/*
- * An encoder over raw octets.  For text (7bit, QP) every line ending
- * (LF, CRLF or a lone CR) becomes CRLF, the canonical form of RFC 2049 4;
- * base64 carries the octets unchanged.
- */
-struct enc {
-	enum mime_enc	 how;
-	struct qp_enc	 qp;
-	struct b64_enc	 b64;
-	int		 prev_cr;
-	int		 midline;	/* text after the last CRLF */
-	int		 any;		/* any input at all */
-};
-
-/* What one pass over a text learned, and the encoded sizes. */
-struct scan {
-	long long	 lines;
-	long long	 cur;		/* octets on the current line */
-	long long	 maxline;
-	long long	 badline;	/* first line with invalid UTF-8 */
-	int		 eightbit;
-	int		 nul;
-	int		 cr;		/* a CR octet: base64 */
-	int		 prev_cr;
-	int		 dash;		/* "--=_" matched at bol */
-	int		 boundary_like;	/* a line starts "--=_" */
-	struct utf8_check utf8;
-	struct enc	 e7;		/* encoders run for their sizes */
-	struct enc	 eqp;
-	long long	 n7;
-	long long	 nqp;
-};
-
-/* One leaf: octets [start, start+len) of fd, encoded one way. */
-struct part {
-	char		*label;		/* "attachment 'x'" */
-	int		 fd;		/* owned */
-	off_t		 start;
-	off_t		 len;
-	enum mime_enc	 enc;
-	struct enc	 e7, eqp;	/* state after the scan, for sizes */
-	long long	 n7, nqp;
-	int		 final_crlf;	/* whole body: end in CRLF */
-	struct strlist	 hname;		/* its Content-* fields */
-	struct strlist	 hval;
-};
 
 /* The tree: a leaf (part) or a multipart with children. */
 struct node {
@@ -143,26 +68,8 @@ struct gen {
 	char		*in;
 };
 
-/*
- * libmagic is opened with dlopen() on the first attachment, so that a
- * plain sendmail run maps neither it nor the compression libraries it
- * needs (three of the 40 objects a send loads).
- */
-struct magic_api {
-	void		*dl;
-	magic_t		(*open)(int);
-	int		(*load)(magic_t, const char *);
-	int		(*setparam)(magic_t, int, const void *);
-	const char	*(*descriptor)(magic_t, int);
-	const char	*(*error)(magic_t);
-	void		(*close)(magic_t);
-};
-
 /* Everything compose builds, for one cleanup. */
 struct compose {
-	struct magic_api api;
-	magic_t		 magic;
-	int		 magic_failed;
 	char		 rnd[33];	/* boundaries: 128 random bits */
 	int		 nbound;
 	struct gen	*gen;
@@ -172,32 +79,7 @@ struct compose {
 	size_t		 nnodes;
 };
 
-static void	enc_init(struct enc *, enum mime_enc);
-static void	enc_data(struct enc *, const char *, size_t, struct buf *);
-static void	enc_finish(struct enc *, int, struct buf *);
-static void	scan_init(struct scan *);
-static void	scan_data(struct scan *, const char *, size_t);
-static int	scan_fd(struct scan *, int, off_t, off_t, const char *,
-		    struct error *);
-static int	open_input(const char *, const char *, struct stat *,
-		    struct error *);
-static int	spool_copy(int, int, const char *, off_t *, struct error *);
-static struct part *part_new(const char *, int, off_t, off_t);
-static void	part_free(struct part *);
-static long long part_size(const struct part *);
-static int	text_part(struct part *, const char *, const char *,
-		    struct error *);
-static int	file_part(struct compose *, struct part *, const char *,
-		    const char *, const char *, const char *,
-		    struct error *);
-static int	 magic_dlopen(struct magic_api *);
-static int	 pseudo_fs(int);
-static int	 read_whole(const char *, const char *, int, struct stat *,
-		    struct error *);
-static char	*magic_type(struct compose *, int, char **);
 static void	add_hdr(struct buf *, const char *, const char *);
-static void	part_hdr(struct part *, const char *, const char *);
-static char	*valid_token_type(const char *);
 static int	check_value(const char *, const char *, struct error *);
 static int	check_utf8(const char *, const char *, struct error *);
 static char	*base_name(const char *);
@@ -222,756 +104,6 @@ static const struct message_body_ops gen_ops = {
 	gen_read, gen_rewind, gen_free
 };
 
-/*
- * Encoders
- */
-
-static void
-enc_init(struct enc *e, enum mime_enc how)
-{
-	memset(e, 0, sizeof(*e));
-	e->how = how;
-	qp_enc_init(&e->qp);
-	b64_enc_init(&e->b64);
-}
-
-static void
-enc_data(struct enc *e, const char *p, size_t n, struct buf *out)
-{
-	const char	*end = p + n, *s;
-
-	if (n > 0)
-		e->any = 1;
-	if (e->how == MIME_BASE64) {
-		b64_enc_data(&e->b64, p, n, out);
-		return;
-	}
-	while (p < end) {
-		if (e->prev_cr && *p == '\n') {
-			/* the LF of a CRLF already ended the line */
-			e->prev_cr = 0;
-			p++;
-			continue;
-		}
-		e->prev_cr = 0;
-		for (s = p; s < end && *s != '\n' && *s != '\r'; s++)
-			;
-		if (s > p) {
-			if (e->how == MIME_QP)
-				qp_enc_data(&e->qp, p, (size_t)(s - p), out);
-			else
-				buf_add(out, p, (size_t)(s - p));
-			e->midline = 1;
-		}
-		if (s == end)
-			break;
-		if (e->how == MIME_QP)
-			qp_enc_eol(&e->qp, out);
-		else
-			buf_add(out, "\r\n", 2);
-		e->midline = 0;
-		e->prev_cr = *s == '\r';
-		p = s + 1;
-	}
-}
-
-/*
- * End of a part's content.  Inside a multipart the delimiter's leading
- * CRLF ends the last line (RFC 2046 5.1.1), so nothing is added; the
- * whole body (final_crlf) must end in CRLF.
- */
-static void
-enc_finish(struct enc *e, int final_crlf, struct buf *out)
-{
-	switch (e->how) {
-	case MIME_7BIT:
-		if (e->midline && final_crlf)
-			buf_add(out, "\r\n", 2);
-		break;
-	case MIME_QP:
-		qp_enc_finish(&e->qp, out);
-		break;
-	case MIME_BASE64:
-		b64_enc_finish(&e->b64, out);
-		if (final_crlf && e->any)
-			buf_add(out, "\r\n", 2);
-		break;
-	}
-}
-
-/*
- * Scanning
- */
-
-static void
-scan_init(struct scan *s)
-{
-	memset(s, 0, sizeof(*s));
-	utf8_check_init(&s->utf8);
-	enc_init(&s->e7, MIME_7BIT);
-	enc_init(&s->eqp, MIME_QP);
-}
-
-static void
-scan_line_end(struct scan *s)
-{
-	s->lines++;
-	if (s->cur > s->maxline)
-		s->maxline = s->cur;
-	s->cur = 0;
-	s->dash = 0;
-}
-
-static void
-scan_data(struct scan *s, const char *p, size_t n)
-{
-	static const char	 delim[] = "--=_";
-	struct buf		 scratch = BUF_INIT;
-	size_t			 i;
-
-	for (i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
-
-		if (c == '\n') {
-			if (!s->prev_cr)
-				scan_line_end(s);
-			s->prev_cr = 0;
-			continue;
-		}
-		if (c == '\r') {
-			s->cr = 1;
-			s->prev_cr = 1;
-			scan_line_end(s);
-			continue;
-		}
-		s->prev_cr = 0;
-		if (s->dash >= 0 && s->dash < 4) {
-			if (c == (unsigned char)delim[s->dash]) {
-				if (++s->dash == 4)
-					s->boundary_like = 1;
-			} else
-				s->dash = -1;
-		}
-		s->cur++;
-		if (c == '\0')
-			s->nul = 1;
-		if (c >= 0x80)
-			s->eightbit = 1;
-		if (c >= 0x80 || s->utf8.need > 0) {
-			utf8_check_data(&s->utf8, &c, 1);
-			if (s->utf8.bad && s->badline == 0)
-				s->badline = s->lines + 1;
-		}
-	}
-	enc_data(&s->e7, p, n, &scratch);
-	s->n7 += (long long)scratch.len;
-	buf_reset(&scratch);
-	enc_data(&s->eqp, p, n, &scratch);
-	s->nqp += (long long)scratch.len;
-	buf_release(&scratch);
-}
-
-static int
-scan_fd(struct scan *s, int fd, off_t start, off_t len, const char *label,
-    struct error *err)
-{
-	char	*blk = xmalloc(CHUNK);
-	off_t	 pos = 0;
-	ssize_t	 n;
-
-	while (pos < len) {
-		size_t want = len - pos < CHUNK ? (size_t)(len - pos) : CHUNK;
-
-		n = pread(fd, blk, want, start + pos);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			free(blk);
-			if (n == 0)
-				return error_set(err, EX_IOERR, "%s shrank "
-				    "while it was read", label);
-			return error_set_errno(err, EX_IOERR, "cannot read "
-			    "%s", label);
-		}
-		scan_data(s, blk, (size_t)n);
-		pos += n;
-	}
-	free(blk);
-	if (s->cur > 0) {
-		/* a last line without line ending */
-		if (s->cur > s->maxline)
-			s->maxline = s->cur;
-	}
-	if (!utf8_check_ok(&s->utf8) && s->badline == 0)
-		s->badline = s->lines + 1;
-	return 0;
-}
-
-/*
- * Files
- */
-
-/*
- * Open a file named on the command line: it must be a readable regular
- * file.  O_NONBLOCK keeps a FIFO from blocking the open; it is cleared
- * once the type is known.
- */
-static int
-open_input(const char *what, const char *path, struct stat *st,
-    struct error *err)
-{
-	int	fd, fl;
-
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-	if (fd == -1)
-		return error_set_errno(err, EX_NOINPUT, "cannot open %s '%s'",
-		    what, path);
-	if (fstat(fd, st) == -1) {
-		error_set_errno(err, EX_NOINPUT, "cannot stat %s '%s'", what,
-		    path);
-		close(fd);
-		return -1;
-	}
-	if (!S_ISREG(st->st_mode)) {
-		close(fd);
-		return error_set(err, EX_NOINPUT, "%s '%s' is %s", what, path,
-		    S_ISDIR(st->st_mode) ? "a directory" :
-		    S_ISFIFO(st->st_mode) ? "a FIFO, not a regular file" :
-		    "not a regular file");
-	}
-	if ((fl = fcntl(fd, F_GETFL)) != -1)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	if (st->st_size == 0 || pseudo_fs(fd))
-		return read_whole(what, path, fd, st, err);
-	return fd;
-}
-
-/*
- * /proc and /sys files say 0 (or a page) for their size and make up
- * their text when read: the size must not be believed (issue 10 item 13).
- */
-static int
-pseudo_fs(int fd)
-{
-	struct statfs	sf;
-
-	if (fstatfs(fd, &sf) == -1)
-		return 0;
-	return sf.f_type == PROC_SUPER_MAGIC || sf.f_type == SYSFS_MAGIC ||
-	    sf.f_type == DEBUGFS_MAGIC;
-}
-
-/*
- * A file whose size cannot be believed: read it whole (at most
- * PSEUDO_MAX octets) into a private temporary file and hand that on,
- * with st_size set to what was read.  A truly empty file stays as it is.
- * Errors: EX_NOINPUT (read), EX_DATAERR (too large), EX_TEMPFAIL (the
- * temporary file).
- */
-static int
-read_whole(const char *what, const char *path, int fd, struct stat *st,
-    struct error *err)
-{
-	char	*buf = xmalloc(CHUNK);
-	off_t	 total = 0;
-	ssize_t	 r;
-	int	 tmp = -1;
-
-	for (;;) {
-		r = read(fd, buf, CHUNK);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			error_set_errno(err, EX_NOINPUT, "cannot read %s '%s'",
-			    what, path);
-			goto fail;
-		}
-		if (r == 0)
-			break;
-		if (total + r > PSEUDO_MAX) {
-			error_set(err, EX_DATAERR, "%s '%s' yields more than "
-			    "%d octets, and its size is not known in advance "
-			    "(a /proc or /sys file?): copy it to a file first",
-			    what, path, PSEUDO_MAX);
-			goto fail;
-		}
-		if (tmp == -1 && (tmp = util_tmpfile(err)) == -1)
-			goto fail;
-		if (util_write_all(tmp, buf, (size_t)r) == -1) {
-			error_set_errno(err, EX_TEMPFAIL, "cannot copy %s '%s' "
-			    "to a temporary file", what, path);
-			goto fail;
-		}
-		total += r;
-	}
-	free(buf);
-	if (tmp == -1) {
-		/* empty after all: the original will do */
-		(void)lseek(fd, 0, SEEK_SET);
-		st->st_size = 0;
-		return fd;
-	}
-	close(fd);
-	if (lseek(tmp, 0, SEEK_SET) == -1) {
-		error_set_errno(err, EX_TEMPFAIL, "lseek");
-		close(tmp);
-		return -1;
-	}
-	st->st_size = total;
-	return tmp;
-fail:
-	free(buf);
-	if (tmp != -1)
-		close(tmp);
-	close(fd);
-	return -1;
-}
-
-/* An iconv name that means UTF-8 already. */
-static int
-is_utf8_name(const char *cs)
-{
-	return strcasecmp(cs, "utf-8") == 0 || strcasecmp(cs, "utf8") == 0;
-}
-
-/*
- * Copy in to the spool file out, converting from charset to UTF-8 when
- * charset is not NULL (iconv, streaming: an incomplete character at the
- * end of a block waits for the next one).  *len gets the spooled size.
- */
-static int
-spool_copy(int in, int out, const char *charset, off_t *len,
-    struct error *err)
-{
-	iconv_t	 cd = (iconv_t)-1;
-	char	*ib = xmalloc(CHUNK), *ob = NULL;
-	size_t	 have = 0, ileft, oleft;
-	char	*ip, *op;
-	off_t	 total = 0, inpos = 0;
-	ssize_t	 n;
-	int	 eof = 0, rv = -1;
-
-	if (charset != NULL) {
-		cd = iconv_open("UTF-8", charset);
-		if (cd == (iconv_t)-1) {
-			error_set(err, EX_USAGE, "unknown charset '%s' given "
-			    "with --charset", charset);
-			goto out;
-		}
-		ob = xmalloc(CHUNK * 4);
-	}
-	while (!eof || have > 0) {
-		if (!eof) {
-			n = read(in, ib + have, CHUNK - have);
-			if (n == -1) {
-				if (errno == EINTR)
-					continue;
-				error_set_errno(err, EX_IOERR,
-				    "cannot read the message text");
-				goto out;
-			}
-			if (n == 0)
-				eof = 1;
-			have += (size_t)n;
-		}
-		if (cd == (iconv_t)-1) {
-			if (util_write_all(out, ib, have) == -1)
-				goto werr;
-			total += (off_t)have;
-			have = 0;
-			continue;
-		}
-		ip = ib;
-		ileft = have;
-		op = ob;
-		oleft = CHUNK * 4;
-		if (iconv(cd, &ip, &ileft, &op, &oleft) == (size_t)-1 &&
-		    errno != EINVAL) {
-			/* E2BIG cannot happen: 4 output octets per input */
-			error_set(err, EX_DATAERR, "the message text is not "
-			    "valid %s (octet %lld)", charset,
-			    (long long)(inpos + (ip - ib)));
-			goto out;
-		}
-		if (util_write_all(out, ob, (size_t)(op - ob)) == -1)
-			goto werr;
-		total += op - ob;
-		inpos += ip - ib;
-		if (eof && ileft > 0) {
-			error_set(err, EX_DATAERR, "the message text ends "
-			    "inside a %s character", charset);
-			goto out;
-		}
-		memmove(ib, ip, ileft);
-		have = ileft;
-		if (!eof && have == CHUNK) {
-			error_set(err, EX_DATAERR, "the message text is not "
-			    "valid %s", charset);
-			goto out;
-		}
-	}
-	*len = total;
-	rv = 0;
-	goto out;
-werr:
-	error_set_errno(err, EX_CANTCREAT, "cannot spool the message text");
-out:
-	if (cd != (iconv_t)-1)
-		iconv_close(cd);
-	free(ib);
-	free(ob);
-	return rv;
-}
-
-/*
- * Parts
- */
-
-static struct part *
-part_new(const char *label, int fd, off_t start, off_t len)
-{
-	struct part	*p = xcalloc(1, sizeof(*p));
-
-	p->label = xstrdup(label);
-	p->fd = fd;
-	p->start = start;
-	p->len = len;
-	return p;
-}
-
-static void
-part_free(struct part *p)
-{
-	if (p == NULL)
-		return;
-	if (p->fd != -1)
-		close(p->fd);
-	free(p->label);
-	strlist_release(&p->hname);
-	strlist_release(&p->hval);
-	free(p);
-}
-
-/* The exact encoded size: scan sizes plus what finishing adds. */
-static long long
-part_size(const struct part *p)
-{
-	struct buf	 b = BUF_INIT;
-	struct enc	 e;
-	long long	 n;
-
-	switch (p->enc) {
-	case MIME_BASE64:
-		n = b64_enc_size((long long)p->len);
-		if (p->final_crlf && p->len > 0)
-			n += 2;
-		return n;
-	case MIME_7BIT:
-		e = p->e7;
-		n = p->n7;
-		break;
-	default:
-		e = p->eqp;
-		n = p->nqp;
-		break;
-	}
-	enc_finish(&e, p->final_crlf, &b);
-	n += (long long)b.len;
-	buf_release(&b);
-	return n;
-}
-
-/* Copy the scan's results into the part. */
-static void
-part_take_scan(struct part *p, const struct scan *s)
-{
-	p->e7 = s->e7;
-	p->eqp = s->eqp;
-	p->n7 = s->n7;
-	p->nqp = s->nqp;
-}
-
-/*
- * 7bit when the text is ASCII with lines within 998 octets and no line
- * that could pass for a delimiter; quoted-printable otherwise (RFC 2045
- * 6.7), whose "=" is always "=3D" so that "--=_" never starts a line.
- */
-static enum mime_enc
-text_enc(const struct scan *s)
-{
-	if (!s->eightbit && s->maxline <= LINE_MAX_SMTP && !s->boundary_like)
-		return MIME_7BIT;
-	return MIME_QP;
-}
-
-/*
- * The message text or the HTML: must be UTF-8 (after --charset) without
- * NUL; type is "plain" or "html".
- */
-static int
-text_part(struct part *p, const char *type, const char *what,
-    struct error *err)
-{
-	struct scan	 s;
-	char		*ct;
-
-	scan_init(&s);
-	if (scan_fd(&s, p->fd, p->start, p->len, what, err) == -1)
-		return -1;
-	if (s.nul)
-		return error_set(err, EX_DATAERR, "%s holds a NUL octet "
-		    "(line %lld): send binary data as an attachment (-a)",
-		    what, s.lines + 1);
-	if (s.badline > 0)
-		return error_set(err, EX_DATAERR, "%s is not valid UTF-8 "
-		    "(line %lld): name its charset with --charset, or send "
-		    "it as an attachment (-a)", what, s.badline);
-	part_take_scan(p, &s);
-	p->enc = text_enc(&s);
-	ct = xasprintf("text/%s; charset=%s", type,
-	    s.eightbit ? "UTF-8" : "us-ascii");
-	part_hdr(p, "Content-Type", ct);
-	free(ct);
-	part_hdr(p, "Content-Transfer-Encoding", enc_names[p->enc]);
-	return 0;
-}
-
-/* A MIME type/subtype of token characters, lower-cased; or NULL. */
-static char *
-valid_token_type(const char *t)
-{
-	const char	*p;
-	char		*r, *q;
-	int		 slash = 0;
-
-	for (p = t; *p != '\0'; p++) {
-		if (*p == '/') {
-			if (slash++ || p == t || p[1] == '\0')
-				return NULL;
-		} else if ((unsigned char)*p <= 32 ||
-		    (unsigned char)*p >= 127 ||
-		    strchr("()<>@,;:\\\"[]?=", *p) != NULL)
-			return NULL;
-	}
-	if (!slash)
-		return NULL;
-	r = xstrdup(t);
-	for (q = r; *q != '\0'; q++)
-		if (*q >= 'A' && *q <= 'Z')
-			*q = (char)(*q - 'A' + 'a');
-	return r;
-}
-
-/* Open libmagic and find its functions; 0 (warned, once) if it fails. */
-static int
-magic_dlopen(struct magic_api *a)
-{
-	if (a->dl != NULL)
-		return 1;
-	if ((a->dl = dlopen(LIBMAGIC_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		log_warnx("cannot load %s (%s): attachments are sent as "
-		    "application/octet-stream", LIBMAGIC_SONAME, dlerror());
-		return 0;
-	}
-	a->open = (magic_t (*)(int))dlsym(a->dl, "magic_open");
-	a->load = (int (*)(magic_t, const char *))dlsym(a->dl, "magic_load");
-	a->setparam = (int (*)(magic_t, int, const void *))dlsym(a->dl,
-	    "magic_setparam");
-	a->descriptor = (const char *(*)(magic_t, int))dlsym(a->dl,
-	    "magic_descriptor");
-	a->error = (const char *(*)(magic_t))dlsym(a->dl, "magic_error");
-	a->close = (void (*)(magic_t))dlsym(a->dl, "magic_close");
-	if (a->open == NULL || a->load == NULL || a->setparam == NULL ||
-	    a->descriptor == NULL || a->error == NULL || a->close == NULL) {
-		log_warnx("%s lacks a function postie needs: attachments "
-		    "are sent as application/octet-stream", LIBMAGIC_SONAME);
-		dlclose(a->dl);
-		a->dl = NULL;
-		return 0;
-	}
-	return 1;
-}
-
-/*
- * The type of an open file from libmagic (opened and loaded once, on the
- * first attachment).  magic_descriptor() restores the offset of a
- * seekable fd, and parts are read with pread() anyway.  Returns the
- * type (allocated) and *charset (allocated or NULL); the result is
- * advisory, so any failure gives application/octet-stream.
- */
-static char *
-magic_type(struct compose *c, int fd, char **charset)
-{
-	const char	*r, *semi, *cs;
-	char		*type, *t;
-
-	*charset = NULL;
-	if (c->magic == NULL && !c->magic_failed && magic_dlopen(&c->api)) {
-		c->magic = c->api.open(MAGIC_FLAGS);
-		/* 5.44 reads up to 7 MiB of every file; file(1) long did with
-		 * 1 MiB, which keeps the peak RSS of a send small. */
-		if (c->magic != NULL) {
-			size_t max = 1024 * 1024;
-
-			c->api.setparam(c->magic, MAGIC_PARAM_BYTES_MAX, &max);
-		}
-		if (c->magic == NULL || c->api.load(c->magic, NULL) == -1) {
-			log_warnx("cannot load the libmagic database (%s): "
-			    "attachments are sent as application/octet-stream",
-			    c->magic != NULL ? c->api.error(c->magic) :
-			    strerror(errno));
-			if (c->magic != NULL)
-				c->api.close(c->magic);
-			c->magic = NULL;
-			c->magic_failed = 1;
-		}
-	}
-	if (c->magic == NULL)
-		return xstrdup("application/octet-stream");
-	if ((r = c->api.descriptor(c->magic, fd)) == NULL) {
-		log_debug("libmagic: %s", c->api.error(c->magic));
-		return xstrdup("application/octet-stream");
-	}
-	semi = strchr(r, ';');
-	t = xstrndup(r, semi != NULL ? (size_t)(semi - r) : strlen(r));
-	type = valid_token_type(str_trim(t));
-	free(t);
-	if (type == NULL || strcmp(type, "inode/x-empty") == 0 ||
-	    strcmp(type, "application/x-empty") == 0) {
-		/* an empty file has no type; a neutral one is sane */
-		free(type);
-		return xstrdup("application/octet-stream");
-	}
-	if (semi != NULL && (cs = strstr(semi, "charset=")) != NULL) {
-		cs += strlen("charset=");
-		if (*cs != '\0' && strcmp(cs, "binary") != 0 &&
-		    strspn(cs, "abcdefghijklmnopqrstuvwxyz0123456789-_.:") ==
-		    strlen(cs))
-			*charset = xstrdup(cs);
-	}
-	return type;
-}
-
-/* A charset that QP or 7bit can carry: ASCII-compatible, 8-bit. */
-static int
-ascii_compatible(const char *cs)
-{
-	return strcmp(cs, "us-ascii") == 0 || strcmp(cs, "utf-8") == 0 ||
-	    strncmp(cs, "iso-8859-", 9) == 0 ||
-	    strcmp(cs, "unknown-8bit") == 0;
-}
-
-/* Types that hold text: they may travel as 7bit or quoted-printable. */
-static int
-textual(const char *type)
-{
-	static const char *const types[] = { "application/json",
-	    "application/xml", "application/javascript", "image/svg+xml",
-	    "application/x-sh", "application/x-shellscript" };
-	size_t	i;
-
-	if (strncmp(type, "text/", 5) == 0)
-		return 1;
-	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-		if (strcmp(type, types[i]) == 0)
-			return 1;
-	return 0;
-}
-
-/*
- * An attachment or an inline part: type from the override or libmagic;
- * text types that are clean (ASCII-compatible, no NUL, no CR, so that
- * the CRLF canonical form gives back the file exactly) go as 7bit or
- * quoted-printable, everything else as base64.
- */
-static int
-file_part(struct compose *c, struct part *p, const char *override,
-    const char *name, const char *disposition, const char *cid,
-    struct error *err)
-{
-	struct buf	 ct = BUF_INIT, cd = BUF_INIT;
-	struct scan	 s;
-	char		*type = NULL, *charset = NULL;
-	const char	*params = NULL;
-	int		 text, rv = -1;
-
-	if (override != NULL) {
-		char *t = xstrndup(override, strcspn(override, ";"));
-
-		type = valid_token_type(str_trim(t));
-		free(t);
-		if (type == NULL) {
-			error_set(err, EX_USAGE, "invalid type '%s' for %s: "
-			    "expected type/subtype", override, p->label);
-			goto out;
-		}
-		params = strchr(override, ';');
-	} else
-		type = magic_type(c, p->fd, &charset);
-
-	text = textual(type) && (override != NULL ||
-	    (charset != NULL && ascii_compatible(charset)));
-	p->enc = MIME_BASE64;
-	if (text) {
-		scan_init(&s);
-		if (scan_fd(&s, p->fd, p->start, p->len, p->label, err) == -1)
-			goto out;
-		if (!s.nul && !s.cr) {
-			part_take_scan(p, &s);
-			p->enc = text_enc(&s);
-		}
-		/* libmagic looks at a prefix only: trust the whole scan */
-		if (override == NULL && s.eightbit && charset != NULL &&
-		    strcmp(charset, "us-ascii") == 0) {
-			free(charset);
-			charset = xstrdup(utf8_check_ok(&s.utf8) ? "utf-8" :
-			    "unknown-8bit");
-		}
-		if (override != NULL && (params == NULL ||
-		    strstr(params, "charset") == NULL))
-			charset = xstrdup(!s.eightbit ? "us-ascii" :
-			    utf8_check_ok(&s.utf8) ? "utf-8" : "unknown-8bit");
-	}
-
-	buf_addstr(&ct, type);
-	if (params != NULL)
-		buf_addstr(&ct, params);
-	/* no charset on a binary type (libmagic gives pdf one) */
-	if (charset != NULL && strncmp(type, "text/", 5) == 0)
-		hdrenc_param(&ct, "charset", charset, 1);
-	hdrenc_param(&ct, "name", name, 1);
-	part_hdr(p, "Content-Type", ct.data);
-	part_hdr(p, "Content-Transfer-Encoding", enc_names[p->enc]);
-	if (cid != NULL) {
-		char *v = xasprintf("<%s>", cid);
-
-		part_hdr(p, "Content-ID", v);
-		free(v);
-	}
-	/*
-	 * RFC 2183 + RFC 2231: a non-ASCII name goes as filename*, and the
-	 * plain fallback is the Content-Type name (both in one header would
-	 * be a duplicate parameter to some parsers).
-	 */
-	buf_addstr(&cd, disposition);
-	hdrenc_param(&cd, "filename", name, 0);
-	part_hdr(p, "Content-Disposition", cd.data);
-	log_debug("%s: %s, %s", p->label, ct.data, enc_names[p->enc]);
-	rv = 0;
-out:
-	buf_release(&ct);
-	buf_release(&cd);
-	free(type);
-	free(charset);
-	return rv;
-}
-
-static void
-part_hdr(struct part *p, const char *name, const char *value)
-{
-	strlist_add(&p->hname, name);
-	strlist_add(&p->hval, value);
-}
 
 /* Append "Name: value" with CRLF, folded near 78 octets. */
 static void
@@ -1455,12 +587,6 @@ add_extra_header(struct compose *c, const char *h, struct error *err)
 static void
 compose_release(struct compose *c)
 {
-	if (c->magic != NULL)
-		c->api.close(c->magic);
-	c->magic = NULL;
-	if (c->api.dl != NULL)
-		dlclose(c->api.dl);
-	c->api.dl = NULL;
 	gen_free(c->gen);
 	c->gen = NULL;
 	while (c->nnodes > 0)
@@ -1473,11 +599,12 @@ compose_release(struct compose *c)
 
 /* One file argument: -a or --inline. */
 struct fileopt {
-	char	*path;
-	char	*type;
-	char	*name;
-	int	 fd;
-	off_t	 len;
+	char		*path;
+	char		*type;
+	char		*name;
+	int		 fd;
+	off_t		 len;
+	struct filetype	 ft;	/* libmagic's, without type= */
 };
 
 static void
@@ -1489,10 +616,38 @@ fileopts_free(struct fileopt *f, size_t n)
 		free(f[i].path);
 		free(f[i].type);
 		free(f[i].name);
+		filetype_release(&f[i].ft, 1);
 		if (f[i].fd != -1)
 			close(f[i].fd);
 	}
 	free(f);
+}
+
+/*
+ * libmagic's type for every -a and --inline file without type=, all at
+ * once (filetype.h: in a child, so that libmagic is never mapped here).
+ */
+static void
+type_files(struct fileopt *att, size_t na, struct fileopt *inl, size_t ni)
+{
+	struct filetype	*ft;
+	int		*fds;
+	size_t		 i, n = na + ni;
+
+	if (n == 0)
+		return;
+	fds = xreallocarray(NULL, n, sizeof(*fds));
+	ft = xreallocarray(NULL, n, sizeof(*ft));
+	for (i = 0; i < n; i++) {
+		const struct fileopt *f = i < ni ? &inl[i] : &att[i - ni];
+
+		fds[i] = f->type == NULL ? f->fd : -1;
+	}
+	filetype_guess(fds, n, ft);
+	for (i = 0; i < n; i++)
+		(i < ni ? &inl[i] : &att[i - ni])->ft = ft[i];
+	free(fds);
+	free(ft);
 }
 
 /* Parse and check the arguments of -a or --inline (no I/O). */
@@ -1550,7 +705,7 @@ open_files(struct fileopt *f, size_t n, const char *what, struct error *err)
 
 /* The text: --body, or fd; spooled when it cannot be read twice. */
 static struct part *
-read_text(const struct cli_opts *o, int fd, struct error *err)
+read_text(const struct compose_opts *o, int fd, struct error *err)
 {
 	struct stat	 st;
 	const char	*cs = o->charset;
@@ -1590,7 +745,7 @@ read_text(const struct cli_opts *o, int fd, struct error *err)
  */
 
 struct message *
-mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
+mime_compose(const struct compose_opts *o, struct message_opts *mo, int fd,
     struct strlist *rcpts, struct error *err)
 {
 	struct compose	 c;
@@ -1615,22 +770,22 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	    check_value("--charset", o->charset, err) == -1 ||
 	    check_value("the sender", mo->sender, err) == -1)
 		goto fail;
-	for (i = 0; i < o->rcpts.n; i++)
-		if (check_utf8("a recipient", o->rcpts.v[i], err) == -1)
+	for (i = 0; i < o->rcpts->n; i++)
+		if (check_utf8("a recipient", o->rcpts->v[i], err) == -1)
 			goto fail;
-	for (i = 0; i < o->cc.n; i++)
-		if (check_utf8("a Cc address", o->cc.v[i], err) == -1)
+	for (i = 0; i < o->cc->n; i++)
+		if (check_utf8("a Cc address", o->cc->v[i], err) == -1)
 			goto fail;
-	for (i = 0; i < o->bcc.n; i++)
-		if (check_value("a Bcc address", o->bcc.v[i], err) == -1)
+	for (i = 0; i < o->bcc->n; i++)
+		if (check_value("a Bcc address", o->bcc->v[i], err) == -1)
 			goto fail;
-	if (o->inlines.n > 0 && o->html == NULL) {
+	if (o->inlines->n > 0 && o->html == NULL) {
 		error_set(err, EX_USAGE, "--inline needs --html (the HTML "
 		    "shows the inline files as cid:NAME)");
 		goto fail;
 	}
-	if ((att = parse_files(&o->attach, "attachment", err)) == NULL ||
-	    (inl = parse_files(&o->inlines, "inline file", err)) == NULL)
+	if ((att = parse_files(o->attach, "attachment", err)) == NULL ||
+	    (inl = parse_files(o->inlines, "inline file", err)) == NULL)
 		goto fail;
 
 	if (mo->sender != NULL && strchr(mo->sender, '<') != NULL) {
@@ -1641,8 +796,8 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 			goto fail;
 		strlist_release(&one);
 	}
-	if (add_addr_field(&c, "To", &o->rcpts, mo->qualify_domain,
-	    err) == -1 || add_addr_field(&c, "Cc", &o->cc,
+	if (add_addr_field(&c, "To", o->rcpts, mo->qualify_domain,
+	    err) == -1 || add_addr_field(&c, "Cc", o->cc,
 	    mo->qualify_domain, err) == -1)
 		goto fail;
 	if (o->reply_to != NULL) {
@@ -1655,13 +810,13 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if (o->subject != NULL)
 		add_field(&c, "Subject", hdrenc_unstructured(o->subject,
 		    strlen("Subject")));
-	for (i = 0; i < o->headers.n; i++)
-		if (add_extra_header(&c, o->headers.v[i], err) == -1)
+	for (i = 0; i < o->headers->n; i++)
+		if (add_extra_header(&c, o->headers->v[i], err) == -1)
 			goto fail;
 
 	/* 2. Open every file: a bad one stops us before stdin is read. */
-	if (open_files(att, o->attach.n, "attachment", err) == -1 ||
-	    open_files(inl, o->inlines.n, "inline file", err) == -1)
+	if (open_files(att, o->attach->n, "attachment", err) == -1 ||
+	    open_files(inl, o->inlines->n, "inline file", err) == -1)
 		goto fail;
 	g = c.gen = xcalloc(1, sizeof(*g));
 	g->in = xmalloc(CHUNK);
@@ -1678,7 +833,7 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if ((text = read_text(o, fd, err)) == NULL)
 		goto fail;
 	gen_own(g, text);
-	if (text->len == 0 && (o->html != NULL || o->attach.n > 0))
+	if (text->len == 0 && (o->html != NULL || o->attach->n > 0))
 		/* nothing typed: the HTML or the attachments are the mail */
 		text = NULL;
 	else if (text_part(text, "plain", "the message text", err) == -1)
@@ -1686,8 +841,10 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	if (html != NULL && text_part(html, "html", html->label, err) == -1)
 		goto fail;
 
-	/* 4. The tree: mixed(alternative(text, related(html, inline)), att) */
-	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+	/* 4. The files' types, then the tree:
+	 * mixed(alternative(text, related(html, inline)), att) */
+	type_files(att, o->attach->n, inl, o->inlines->n);
+	if (util_random(r, sizeof(r)) == -1) {
 		error_set_errno(err, EX_OSERR, "cannot get random octets "
 		    "for the MIME boundaries");
 		goto fail;
@@ -1698,11 +855,11 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 		body = leaf(&c, text);
 	if (html != NULL) {
 		n = leaf(&c, html);
-		if (o->inlines.n > 0) {
+		if (o->inlines->n > 0) {
 			struct node *rel = multi(&c, "related");
 
 			node_add(rel, n);
-			for (i = 0; i < o->inlines.n; i++) {
+			for (i = 0; i < o->inlines->n; i++) {
 				label = xasprintf("inline file '%s'",
 				    inl[i].path);
 				p = part_new(label, inl[i].fd, 0, inl[i].len);
@@ -1710,8 +867,8 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 				inl[i].fd = -1;
 				gen_own(g, p);
 				cid = content_id(inl[i].name);
-				rv = file_part(&c, p, inl[i].type, inl[i].name,
-				    "inline", cid, err);
+				rv = file_part(&inl[i].ft, p, inl[i].type,
+				    inl[i].name, "inline", cid, err);
 				free(cid);
 				if (rv == -1)
 					goto fail;
@@ -1728,18 +885,18 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 		} else
 			body = n;
 	}
-	if (o->attach.n > 0) {
+	if (o->attach->n > 0) {
 		struct node *mix = multi(&c, "mixed");
 
 		if (body != NULL)
 			node_add(mix, body);
-		for (i = 0; i < o->attach.n; i++) {
+		for (i = 0; i < o->attach->n; i++) {
 			label = xasprintf("attachment '%s'", att[i].path);
 			p = part_new(label, att[i].fd, 0, att[i].len);
 			free(label);
 			att[i].fd = -1;
 			gen_own(g, p);
-			if (file_part(&c, p, att[i].type, att[i].name,
+			if (file_part(&att[i].ft, p, att[i].type, att[i].name,
 			    "attachment", NULL, err) == -1)
 				goto fail;
 			node_add(mix, leaf(&c, p));
@@ -1768,12 +925,12 @@ mime_compose(const struct cli_opts *o, struct message_opts *mo, int fd,
 	log_debug("composed body: %lld octets", g->total);
 
 	/* 6. The envelope: operands, -c and -b/--bcc (never a header). */
-	for (i = 0; i < o->rcpts.n; i++)
-		strlist_add(rcpts, o->rcpts.v[i]);
-	for (i = 0; i < o->cc.n; i++)
-		strlist_add(rcpts, o->cc.v[i]);
-	for (i = 0; i < o->bcc.n; i++)
-		strlist_add(rcpts, o->bcc.v[i]);
+	for (i = 0; i < o->rcpts->n; i++)
+		strlist_add(rcpts, o->rcpts->v[i]);
+	for (i = 0; i < o->cc->n; i++)
+		strlist_add(rcpts, o->cc->v[i]);
+	for (i = 0; i < o->bcc->n; i++)
+		strlist_add(rcpts, o->bcc->v[i]);
 	mo->rcpts = rcpts;
 
 	msg = message_new_composed((const char *const *)c.names.v,
@@ -1784,9 +941,9 @@ fail:
 	strlist_release(&one);
 	buf_release(&lit);
 	if (att != NULL)
-		fileopts_free(att, o->attach.n);
+		fileopts_free(att, o->attach->n);
 	if (inl != NULL)
-		fileopts_free(inl, o->inlines.n);
+		fileopts_free(inl, o->inlines->n);
 	compose_release(&c);
 	return msg;
 }

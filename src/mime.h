@@ -1,20 +1,37 @@
 /*
  * Compose mode: a MIME message (RFC 2045-2049) built from the command line
  * (-s -a -c -b --html --inline --body --header ...) around a text read
- * from stdin or a file.  Attachments are typed with libmagic (loaded only
- * when there is one) and streamed from their files through base64 or
- * quoted-printable encoders, so the message is never held in memory; the
- * exact size is computed before anything is sent.  The only module that
- * includes <magic.h>.
+ * from stdin or a file.  Attachments are typed with libmagic (filetype.h:
+ * in a child process, only when there is one) and streamed from their
+ * files through base64 or quoted-printable encoders, so the message is
+ * never held in memory; the exact size is computed before anything is
+ * sent.
  */
 #ifndef POSTIE_MIME_H
 #define POSTIE_MIME_H
 
-struct cli_opts;
 struct error;
 struct message;
 struct message_opts;
 struct strlist;
+
+/*
+ * What compose mode is given (cli_compose_opts() fills it from the
+ * command line).  Everything is borrowed and must outlive the message.
+ */
+struct compose_opts {
+	const char		*subject;	/* -s */
+	const char		*reply_to;	/* --reply-to */
+	const char		*html;		/* --html FILE */
+	const char		*body_file;	/* --body FILE (else fd) */
+	const char		*charset;	/* --charset: the text's */
+	const struct strlist	*rcpts;		/* To: the operands */
+	const struct strlist	*cc;		/* -c */
+	const struct strlist	*bcc;		/* -b, --bcc */
+	const struct strlist	*attach;	/* -a FILE[;type=T][;name=N] */
+	const struct strlist	*inlines;	/* --inline FILE */
+	const struct strlist	*headers;	/* --header 'Name: value' */
+};
 
 /*
  * Build the message of compose mode: To/Cc/Reply-To/Subject/extra header
@@ -34,7 +51,8 @@ struct strlist;
  * EX_IOERR (reading stdin), EX_CANTCREAT (the spool file for stdin).
  * The file descriptor is read to its end; it is not closed.
  */
-struct message *mime_compose(const struct cli_opts *, struct message_opts *,
+struct message *mime_compose(const struct compose_opts *,
+	    struct message_opts *,
 	    int fd, struct strlist *rcpts, struct error *);
 
 /*

@@ -1,6 +1,7 @@
 /*
- * SMTP delivery through libcurl, to the account's relay.  The only module
- * that includes <curl/curl.h>.
+ * SMTP delivery through libcurl, to the account's relay: transport.c (the
+ * session), relayerr.c (what a result means), tls.c (certificate pins).
+ * With http.c the only module that includes <curl/curl.h>.
  */
 #ifndef POSTIE_TRANSPORT_H
 #define POSTIE_TRANSPORT_H

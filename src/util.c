@@ -7,9 +7,11 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -468,6 +470,81 @@ buf_add_json_str(struct buf *b, const char *s)
 		}
 	}
 	buf_addch(b, '"');
+}
+
+const char *
+util_find_eol(const char *p, const char *e, int cr)
+{
+	const char	*nl = memchr(p, '\n', (size_t)(e - p)), *c;
+
+	if (!cr)
+		return nl;
+	c = memchr(p, '\r', (size_t)((nl != NULL ? nl : e) - p));
+	return c != NULL ? c : nl;
+}
+
+int
+crlf_next(int *prev_cr, int cr, const char **pp, const char *e,
+    const char **seg, size_t *len)
+{
+	const char	*p = *pp, *s;
+
+	if (*prev_cr && p < e && *p == '\n')
+		p++;	/* the LF of a CRLF already ended the line */
+	*prev_cr = 0;
+	*seg = p;
+	if ((s = util_find_eol(p, e, cr)) == NULL) {
+		*len = (size_t)(e - p);
+		*pp = e;
+		return 0;
+	}
+	*len = (size_t)(s - p);
+	*prev_cr = *s == '\r';
+	*pp = s + 1;
+	return 1;
+}
+
+char *
+util_home_dir(void)
+{
+	const char	*h = getenv("HOME");
+	struct passwd	*pw;
+
+	if (h != NULL && *h != '\0')
+		return xstrdup(h);
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
+		return xstrdup(pw->pw_dir);
+	return NULL;
+}
+
+char *
+util_login_name(void)
+{
+	struct passwd	*pw = getpwuid(getuid());
+
+	if (pw != NULL && pw->pw_name != NULL && *pw->pw_name != '\0')
+		return xstrdup(pw->pw_name);
+	return NULL;
+}
+
+int
+util_random(void *p, size_t n)
+{
+	return getrandom(p, n, 0) == (ssize_t)n ? 0 : -1;
+}
+
+int
+util_valid_host(const char *s, size_t n)
+{
+	size_t	i;
+
+	if (n == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("-._:%[]", s[i]) == NULL)
+			return 0;
+	return 1;
 }
 
 unsigned int

@@ -78,6 +78,27 @@ int	 mem_has_crlfnul(const char *, size_t);
 int	 str_has_crlf(const char *);
 
 /*
+ * The first line ending (LF or CR) in [p, e), or NULL.  cr is a hint:
+ * 0 when the block is known to hold no CR (only LF is looked for).
+ */
+const char *util_find_eol(const char *p, const char *e, int cr);
+
+/*
+ * The one line-ending normaliser (RFC 5321 2.3.8, RFC 2049 4): LF, CRLF
+ * and a lone CR each end one line, also when a CRLF is split across two
+ * blocks (*prev_cr carries the state; 0 at the start).  Each call takes
+ * the next piece of line content from *pp (up to e) into *seg, *len
+ * (possibly empty) and returns 1 when a line ending follows it (and is
+ * consumed), 0 when the piece runs to e.  cr as for util_find_eol():
+ *	while (p < e) {
+ *		eol = crlf_next(&prev_cr, 1, &p, e, &seg, &len);
+ *		(the text seg, len) ... if (!eol) break; (a CRLF) ...
+ *	}
+ */
+int	 crlf_next(int *prev_cr, int cr, const char **pp, const char *e,
+	    const char **seg, size_t *len);
+
+/*
  * Append the n bytes at p to b in a form safe to print on a terminal or
  * in a log: every C0 control (ESC, BEL, BS, CR, LF, NUL...) but TAB, DEL,
  * every C1 control (U+0080..U+009F, which 8-bit terminals take as CSI or
@@ -107,6 +128,25 @@ char	*util_fqdn(void);
  * the line is empty.
  */
 char	*util_first_line(const char *);
+
+/* $HOME, else the password database's home of the real user; allocated,
+ * or NULL when neither is known. */
+char	*util_home_dir(void);
+
+/* The real user's login name from the password database (allocated), or
+ * NULL when it has none; each caller has its own fallback. */
+char	*util_login_name(void);
+
+/* Fill p with n random octets (getrandom(), waiting for the pool at boot);
+ * -1 when the kernel cannot give them. */
+int	 util_random(void *p, size_t n);
+
+/*
+ * A host name, an IPv4 or IPv6 address (RFC 1123 2.1, RFC 4291 2.2) or
+ * an address literal, as the n octets at s: letters, digits and "-._:%[]"
+ * only (the value ends up in a URL).  The one host check of the config.
+ */
+int	 util_valid_host(const char *s, size_t n);
 
 /*
  * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE

@@ -88,6 +88,7 @@ compose(struct cli_opts *o, const char *text, size_t *lenp,
     struct strlist *rcpts, struct error *err)
 {
 	struct message_opts	 mo;
+	struct compose_opts	 co;
 	struct message		*msg;
 	struct message_reader	*r;
 	struct buf		 b = BUF_INIT, b2 = BUF_INIT;
@@ -98,7 +99,8 @@ compose(struct cli_opts *o, const char *text, size_t *lenp,
 
 	free(tpath);
 	message_opts_init(&mo);
-	msg = mime_compose(o, &mo, fd, rcpts, err);
+	cli_compose_opts(o, &co);
+	msg = mime_compose(&co, &mo, fd, rcpts, err);
 	close(fd);
 	if (msg == NULL)
 		return NULL;

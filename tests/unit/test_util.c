@@ -113,6 +113,64 @@ progress_format__cases__text(void **state)
 	progress_set(-1);
 }
 
+/* Feed s[0..n) to crlf_next() (with the CR hint or without) into b. */
+static void
+crlf_feed(int *prev_cr, const char *p, const char *e, int hint,
+    struct buf *b)
+{
+	const char	*seg;
+	size_t		 len;
+	int		 cr = hint || memchr(p, '\r', (size_t)(e - p)) != NULL;
+
+	while (p < e) {
+		int eol = crlf_next(prev_cr, cr, &p, e, &seg, &len);
+
+		buf_add(b, seg, len);
+		if (!eol)
+			break;
+		buf_add(b, "\r\n", 2);
+	}
+}
+
+/* crlf_next() over every split of each input: the same CRLF text. */
+static void
+crlf_next__every_split__crlf_text(void **state)
+{
+	static const struct {
+		const char	*in;
+		const char	*out;
+	} tab[] = {
+		{ "", "" },
+		{ "a", "a" },
+		{ "a\n", "a\r\n" },
+		{ "a\r\nb", "a\r\nb" },
+		{ "a\rb\r", "a\r\nb\r\n" },
+		{ "\n\r\n\r\r", "\r\n\r\n\r\n\r\n" },
+		{ "x\r\n\ny", "x\r\n\r\ny" },
+	};
+	struct buf	 b = BUF_INIT;
+	const char	*in;
+	size_t		 i, k, n;
+	int		 prev_cr, hint;
+
+	(void)state;
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		in = tab[i].in;
+		n = strlen(in);
+		for (k = 0; k <= n; k++)
+			for (hint = 0; hint <= 1; hint++) {
+				/* two blocks: [0, k) and [k, n) */
+				buf_reset(&b);
+				prev_cr = 0;
+				crlf_feed(&prev_cr, in, in + k, hint, &b);
+				crlf_feed(&prev_cr, in + k, in + n, hint, &b);
+				assert_int_equal(b.len, strlen(tab[i].out));
+				assert_memory_equal(b.data, tab[i].out, b.len);
+			}
+	}
+	buf_release(&b);
+}
+
 int
 main(void)
 {
@@ -120,6 +178,7 @@ main(void)
 		cmocka_unit_test(buf_add_escaped__table__matches),
 		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
 		cmocka_unit_test(progress_format__cases__text),
+		cmocka_unit_test(crlf_next__every_split__crlf_text),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
