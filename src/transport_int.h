@@ -120,6 +120,18 @@ struct transport {
 	int		 renewed;
 };
 
+/* curl_easy_setopt() while rc is CURLE_OK (a CURLcode rc in scope). */
+#define SETOPT(t, opt, val) do {					\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt((t)->curl, (opt), (val));		\
+} while (0)
+
+/* transport.c, for probe.c */
+CURLcode perform(struct transport *, struct outcome *,
+	    struct message_reader *, off_t);
+int	renew_bearer(struct transport *);
+int	on_debug(CURL *, curl_infotype, char *, size_t, void *);
+
 /* relayerr.c */
 int	security_failed(const struct transport *, CURLcode);
 enum outcome_step public_step(enum tstep);
