@@ -184,6 +184,38 @@ code_or(int code, int dflt)
 	return code != 0 ? code : dflt;
 }
 
+int
+outcome_failover_worth(const struct outcome *o)
+{
+	size_t	open;
+
+	if (o->class != OUTCOME_RETRY && o->class != OUTCOME_SETUP)
+		return 0;
+	if (o->unknown)
+		return 0;
+	open = o->n - outcome_count(o, RCPT_ACCEPTED) -
+	    outcome_count(o, RCPT_PERMFAIL);
+	if (open == 0)
+		return 0;
+	switch (o->step) {
+	case STEP_NONE:		/* the account's secret or token */
+	case STEP_CONNECT:
+	case STEP_GREETING:
+	case STEP_EHLO:
+	case STEP_STARTTLS:
+	case STEP_AUTH:
+	case STEP_MAIL:
+	case STEP_RCPT:
+	case STEP_DATA:		/* the DATA command: nothing sent yet */
+		return 1;
+	case STEP_BODY:		/* the relay may have the message */
+	case STEP_DOT:
+	case STEP_LOCAL:
+		return 0;
+	}
+	return 0;
+}
+
 void
 outcome_decide(const struct outcome *o, int queue_on,
     struct outcome_action *a)
@@ -209,15 +241,16 @@ outcome_decide(const struct outcome *o, int queue_on,
 	case OUTCOME_RETRY:
 		a->bounce = refused > 0;
 		a->keep = queue_on && open > 0;
-		/* The relay may have it: a second one would duplicate it. */
-		a->failover = !o->unknown && open > 0;
+		/* After the data the relay may have it: a second one
+		 * would duplicate it. */
+		a->failover = outcome_failover_worth(o);
 		if (open > 0 && !queue_on)
 			a->exitcode = code_or(o->exitcode, EX_TEMPFAIL);
 		break;
 	case OUTCOME_SETUP:
 		a->bounce = refused > 0;
 		a->keep = a->hold = queue_on && open > 0;
-		a->failover = !o->unknown && open > 0;
+		a->failover = outcome_failover_worth(o);
 		a->exitcode = code_or(o->exitcode, EX_CONFIG);
 		break;
 	case OUTCOME_PERMANENT:

@@ -122,6 +122,19 @@ int	outcome_enhanced(const char *text, char dst[16]);
  * PERMANENT, 2xx/3xx NONE).  Pure. */
 enum outcome_class outcome_class_of_reply(enum outcome_step, int code);
 
+/*
+ * Is a failed transaction worth the same transaction through another
+ * relay (failover)?  Yes for a RETRY or SETUP failure before the message
+ * data went out: connection refused or timed out, a 4xx greeting, EHLO,
+ * MAIL, RCPT or DATA reply, a TLS or AUTH failure of that relay, a
+ * secret or token of that account that could not be had (STEP_NONE).
+ * Never for a PERMANENT refusal (another relay would be refused too, or
+ * deliver what the first refused), never once the data was sent (BODY,
+ * DOT, or "unknown": the first relay may have it), never for local
+ * delivery, and never when no recipient is left open.  Pure.
+ */
+int	outcome_failover_worth(const struct outcome *);
+
 /* What the delivery policy does with an outcome. */
 struct outcome_action {
 	int	keep;		/* queue the recipients still pending/4xx */
@@ -137,10 +150,11 @@ struct outcome_action {
  *   every recipient accepted           -> exit 0
  *   some refused (5xx), rest accepted  -> bounce, exit 0
  *   some 4xx, rest accepted            -> keep those, exit 0
- *   RETRY                              -> keep, failover (unless unknown),
+ *   RETRY                              -> keep, failover (before the
+ *                                         data: outcome_failover_worth()),
  *                                         exit 0 (EX_TEMPFAIL without queue)
- *   SETUP                              -> keep+hold, failover, exit the
- *                                         specific code
+ *   SETUP                              -> keep+hold, failover (as RETRY),
+ *                                         exit the specific code
  *   PERMANENT (nothing accepted)       -> bounce, exit the specific code
  */
 void	outcome_decide(const struct outcome *, int queue_on,
