@@ -5,8 +5,12 @@
  */
 #include "autoconfig.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -56,7 +60,8 @@ enum field {
 	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
 	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_QUEUE, F_QUEUE_DIR,
 	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX,
-	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_NONE
+	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_FAILOVER, F_READ_ENVELOPE_FROM,
+	F_SET_SENDER_HEADER, F_SOURCE_IP, F_PROXY_HOST, F_PROXY_PORT, F_NONE
 };
 #define BIT(f)	((uint64_t)1 << (f))
 
@@ -117,6 +122,12 @@ static const struct fielddef fields[F_NONE] = {
 	[F_QUEUE_BACKOFF_MAX] = I(queue_backoff_max),
 	[F_DROP_ALLOW_FROM] = I(drop_allow_from),
 	[F_DROP_MAX_SIZE] = I(drop_max_size),
+	[F_FAILOVER] = S(failover),
+	[F_READ_ENVELOPE_FROM] = I(read_envelope_from),
+	[F_SET_SENDER_HEADER] = I(set_sender_header),
+	[F_SOURCE_IP] = S(source_ip),
+	[F_PROXY_HOST] = S(proxy_host),
+	[F_PROXY_PORT] = I(proxy_port),
 };
 #undef S
 #undef I
@@ -138,6 +149,7 @@ struct parse {
 	struct pacct	 *cur;		/* NULL before the first section */
 	char		 *default_name;
 	int		  has_password;	/* a "password" line was seen */
+	struct route_table routes;	/* this file's "route" lines */
 };
 
 struct keydef;
@@ -231,6 +243,13 @@ static int	 k_ignored(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_url(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_route(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_failover(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_source_ip(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 resolve(struct config *, struct error *);
 static int	 pct_decode(const char *, size_t, char **);
 static struct pacct *find_local(const struct parse *, const char *);
 static int	 start_account(struct parse *, const char *, struct error *);
@@ -315,6 +334,14 @@ static const struct keydef keys[] = {
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, F_DROP_ALLOW_FROM, 0 },
 	{ "drop_max_size", k_size, F_DROP_MAX_SIZE, 0 },
+	/* relay policy (route.h, relay.h) */
+	{ "route", k_route, F_NONE, 0 },
+	{ "failover", k_failover, F_FAILOVER, 0 },
+	{ "read_envelope_from", k_bool, F_READ_ENVELOPE_FROM, 0 },
+	{ "set_sender_header", k_bool, F_SET_SENDER_HEADER, 0 },
+	{ "source_ip", k_source_ip, F_SOURCE_IP, 0 },
+	{ "proxy_host", k_host, F_PROXY_HOST, 0 },
+	{ "proxy_port", k_port, F_PROXY_PORT, 0 },
 	/* logging */
 	{ "logfile", k_string, F_LOGFILE, K_FILE },
 	{ "syslog", k_syslog, F_SYSLOG, 0 },
@@ -331,10 +358,7 @@ static const struct keydef keys[] = {
 	{ "dsn_notify", k_ignored, F_NONE, 0 },
 	{ "dsn_return", k_ignored, F_NONE, 0 },
 	{ "ntlmdomain", k_ignored, F_NONE, 0 },
-	{ "proxy_host", k_ignored, F_NONE, 0 },
-	{ "proxy_port", k_ignored, F_NONE, 0 },
 	{ "socket", k_ignored, F_NONE, 0 },
-	{ "source_ip", k_ignored, F_NONE, 0 },
 	{ "logfile_time_format", k_ignored, F_NONE, 0 },
 	{ "eval", k_ignored, F_NONE, 0 },
 	{ NULL, NULL, F_NONE, 0 }
@@ -378,7 +402,7 @@ account_new(const char *file, int line, const char *name)
 	a->tls_starttls = 1;
 	a->tls_certcheck = 1;
 	a->allow_from_override = 1;
-	a->domain = xstrdup("localhost");	/* msmtp's default EHLO */
+	/* domain NULL: the host's FQDN, else [address] (transport.c) */
 	a->set_from_header = TRI_AUTO;
 	a->set_date_header = TRI_AUTO;
 	a->set_msgid_header = TRI_AUTO;
@@ -412,6 +436,7 @@ account_free(struct account *a)
 	for (f = 0; f < F_NONE; f++)
 		if (fields[f].is_str)
 			freezero_str(*str_at(a, (enum field)f));
+	free(a->failover_to);
 	free(a->name);
 	free(a->file);
 	free(a);
@@ -656,7 +681,7 @@ k_domain(struct parse *p, struct pacct *pa, const struct keydef *k,
 	char	*d;
 
 	if (*v == '\0') {
-		set_str(pa, k->field, xstrdup("localhost"));
+		set_str(pa, k->field, NULL);	/* the default */
 		return 0;
 	}
 	d = expand_pct(v, "HCM");
@@ -1058,8 +1083,7 @@ static int
 k_ignored(struct parse *p, struct pacct *pa, const struct keydef *k,
     const char *v, struct error *err)
 {
-	static const char *const path_keys[] = { "proxy_host", "proxy_port",
-	    "socket", "source_ip", NULL };
+	static const char *const path_keys[] = { "socket", NULL };
 	size_t	i;
 
 	(void)pa;
@@ -1079,6 +1103,79 @@ k_ignored(struct parse *p, struct pacct *pa, const struct keydef *k,
 		}
 	log_debug("%s:%d: key '%s' is not supported by postie and is ignored",
 	    p->name, p->line, k->name);
+	return 0;
+}
+
+/*
+ * "route DOMAIN-PATTERN ACCOUNT": a line of the file, not of the section
+ * it stands in.  The account is looked up once every file is read.
+ */
+static int
+k_route(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	char	*copy, *pat, *acct, *save = NULL;
+	int	 rv = 0;
+
+	(void)pa;
+	copy = xstrdup(v);
+	pat = strtok_r(copy, " \t", &save);
+	acct = pat != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+	if (pat == NULL || acct == NULL || strtok_r(NULL, " \t", &save) !=
+	    NULL)
+		rv = perr(p, err, "'%s' takes a domain pattern and an account "
+		    "name: route *.example.com work", k->name);
+	else if (!route_valid_pattern(pat))
+		rv = perr(p, err, "invalid domain pattern '%s' for '%s'", pat,
+		    k->name);
+	else
+		route_table_add(&p->routes, pat, acct, p->name, p->line);
+	free(copy);
+	return rv;
+}
+
+/* "failover ACCOUNT...": names, checked once every file is read. */
+static int
+k_failover(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	struct buf	 b = BUF_INIT;
+	char		*copy, *name, *save = NULL;
+
+	copy = xstrdup(v);
+	for (name = strtok_r(copy, " \t,", &save); name != NULL;
+	    name = strtok_r(NULL, " \t,", &save)) {
+		if (strchr(name, '"') != NULL || strchr(name, ':') != NULL) {
+			buf_release(&b);
+			perr(p, err, "invalid account name '%s' for '%s'",
+			    name, k->name);
+			free(copy);
+			return -1;
+		}
+		if (b.len > 0)
+			buf_addch(&b, ' ');
+		buf_addstr(&b, name);
+	}
+	free(copy);
+	set_str(pa, k->field, b.len > 0 ? buf_detach(&b) : NULL);
+	buf_release(&b);
+	return 0;
+}
+
+/* "source_ip ADDRESS": the local address to connect from (msmtp). */
+static int
+k_source_ip(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	if (*v == '\0') {
+		set_str(pa, k->field, NULL);
+		return 0;
+	}
+	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1)
+		return bad_value(p, k, v, err);
+	set_str(pa, k->field, xstrdup(v));
 	return 0;
 }
 
@@ -1391,6 +1488,7 @@ parse_release(struct parse *p)
 	free(p->accts);
 	account_free(p->defaults.a);
 	free(p->default_name);
+	route_table_release(&p->routes);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -1480,6 +1578,65 @@ merge(struct config *cfg, struct parse *p)
 		cfg->default_name = p->default_name;
 		p->default_name = NULL;
 	}
+	/* a later file's routes are tried first (the user's over the
+	 * system's) */
+	route_table_prepend(&cfg->routes, &p->routes);
+}
+
+/*
+ * Once every file is read: the accounts that "route" and "failover"
+ * name, which must exist and have a relay.
+ */
+static int
+resolve(struct config *cfg, struct error *err)
+{
+	struct account	*a, *b;
+	char		*copy, *name, *save = NULL;
+	size_t		 i, j, n;
+
+	for (i = 0; i < cfg->routes.n; i++) {
+		struct route *r = &cfg->routes.v[i];
+
+		if ((b = find_account(cfg, r->account)) == NULL ||
+		    b->host == NULL)
+			return error_set(err, EX_CONFIG, "%s:%d: route %s "
+			    "names account '%s', which %s", r->file, r->line,
+			    r->pattern, r->account, b == NULL ? "is not "
+			    "defined" : "has no host (a route goes to a relay)");
+		r->acct = b;
+	}
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = cfg->accounts[i];
+		free(a->failover_to);
+		a->failover_to = NULL;
+		a->nfailover = 0;
+		a->routes = cfg->routes.n > 0 ? &cfg->routes : NULL;
+		if (a->failover == NULL)
+			continue;
+		copy = xstrdup(a->failover);
+		for (n = 0, name = strtok_r(copy, " ", &save); name != NULL;
+		    name = strtok_r(NULL, " ", &save))
+			n++;
+		a->failover_to = xcalloc(n, sizeof(*a->failover_to));
+		strcpy(copy, a->failover);
+		for (j = 0, name = strtok_r(copy, " ", &save); name != NULL;
+		    name = strtok_r(NULL, " ", &save)) {
+			if ((b = find_account(cfg, name)) == NULL ||
+			    b->host == NULL || b == a) {
+				error_set(err, EX_CONFIG, "%s:%d: account '%s' "
+				    "fails over to '%s', which %s", a->file,
+				    a->line, a->name, name, b == NULL ? "is not "
+				    "defined" : b == a ? "is itself" : "has no "
+				    "host (failover goes to a relay)");
+				free(copy);
+				return -1;
+			}
+			a->failover_to[j++] = b;
+		}
+		a->nfailover = j;
+		free(copy);
+	}
+	return 0;
 }
 
 int
@@ -1492,7 +1649,7 @@ config_parse(struct config *cfg, const char *text, size_t len,
 		return -1;
 	merge(cfg, &p);
 	parse_release(&p);
-	return 0;
+	return resolve(cfg, err);
 }
 
 void
@@ -1506,6 +1663,7 @@ config_release(struct config *cfg)
 		account_free(cfg->accounts[i]);
 	free(cfg->accounts);
 	free(cfg->default_name);
+	route_table_release(&cfg->routes);
 	strlist_release(&cfg->files);
 	cfg->accounts = NULL;
 	cfg->naccounts = 0;
@@ -1721,11 +1879,11 @@ config_load_user(struct config *cfg, const char *path, struct error *err)
 	else {
 		must = 0;
 		if ((user = user_file()) == NULL)
-			return 0;
+			return resolve(cfg, err);
 	}
 	rc = load_file(cfg, user, must, 0, err);
 	free(user);
-	return rc;
+	return rc == 0 ? resolve(cfg, err) : rc;
 }
 
 /* Selection. */

@@ -50,7 +50,9 @@ clear_failure(struct outcome *o)
 	free(o->hint);
 	free(o->server_id);
 	free(o->final_reply);
+	free(o->account);
 	o->reply = o->relay = o->hint = o->server_id = o->final_reply = NULL;
+	o->account = NULL;
 	o->final_code = 0;
 	o->class = OUTCOME_NONE;
 	o->step = STEP_NONE;
@@ -67,8 +69,11 @@ outcome_release(struct outcome *o)
 
 	if (o == NULL)
 		return;
-	for (i = 0; i < o->n && o->rcpt != NULL; i++)
+	for (i = 0; i < o->n && o->rcpt != NULL; i++) {
 		free(o->rcpt[i].reply);
+		free(o->rcpt[i].relay);
+		free(o->rcpt[i].account);
+	}
 	free(o->rcpt);
 	clear_failure(o);
 	o->rcpt = NULL;
@@ -82,6 +87,8 @@ outcome_reset(struct outcome *o)
 
 	for (i = 0; i < o->n; i++) {
 		free(o->rcpt[i].reply);
+		free(o->rcpt[i].relay);
+		free(o->rcpt[i].account);
 		memset(&o->rcpt[i], 0, sizeof(o->rcpt[i]));
 	}
 	clear_failure(o);

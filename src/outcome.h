@@ -72,6 +72,10 @@ struct rcpt_result {
 	int		 code;		/* SMTP reply code, 0 if none */
 	char		 enhanced[16];	/* "5.1.1", "" if none */
 	char		*reply;		/* reply text, owned, may be NULL */
+	char		*relay;		/* with routes or failover: the relay
+					   ("host:port") and account that */
+	char		*account;	/* answered for this recipient;
+					   owned, NULL otherwise */
 };
 
 /* The outcome of one transaction (one relay, or local delivery). */
@@ -96,6 +100,11 @@ struct outcome {
 	int		 final_code;	/* the reply to the final "." when
 					   the message was accepted, 0 if none */
 	char		*final_reply;	/* its text, owned, may be NULL */
+	char		*account;	/* with routes or failover: the
+					   account(s) that delivered, when
+					   not (only) the message's own;
+					   relay then names their relays.
+					   Owned, NULL otherwise */
 };
 
 void	outcome_init(struct outcome *, size_t nrcpts);
