@@ -68,8 +68,9 @@ relay_has_policy(const struct account *a)
 	return a->nfailover > 0 || (a->routes != NULL && a->routes->n > 0);
 }
 
-int
-relay_needs_tls(const struct account *a)
+/* The account or one of its failover accounts speaks TLS. */
+static int
+chain_tls(const struct account *a)
 {
 	size_t	i;
 
@@ -78,9 +79,21 @@ relay_needs_tls(const struct account *a)
 	for (i = 0; i < a->nfailover; i++)
 		if (a->failover_to[i]->tls)
 			return 1;
+	return 0;
+}
+
+int
+relay_needs_tls(const struct account *a)
+{
+	size_t	i;
+
+	if (chain_tls(a))
+		return 1;
+	/* a routed part goes through the route's account and its failover
+	 * accounts, never through further routes */
 	for (i = 0; a->routes != NULL && i < a->routes->n; i++)
 		if (a->routes->v[i].acct != NULL &&
-		    relay_needs_tls(a->routes->v[i].acct))
+		    chain_tls(a->routes->v[i].acct))
 			return 1;
 	return 0;
 }

@@ -29,8 +29,6 @@ account bulk
 host 127.0.0.1
 port $BULK_PORT
 route *.EXAMPLE bulk
-
-account default : main
 CONF
 printf 'Subject: routes\n\nhello\n' >"$TMP/msg"
 
