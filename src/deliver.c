@@ -561,6 +561,13 @@ deliver_dry_run(const struct account *acct, const char *qd,
 		    strcmp(acct->auth, "off") == 0 ? "off" : acct->auth,
 		    acct->user != NULL ? " as " : "",
 		    acct->user != NULL ? acct->user : "");
+		{
+			struct buf b = BUF_INIT;	/* routes, failover */
+
+			relay_describe(acct, env, &b);
+			fputs(buf_str(&b), stderr);
+			buf_release(&b);
+		}
 		return 0;
 	}
 	local_domains(&domains, qd);

@@ -98,6 +98,45 @@ relay_needs_tls(const struct account *a)
 	return 0;
 }
 
+static void
+describe_failover(const struct account *a, struct buf *out)
+{
+	size_t	i;
+
+	if (a->nfailover == 0)
+		return;
+	buf_printf(out, "account '%s' fails over to", a->name);
+	for (i = 0; i < a->nfailover; i++)
+		buf_printf(out, "%s '%s' (relay %s)", i > 0 ? "," : "",
+		    a->failover_to[i]->name, a->failover_to[i]->host);
+	buf_addstr(out, "\n");
+}
+
+void
+relay_describe(const struct account *a, const struct envelope *env,
+    struct buf *out)
+{
+	const struct route	*r;
+	const struct account	*seen[64];
+	size_t			 i, j, nseen = 0;
+
+	describe_failover(a, out);
+	for (i = 0; a->routes != NULL && i < env->rcpts.n; i++) {
+		if ((r = route_match(a->routes, env->rcpts.v[i])) == NULL ||
+		    r->acct == NULL)
+			continue;
+		buf_printf(out, "route <%s>: account '%s' (relay %s), "
+		    "pattern '%s' (%s:%d)\n", env->rcpts.v[i], r->acct->name,
+		    r->acct->host, r->pattern, r->file, r->line);
+		for (j = 0; j < nseen && seen[j] != r->acct; j++)
+			;
+		if (j == nseen && r->acct != a && nseen < 64) {
+			seen[nseen++] = r->acct;
+			describe_failover(r->acct, out);
+		}
+	}
+}
+
 static char *
 dup_or_null(const char *s)
 {

@@ -47,6 +47,16 @@ int	relay_has_policy(const struct account *);
 /* Whether any relay a send through acct may use speaks TLS. */
 int	relay_needs_tls(const struct account *);
 
+/*
+ * For --dry-run: one line per route taken ("route <rcpt>: account 'X'
+ * (relay H port P), pattern '...'") and the failover accounts, appended
+ * to out; nothing when the account has neither.
+ */
+struct buf;
+struct envelope;
+void	relay_describe(const struct account *, const struct envelope *,
+	    struct buf *);
+
 /* Close the connections of the other accounts, forget which relays
  * were found down.  Safe to call more than once. */
 void	relay_finish(void);

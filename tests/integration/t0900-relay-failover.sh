@@ -37,6 +37,9 @@ printf 'Subject: failover\n\nhello\n' >"$TMP/msg"
 # refused -> 421 -> accepted: delivered once, by the third; -v and --json
 # name the relay actually used
 config "$DEAD"
+run_postie -C "$TMP/config" --dry-run a@example.com <"$TMP/msg"
+check_rc 0
+check_grep "^account 'a' fails over to 'busy' \(relay 127\.0\.0\.1\), 'good' \(relay 127\.0\.0\.1\)$" "$TMP/stderr"
 run_postie -C "$TMP/config" -v --json a@example.com b@example.org <"$TMP/msg"
 check_rc 0
 SMTPD_DIR=$GOOD_DIR check_count 1

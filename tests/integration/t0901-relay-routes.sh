@@ -54,6 +54,13 @@ check_grep "\"address\": \"c@x.bulk.example\", \"status\": \"delivered\".*\"acco
 check_grep "\"address\": \"e@other.net\", \"status\": \"delivered\", [^}]*\"account\": \"main\"" "$TMP/stdout"
 check_grep "account=\"corp,main,bulk\" host=127\.0\.0\.1:$CORP_PORT,127\.0\.0\.1:$MAIN_PORT,127\.0\.0\.1:$BULK_PORT .*outcome=delivered" "$TMP/log"
 
+# --dry-run names the route each recipient takes
+run_postie -C "$TMP/config" --dry-run a@corp.example b@other.org <"$TMP/msg"
+check_rc 0
+check_grep "^route <a@corp.example>: account 'corp' \(relay 127\.0\.0\.1\), pattern 'corp.example' \(.*config:[0-9]+\)$" "$TMP/stderr"
+check_no_grep "^route <b@other.org>" "$TMP/stderr"
+SMTPD_DIR=$MAIN_DIR check_count 1
+
 # one route's relay refuses a recipient, another's is down: the others
 # are delivered, the refused one reported, the one behind the dead
 # relay queued (exit 0: delivered or queued)
