@@ -252,25 +252,27 @@ send_chain(const struct account *a, struct transport **tp,
 	outcome_init(&retry, res->n);
 	for (k = 0; k <= a->nfailover; k++) {
 		cur = k == 0 ? a : a->failover_to[k - 1];
-		s = k == 0 && tp != NULL ? NULL : slot_of(cur);
+		/* the caller keeps a's transport; the slot remembers
+		 * whether the relay was found down in this run */
+		s = slot_of(cur);
 		if (k > 0) {
 			outcome_reset(res);
 			error_release(err);
 			log_info("trying account '%s' (relay %s) instead",
 			    cur->name, cur->host);
 		}
-		if (s != NULL && s->down != NULL && k < a->nfailover) {
+		if (s->down != NULL && k < a->nfailover) {
 			/* found down earlier in this run: the next one */
 			error_set(err, EX_TEMPFAIL, "not tried: %s (earlier "
 			    "in this run)", s->down);
 			outcome_fail(res, OUTCOME_RETRY, STEP_CONNECT,
 			    EX_TEMPFAIL, 0, err->msg, NULL);
 		} else
-			rv = attempt(cur, s != NULL ? &s->t : tp, msg, env,
-			    res, err);
+			rv = attempt(cur, k == 0 && tp != NULL ? tp : &s->t,
+			    msg, env, res, err);
 		if (rv == 0)
 			break;
-		if (s != NULL && s->down == NULL && res->class ==
+		if (s->down == NULL && res->class ==
 		    OUTCOME_RETRY && res->smtp_code == 0 &&
 		    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
 			s->down = xstrdup(err->msg);
