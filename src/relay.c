@@ -239,7 +239,7 @@ log_failover(const struct account *a, const struct message *msg,
 static int
 send_chain(const struct account *a, struct transport **tp,
     const struct message *msg, const struct envelope *env,
-    struct outcome *res, struct error *err)
+    struct outcome *res, int pinned, struct error *err)
 {
 	const struct account	*cur, *setup_bad = NULL;
 	struct outcome		 retry;
@@ -250,7 +250,11 @@ send_chain(const struct account *a, struct transport **tp,
 	int			 rv = -1, have_retry = 0;
 
 	outcome_init(&retry, res->n);
-	for (k = 0; k <= a->nfailover; k++) {
+	if (pinned && a->nfailover > 0)
+		log_info("no failover for this message: an earlier attempt "
+		    "through account '%s' was lost after the final dot, and "
+		    "its relay may have it", a->name);
+	for (k = 0; k <= (pinned ? 0 : a->nfailover); k++) {
 		cur = k == 0 ? a : a->failover_to[k - 1];
 		/* the caller keeps a's transport; the slot remembers
 		 * whether the relay was found down in this run */
@@ -276,7 +280,7 @@ send_chain(const struct account *a, struct transport **tp,
 		    OUTCOME_RETRY && res->smtp_code == 0 &&
 		    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
 			s->down = xstrdup(err->msg);
-		if (k == a->nfailover || !outcome_failover_worth(res))
+		if (pinned || k == a->nfailover || !outcome_failover_worth(res))
 			break;
 		/* worth the next relay: say why, keep what to report */
 		if (res->class == OUTCOME_SETUP) {
@@ -378,17 +382,22 @@ relay_send(const struct account *acct, struct transport **tp,
 	struct error		  e = ERROR_INIT;
 	size_t			 *group, *idx, n = env->rcpts.n, ng, g, i, nb;
 	size_t			  delivered = 0;
-	int			  rv, best = 0, other = 0;
+	int			  rv, best = 0, other = 0, pinned = res->unknown;
 
-	if (acct->routes == NULL || acct->routes->n == 0 || n == 0)
-		return send_chain(acct, tp, msg, env, res, err);
+	if (acct->routes == NULL || acct->routes->n == 0 || n == 0) {
+		rv = send_chain(acct, tp, msg, env, res, pinned, err);
+		res->unknown |= pinned;
+		return rv;
+	}
 	group = xcalloc(n, sizeof(*group));
 	accts = xcalloc(n, sizeof(*accts));
 	ng = route_split(acct->routes, acct, &env->rcpts, group, accts);
 	if (ng == 1 && accts[0] == acct) {
 		free(group);
 		free(accts);
-		return send_chain(acct, tp, msg, env, res, err);
+		rv = send_chain(acct, tp, msg, env, res, pinned, err);
+		res->unknown |= pinned;
+		return rv;
 	}
 	idx = xcalloc(n, sizeof(*idx));
 	sub.sender = env->sender;
@@ -404,7 +413,7 @@ relay_send(const struct account *acct, struct transport **tp,
 		    accts[g]->name);
 		outcome_init(&one, nb);
 		rv = send_chain(accts[g], accts[g] == acct ? tp : NULL, msg,
-		    &sub, &one, &e);
+		    &sub, &one, pinned, &e);
 		for (i = 0; i < nb; i++) {
 			struct rcpt_result *r = &res->rcpt[idx[i]];
 			enum rcpt_state st = one.rcpt[i].state;
@@ -467,6 +476,7 @@ relay_send(const struct account *acct, struct transport **tp,
 		free(res->account);
 		res->account = NULL;
 	}
+	res->unknown |= pinned;
 	free(idx);
 	free(group);
 	free(accts);

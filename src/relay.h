@@ -34,7 +34,10 @@ struct transport;
  * account delivered, res->account and res->relay (and each recipient's)
  * name it.  A configuration-class failure of an account whose backup
  * delivered is still a warning naming what to fix and a log line at
- * LOG_ERR ("outcome=failover").
+ * LOG_ERR ("outcome=failover").  res->unknown set on entry says an
+ * earlier attempt was lost after the final dot (the queue's "outcome
+ * unknown"): acct's relay may have the message, so it is resent there
+ * only, never through a failover account.
  */
 int	relay_send(const struct account *acct, struct transport **tp,
 	    const struct message *msg, struct outcome *res,

@@ -77,6 +77,28 @@ SMTPD_DIR=$GOOD_DIR check_count 1
 run_postie -C "$TMP/config" -bp
 check_grep '451 4\.3\.0 try again later' "$TMP/stdout"
 
+# lost after the final dot (no reply): the relay may have it, so it is
+# kept for that relay only, and a flush never sends it through a backup,
+# not even when that relay is down then
+start_smtpd --fail 'dot=drop'
+DROP_DIR=$SMTPD_DIR
+config "$SMTPD_PORT" "queue_dir $TMP/queue2"
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_grep 'queued as .*possible duplicate' "$TMP/stderr"
+SMTPD_DIR=$GOOD_DIR check_count 1
+run_postie -C "$TMP/config" -q -v
+check_rc 0
+check_grep "no failover for this message: an earlier attempt through account 'a' was lost after the final dot" "$TMP/stderr"
+SMTPD_DIR=$DROP_DIR check_count 2
+SMTPD_DIR=$GOOD_DIR check_count 1
+config "$DEAD" "queue_dir $TMP/queue2"
+run_postie -C "$TMP/config" -q
+check_rc 0
+SMTPD_DIR=$GOOD_DIR check_count 1
+run_postie -C "$TMP/config" -bp
+check_grep '^[^ ]+\? .*attempts=3' "$TMP/stdout"
+
 # a 4xx before the data (MAIL) goes to the next relay
 start_smtpd --fail 'mail=451 4.3.0 local problem'
 config "$SMTPD_PORT"
@@ -106,9 +128,18 @@ sed -i "s/^port $GOOD_PORT\$/port $DEAD/" "$TMP/config"
 run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
 check_rc 0
 check_grep 'queued as ' "$TMP/stderr"
+# the flush fails over too: the primary is still down, two messages for
+# it (the dot failure above and this one) go through the backup, once
+config "$DEAD" "failover good"
+run_postie -C "$TMP/config" -q -v
+check_rc 0
+SMTPD_DIR=$GOOD_DIR check_count 5
+check_grep "sent through account 'good'" "$TMP/stderr"
+run_postie -C "$TMP/config" -bp
+check_grep 'Mail queue is empty' "$TMP/stdout"
 config "$DEAD" "queue off"
 sed -i "s/^port $GOOD_PORT\$/port $DEAD/" "$TMP/config"
 run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
 check_rc 75
-SMTPD_DIR=$GOOD_DIR check_count 3
+SMTPD_DIR=$GOOD_DIR check_count 5
 exit 0
