@@ -1,5 +1,5 @@
 #!/bin/sh
-# Failover (issue 14): three relays on loopback, one refusing connections,
+# Failover (issue 14; P1-P4 in tests/README): three relays on loopback, one refusing connections,
 # one answering 421, one accepting.  The same transaction goes through the
 # next account at once; a permanent refusal and a failure after the final
 # dot are never tried elsewhere; a backup delivering after the primary's

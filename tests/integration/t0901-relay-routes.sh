@@ -1,5 +1,5 @@
 #!/bin/sh
-# Routes by recipient (issue 14): a message whose recipients fall under
+# Routes by recipient (issue 14; P5 in tests/README): a message whose recipients fall under
 # several accounts goes once through each, with only its recipients; the
 # results per recipient are merged into one outcome.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"

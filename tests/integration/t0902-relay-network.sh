@@ -1,5 +1,5 @@
 #!/bin/sh
-# The network knobs with msmtp's names (issue 14): the proxy environment
+# The network knobs with msmtp's names (issue 14; P6 in tests/README): the proxy environment
 # (all_proxy, smtp_proxy, which libcurl obeys) is ignored unless
 # proxy_host is configured; proxy_host/proxy_port go through a SOCKS5
 # proxy that resolves the relay's name; source_ip is the local address;
