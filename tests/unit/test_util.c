@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "progress.h"
@@ -113,6 +114,34 @@ progress_format__cases__text(void **state)
 	progress_set(-1);
 }
 
+/* The EHLO default: the FQDN when it has a dot, else an address
+ * literal (source_ip's, or the connection's); never "localhost". */
+static void
+util_ehlo_name__no_domain__fqdn_or_literal(void **state)
+{
+	char	*fqdn, *n;
+	int	 qualified;
+
+	(void)state;
+	fqdn = util_fqdn();
+	qualified = strchr(fqdn, '.') != NULL &&
+	    strncmp(fqdn, "localhost", 9) != 0;
+	n = util_ehlo_name("127.0.0.1", 25, "2001:db8::7");
+	assert_string_equal(n, qualified ? fqdn : "[IPv6:2001:db8::7]");
+	free(n);
+	n = util_ehlo_name("127.0.0.1", 25, "192.0.2.7");
+	assert_string_equal(n, qualified ? fqdn : "[192.0.2.7]");
+	free(n);
+	/* the local address of a connection to a loopback relay */
+	n = util_ehlo_name("127.0.0.1", 2525, NULL);
+	assert_string_equal(n, qualified ? fqdn : "[127.0.0.1]");
+	free(n);
+	n = util_ehlo_name(NULL, 0, NULL);
+	assert_true(strcmp(n, "localhost") != 0);
+	free(n);
+	free(fqdn);
+}
+
 int
 main(void)
 {
@@ -120,6 +149,7 @@ main(void)
 		cmocka_unit_test(buf_add_escaped__table__matches),
 		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
 		cmocka_unit_test(progress_format__cases__text),
+		cmocka_unit_test(util_ehlo_name__no_domain__fqdn_or_literal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
