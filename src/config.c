@@ -1621,13 +1621,18 @@ resolve(struct config *cfg, struct error *err)
 		strcpy(copy, a->failover);
 		for (j = 0, name = strtok_r(copy, " ", &save); name != NULL;
 		    name = strtok_r(NULL, " ", &save)) {
-			if ((b = find_account(cfg, name)) == NULL ||
-			    b->host == NULL || b == a) {
+			b = find_account(cfg, name);
+			/* itself: a "failover" in defaults reaches the
+			 * backups too */
+			if (b == a || (b != NULL && strcmp(b->name, a->name)
+			    == 0))
+				continue;
+			if (b == NULL || b->host == NULL) {
 				error_set(err, EX_CONFIG, "%s:%d: account '%s' "
 				    "fails over to '%s', which %s", a->file,
 				    a->line, a->name, name, b == NULL ? "is not "
-				    "defined" : b == a ? "is itself" : "has no "
-				    "host (failover goes to a relay)");
+				    "defined" : "has no host (failover goes to a "
+				    "relay)");
 				free(copy);
 				return -1;
 			}

@@ -622,6 +622,22 @@ config_parse__route_and_failover__resolved(void **state)
 	assert_ptr_equal(a->failover_to[0], b);
 	assert_ptr_equal(a->failover_to[1], c);
 	assert_int_equal(b->nfailover, 0);
+	config_release(&cfg);
+	/* "failover" in defaults: every account but the backup itself */
+	parse_ok(&cfg, "defaults\nhost h.example\nfailover spare\n"
+	    "account a\naccount spare\nhost spare.example\n");
+	assert_int_equal(cfg.accounts[0]->nfailover, 1);
+	assert_string_equal(cfg.accounts[0]->failover_to[0]->name, "spare");
+	assert_int_equal(cfg.accounts[1]->nfailover, 0);
+	config_release(&cfg);
+	parse_ok(&cfg, "account a\nhost a.example\nfailover b, c\n"
+	    "route *.corp.example b\n"
+	    "account b\nhost b.example\n"
+	    "account c : b\nhost c.example\n"
+	    "route corp.example c\n");
+	a = cfg.accounts[0];
+	b = cfg.accounts[1];
+	c = cfg.accounts[2];
 	/* route lines belong to the file, not to the section they are in */
 	assert_int_equal(cfg.routes.n, 2);
 	assert_ptr_equal(a->routes, &cfg.routes);
@@ -661,9 +677,9 @@ config_parse__bad_route_or_failover__refused(void **state)
 		{ "account a\nhost h\nfailover nobody\n",
 		    "t.conf:1: account 'a' fails over to 'nobody', which is "
 		    "not defined" },
-		{ "account a\nhost h\nfailover a\n",
-		    "t.conf:1: account 'a' fails over to 'a', which is "
-		    "itself" },
+		{ "account a\nhost h\nfailover l\naccount l\n",
+		    "t.conf:1: account 'a' fails over to 'l', which has no "
+		    "host (failover goes to a relay)" },
 		{ "account a\nhost h\nfailover x:y\n",
 		    "t.conf:3: invalid account name 'x:y' for 'failover'" },
 		{ "account a\nhost h\nsource_ip relay.example\n",
