@@ -79,7 +79,9 @@ run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
 check_rc 0
 check_count 5
 sed -i "s/^source_ip .*/source_ip 192.0.2.1/" "$TMP/config"
-run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
-[ "$rc" -ne 0 ] || fail "sent from an address this host does not have"
+run_postie -C "$TMP/config" --json a@example.com <"$TMP/msg"
+check_rc 78	# EX_CONFIG: the account's set-up, not the relay
+check_grep 'source_ip 192\.0\.2\.1 is not an address of this host' "$TMP/stdout"
+check_grep '"class": "setup"' "$TMP/stdout"
 check_count 5
 exit 0
