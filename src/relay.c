@@ -465,8 +465,9 @@ relay_send(const struct account *acct, struct transport **tp,
 				    accts[g]->name, e.msg);
 			} else
 				log_warnx("for %zu recipient(s) through "
-				    "account '%s': %s", nb, accts[g]->name,
-				    e.msg);
+				    "account '%s': %s%s%s", nb, accts[g]->name,
+				    e.msg, one.hint != NULL ? "; to fix it: " :
+				    "", one.hint != NULL ? one.hint : "");
 		}
 		error_release(&e);
 		outcome_release(&one);
@@ -488,7 +489,8 @@ relay_send(const struct account *acct, struct transport **tp,
 		 * the failed parts' recipients are kept (4xx) or refused
 		 * (5xx) and the message counts as sent.
 		 */
-		log_warnx("%s", err->msg);
+		log_warnx("%s%s%s", err->msg, res->hint != NULL ?
+		    "; to fix it: " : "", res->hint != NULL ? res->hint : "");
 		error_release(err);
 		res->class = OUTCOME_NONE;
 		res->step = STEP_NONE;
