@@ -252,6 +252,7 @@ parse_release(struct parse *p)
 	free(p->accts);
 	account_free(p->defaults.a);
 	free(p->default_name);
+	route_table_release(&p->routes);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -341,6 +342,70 @@ merge(struct config *cfg, struct parse *p)
 		cfg->default_name = p->default_name;
 		p->default_name = NULL;
 	}
+	/* a later file's routes are tried first (the user's over the
+	 * system's) */
+	route_table_prepend(&cfg->routes, &p->routes);
+}
+
+/*
+ * Once every file is read: the accounts that "route" and "failover"
+ * name, which must exist and have a relay.
+ */
+static int
+resolve(struct config *cfg, struct error *err)
+{
+	struct account	*a, *b;
+	char		*copy, *name, *save = NULL;
+	size_t		 i, j, n;
+
+	for (i = 0; i < cfg->routes.n; i++) {
+		struct route *r = &cfg->routes.v[i];
+
+		if ((b = find_account(cfg, r->account)) == NULL ||
+		    b->host == NULL)
+			return error_set(err, EX_CONFIG, "%s:%d: route %s "
+			    "names account '%s', which %s", r->file, r->line,
+			    r->pattern, r->account, b == NULL ? "is not "
+			    "defined" : "has no host (a route goes to a relay)");
+		r->acct = b;
+	}
+	for (i = 0; i < cfg->naccounts; i++) {
+		a = cfg->accounts[i];
+		free(a->failover_to);
+		a->failover_to = NULL;
+		a->nfailover = 0;
+		a->routes = cfg->routes.n > 0 ? &cfg->routes : NULL;
+		if (a->failover == NULL)
+			continue;
+		copy = xstrdup(a->failover);
+		for (n = 0, name = strtok_r(copy, " ", &save); name != NULL;
+		    name = strtok_r(NULL, " ", &save))
+			n++;
+		a->failover_to = xcalloc(n, sizeof(*a->failover_to));
+		strcpy(copy, a->failover);
+		for (j = 0, name = strtok_r(copy, " ", &save); name != NULL;
+		    name = strtok_r(NULL, " ", &save)) {
+			b = find_account(cfg, name);
+			/* itself: a "failover" in defaults reaches the
+			 * backups too */
+			if (b == a || (b != NULL && strcmp(b->name, a->name)
+			    == 0))
+				continue;
+			if (b == NULL || b->host == NULL) {
+				error_set(err, EX_CONFIG, "%s:%d: account '%s' "
+				    "fails over to '%s', which %s", a->file,
+				    a->line, a->name, name, b == NULL ? "is not "
+				    "defined" : "has no host (failover goes to a "
+				    "relay)");
+				free(copy);
+				return -1;
+			}
+			a->failover_to[j++] = b;
+		}
+		a->nfailover = j;
+		free(copy);
+	}
+	return 0;
 }
 
 int
@@ -353,7 +418,7 @@ config_parse(struct config *cfg, const char *text, size_t len,
 		return -1;
 	merge(cfg, &p);
 	parse_release(&p);
-	return 0;
+	return resolve(cfg, err);
 }
 
 void
@@ -367,6 +432,7 @@ config_release(struct config *cfg)
 		account_free(cfg->accounts[i]);
 	free(cfg->accounts);
 	free(cfg->default_name);
+	route_table_release(&cfg->routes);
 	strlist_release(&cfg->files);
 	cfg->accounts = NULL;
 	cfg->naccounts = 0;
@@ -582,11 +648,11 @@ config_load_user(struct config *cfg, const char *path, struct error *err)
 	else {
 		must = 0;
 		if ((user = user_file()) == NULL)
-			return 0;
+			return resolve(cfg, err);
 	}
 	rc = load_file(cfg, user, must, 0, err);
 	free(user);
-	return rc;
+	return rc == 0 ? resolve(cfg, err) : rc;
 }
 
 /* Selection. */

@@ -6,6 +6,7 @@
 #ifndef POSTIE_CONFIG_H
 #define POSTIE_CONFIG_H
 
+#include "route.h"
 #include "util.h"
 
 struct error;
@@ -72,7 +73,8 @@ struct account {
 				   wildcards for account selection */
 	char	*from_full_name;
 	int	 allow_from_override;	/* on (1) */
-	char	*domain;	/* EHLO argument; default "localhost" as msmtp */
+	char	*domain;	/* EHLO argument; NULL: the host's FQDN, else
+				   [address] (never "localhost") */
 	char	*qualify_domain;/* postie: for bare local names; default
 				   /etc/mailname, else the host's FQDN */
 	char	*aliases;	/* aliases file */
@@ -103,6 +105,21 @@ struct account {
 					   file names (0: its owner's) */
 	int	 drop_max_size;		/* postie: octets of a drop file's
 					   message; 0: DROP_MAX_SIZE */
+
+	/* Relay policy (route.h, relay.h). */
+	char	*failover;	/* postie: backup account names, space
+				   separated, tried in order */
+	int	 read_envelope_from;	/* the envelope sender from From:
+					   (msmtp --read-envelope-from) */
+	int	 set_sender_header;	/* postie: keep From, add Sender:
+					   with the account's address */
+	char	*source_ip;	/* local address to connect from */
+	char	*proxy_host;	/* SOCKS5 proxy (socks5h: it resolves) */
+	int	 proxy_port;	/* 0: 1080 */
+	/* Filled once every file is read (borrowed accounts): */
+	const struct account **failover_to;	/* owned array */
+	size_t	 nfailover;
+	const struct route_table *routes;	/* the config's, or NULL */
 };
 
 struct config {
@@ -110,8 +127,9 @@ struct config {
 	size_t		  naccounts;
 	char		 *default_name;	/* "account default : NAME" or NULL */
 	struct strlist	  files;	/* files read, in order */
+	struct route_table routes;	/* "route" lines, first match wins */
 };
-#define CONFIG_INIT	{ NULL, 0, NULL, STRLIST_INIT }
+#define CONFIG_INIT	{ NULL, 0, NULL, STRLIST_INIT, ROUTE_TABLE_INIT }
 
 /*
  * Load the system file (SYSCONFDIR "/postie.conf"; $POSTIE_SYSCONFIG

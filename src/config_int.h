@@ -50,6 +50,7 @@ struct parse {
 	struct pacct	 *cur;		/* NULL before the first section */
 	char		 *default_name;
 	int		  has_password;	/* a "password" line was seen */
+	struct route_table routes;	/* this file's "route" lines */
 };
 
 struct keydef;

@@ -5,8 +5,12 @@
  */
 #include "autoconfig.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <ctype.h>
 #include <errno.h>
@@ -105,6 +109,12 @@ static int	 k_ignored(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_url(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_route(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_failover(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_source_ip(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 pct_decode(const char *, size_t, char **);
 
 /*
@@ -122,7 +132,8 @@ const struct keydef keys[] = {
 	{ "host", k_host, S(host), 0 },
 	{ "port", k_port, I(port), 0 },
 	{ "url", k_url, NOFIELD, 0 },
-	{ "domain", k_domain, S(domain), 0, 0, "localhost" },
+	/* domain NULL: the host's FQDN, else [address] (transport.c) */
+	{ "domain", k_domain, S(domain), 0 },
 	{ "timeout", k_timeout, I(timeout), 0 },
 	{ "connect_timeout", k_timeout, I(timeout), 0 },
 	{ "protocol", k_protocol, NOFIELD, 0 },
@@ -181,6 +192,14 @@ const struct keydef keys[] = {
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, I(drop_allow_from), 0 },
 	{ "drop_max_size", k_size, I(drop_max_size), 0 },
+	/* relay policy (route.h, relay.h) */
+	{ "route", k_route, NOFIELD, 0 },
+	{ "failover", k_failover, S(failover), 0 },
+	{ "read_envelope_from", k_bool, I(read_envelope_from), 0 },
+	{ "set_sender_header", k_bool, I(set_sender_header), 0 },
+	{ "source_ip", k_source_ip, S(source_ip), 0 },
+	{ "proxy_host", k_host, S(proxy_host), 0 },
+	{ "proxy_port", k_port, I(proxy_port), 0 },
 	/* logging */
 	{ "logfile", k_string, S(logfile), K_FILE },
 	{ "syslog", k_syslog, S(syslog), 0 },
@@ -197,10 +216,7 @@ const struct keydef keys[] = {
 	{ "dsn_notify", k_ignored, NOFIELD, 0 },
 	{ "dsn_return", k_ignored, NOFIELD, 0 },
 	{ "ntlmdomain", k_ignored, NOFIELD, 0 },
-	{ "proxy_host", k_ignored, NOFIELD, 0 },
-	{ "proxy_port", k_ignored, NOFIELD, 0 },
 	{ "socket", k_ignored, NOFIELD, 0 },
-	{ "source_ip", k_ignored, NOFIELD, 0 },
 	{ "logfile_time_format", k_ignored, NOFIELD, 0 },
 	{ "eval", k_ignored, NOFIELD, 0 },
 	{ NULL, NULL, NOFIELD, 0 }
@@ -271,6 +287,7 @@ account_free(struct account *a)
 			freezero_str(*p);
 			*p = NULL;	/* another key may name the field */
 		}
+	free(a->failover_to);
 	free(a->name);
 	free(a->file);
 	free(a);
@@ -507,7 +524,7 @@ k_domain(struct parse *p, struct pacct *pa, const struct keydef *k,
 	char	*d;
 
 	if (*v == '\0') {
-		set_str(pa, k->field, xstrdup("localhost"));
+		set_str(pa, k->field, NULL);	/* the default */
 		return 0;
 	}
 	d = expand_pct(v, "HCM");
@@ -909,8 +926,7 @@ static int
 k_ignored(struct parse *p, struct pacct *pa, const struct keydef *k,
     const char *v, struct error *err)
 {
-	static const char *const path_keys[] = { "proxy_host", "proxy_port",
-	    "socket", "source_ip", NULL };
+	static const char *const path_keys[] = { "socket", NULL };
 	size_t	i;
 
 	(void)pa;
@@ -930,6 +946,79 @@ k_ignored(struct parse *p, struct pacct *pa, const struct keydef *k,
 		}
 	log_debug("%s:%d: key '%s' is not supported by postie and is ignored",
 	    p->name, p->line, k->name);
+	return 0;
+}
+
+/*
+ * "route DOMAIN-PATTERN ACCOUNT": a line of the file, not of the section
+ * it stands in.  The account is looked up once every file is read.
+ */
+static int
+k_route(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	char	*copy, *pat, *acct, *save = NULL;
+	int	 rv = 0;
+
+	(void)pa;
+	copy = xstrdup(v);
+	pat = strtok_r(copy, " \t", &save);
+	acct = pat != NULL ? strtok_r(NULL, " \t", &save) : NULL;
+	if (pat == NULL || acct == NULL || strtok_r(NULL, " \t", &save) !=
+	    NULL)
+		rv = perr(p, err, "'%s' takes a domain pattern and an account "
+		    "name: route *.example.com work", k->name);
+	else if (!route_valid_pattern(pat))
+		rv = perr(p, err, "invalid domain pattern '%s' for '%s'", pat,
+		    k->name);
+	else
+		route_table_add(&p->routes, pat, acct, p->name, p->line);
+	free(copy);
+	return rv;
+}
+
+/* "failover ACCOUNT...": names, checked once every file is read. */
+static int
+k_failover(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	struct buf	 b = BUF_INIT;
+	char		*copy, *name, *save = NULL;
+
+	copy = xstrdup(v);
+	for (name = strtok_r(copy, " \t,", &save); name != NULL;
+	    name = strtok_r(NULL, " \t,", &save)) {
+		if (strchr(name, '"') != NULL || strchr(name, ':') != NULL) {
+			buf_release(&b);
+			perr(p, err, "invalid account name '%s' for '%s'",
+			    name, k->name);
+			free(copy);
+			return -1;
+		}
+		if (b.len > 0)
+			buf_addch(&b, ' ');
+		buf_addstr(&b, name);
+	}
+	free(copy);
+	set_str(pa, k->field, b.len > 0 ? buf_detach(&b) : NULL);
+	buf_release(&b);
+	return 0;
+}
+
+/* "source_ip ADDRESS": the local address to connect from (msmtp). */
+static int
+k_source_ip(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	unsigned char	a[sizeof(struct in6_addr)];
+
+	if (*v == '\0') {
+		set_str(pa, k->field, NULL);
+		return 0;
+	}
+	if (inet_pton(AF_INET, v, a) != 1 && inet_pton(AF_INET6, v, a) != 1)
+		return bad_value(p, k, v, err);
+	set_str(pa, k->field, xstrdup(v));
 	return 0;
 }
 

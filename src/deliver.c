@@ -29,6 +29,7 @@
 #include "log.h"
 #include "message.h"
 #include "queue.h"
+#include "relay.h"
 #include "transport.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -119,10 +120,18 @@ report_copy(struct deliver_report *rep, const struct outcome *res)
 
 	outcome_release(&rep->out);
 	outcome_init(&rep->out, res->n);
-	for (i = 0; i < res->n; i++)
+	for (i = 0; i < res->n; i++) {
 		outcome_set_rcpt(&rep->out, i, res->rcpt[i].state,
 		    res->rcpt[i].code, res->rcpt[i].enhanced,
 		    res->rcpt[i].reply);
+		if (res->rcpt[i].relay != NULL)
+			rep->out.rcpt[i].relay = xstrdup(res->rcpt[i].relay);
+		if (res->rcpt[i].account != NULL)
+			rep->out.rcpt[i].account =
+			    xstrdup(res->rcpt[i].account);
+	}
+	if (res->account != NULL)
+		rep->out.account = xstrdup(res->account);
 	if (res->class != OUTCOME_NONE)
 		outcome_fail(&rep->out, res->class, res->step, res->exitcode,
 		    res->smtp_code, res->reply, res->hint);
@@ -189,6 +198,11 @@ deliver_report_json(const struct deliver_report *rep,
 	json_str_or_null(b, account);
 	buf_addstr(b, ", \"relay\": ");
 	json_str_or_null(b, o->relay);
+	if (o->account != NULL) {
+		/* the account(s) that delivered, other than "account" */
+		buf_addstr(b, ", \"sent_via\": ");
+		buf_add_json_str(b, o->account);
+	}
 	buf_addstr(b, ", \"server_id\": ");
 	json_str_or_null(b, o->server_id);
 	buf_addstr(b, ", \"sender\": ");
@@ -208,6 +222,13 @@ deliver_report_json(const struct deliver_report *rep,
 		    r->enhanced : NULL);
 		buf_addstr(b, ", \"text\": ");
 		json_str_or_null(b, r != NULL ? r->reply : NULL);
+		if (r != NULL && r->account != NULL) {
+			/* routes or failover: where this one went */
+			buf_addstr(b, ", \"account\": ");
+			buf_add_json_str(b, r->account);
+			buf_addstr(b, ", \"relay\": ");
+			json_str_or_null(b, r->relay);
+		}
 		buf_addch(b, '}');
 	}
 	buf_addstr(b, "]");
@@ -259,10 +280,11 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		return rv;
 	}
 	/* One send, one account: without TLS, skip its set-up cost. */
-	if (acct->host != NULL && !acct->tls)
+	if (acct->host != NULL && !relay_needs_tls(acct))
 		transport_plain_only();
 	rv = deliver(acct, qd, &t, msg, &res, &derr);
 	transport_free(t);
+	relay_finish();
 	if (rv == 0) {
 		for (i = 0; i < res.n; i++) {
 			if (res.rcpt[i].state == RCPT_PERMFAIL)
@@ -438,8 +460,6 @@ static int
 deliver(const struct account *acct, const char *qd, struct transport **tp,
     const struct message *msg, struct outcome *res, struct error *err)
 {
-	const struct envelope	*env = message_envelope(msg);
-	struct message_reader	*r;
 	char			*own = NULL;
 	int			 rv;
 
@@ -464,26 +484,8 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 			    "does) so that root's postie -q delivers them");
 		return rv;
 	}
-	if (*tp == NULL &&
-	    (*tp = transport_new(acct, log_verbose(), err)) == NULL) {
-		/*
-		 * passwordeval, TLS or AUTH settings, an OAuth2 grant
-		 * refused: the account's fault.  A token endpoint that is
-		 * down is worth a retry.
-		 */
-		outcome_fail(res, err->code == EX_CONFIG ||
-		    err->code == EX_NOPERM ? OUTCOME_SETUP : OUTCOME_RETRY,
-		    STEP_NONE, err->code, 0, err->msg,
-		    err->code == EX_CONFIG ? "fix the account's settings "
-		    "named above (run a passwordeval command by hand as "
-		    "this user to see it work)" : NULL);
-		return -1;
-	}
-	r = message_reader_new(msg);
-	/* transport_send() names refused recipients itself. */
-	rv = transport_send(*tp, env, r, message_size(msg), res, err);
-	message_reader_free(r);
-	return rv;
+	/* the relay, its routes and failover accounts: relay.h */
+	return relay_send(acct, tp, msg, res, err);
 }
 
 static void
@@ -559,6 +561,13 @@ deliver_dry_run(const struct account *acct, const char *qd,
 		    strcmp(acct->auth, "off") == 0 ? "off" : acct->auth,
 		    acct->user != NULL ? " as " : "",
 		    acct->user != NULL ? acct->user : "");
+		{
+			struct buf b = BUF_INIT;	/* routes, failover */
+
+			relay_describe(acct, env, &b);
+			fputs(buf_str(&b), stderr);
+			buf_release(&b);
+		}
 		return 0;
 	}
 	local_domains(&domains, qd);
@@ -654,6 +663,11 @@ fill_attempt(struct log_attempt *a, const struct account *acct,
 	a->rcpts = rcpts;
 	a->res = res;
 	a->size = size;
+	if (res != NULL && res->account != NULL) {
+		/* routes or failover: the accounts and relays used */
+		a->account = res->account;
+		a->host = res->relay != NULL ? res->relay : a->host;
+	}
 	for (i = 0; res != NULL && i < res->n; i++)
 		if (res->rcpt[i].code != 0 && (a->smtp_code == 0 ||
 		    res->rcpt[i].code >= 400)) {
@@ -895,6 +909,7 @@ flush_queue(const struct cli_opts *opts, struct config *cfg,
 	free(run.t);
 	free(run.down);
 	free(run.acct);
+	relay_finish();
 	queue_close(q);
 	return rv;
 }
@@ -999,7 +1014,7 @@ run_deliver(void *ctx, const char *name, const struct message *msg,
 		run->down[i] = NULL;
 		run->n++;
 	}
-	if (run->down[i] != NULL) {
+	if (run->down[i] != NULL && !relay_has_policy(a)) {
 		/* one wait for a dead relay per run, not one per message */
 		error_set(err, EX_TEMPFAIL, "not tried: %s (earlier in this "
 		    "run)", run->down[i]);

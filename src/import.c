@@ -486,19 +486,15 @@ import_nullmailer(const char *remotes, const char *me,
 		    "full names", defaultdomain);
 	buf_add(out, accts.data, accts.len);
 	buf_release(&accts);
+	buf_printf(out, "\naccount default : %s\n", names.v[0]);
 	if (names.n > 1) {
-		/* nullmailer tries the remotes in order */
-		buf_printf(out, "\n# nullmailer tried the remotes in order; "
-		    "postie's 'failover' key is not there yet:\n"
-		    "# failover");
+		/* nullmailer tries the remotes in order: so does failover */
+		buf_addstr(out, "# nullmailer tried the remotes in order\n"
+		    "failover");
 		for (i = 1; i < names.n; i++)
 			buf_printf(out, " %s", names.v[i]);
 		buf_addstr(out, "\n");
-		note(out, notes, "nullmailer fell back to the next remote; "
-		    "postie uses %s only (the others are there for "
-		    "'-a NAME')", names.v[0]);
 	}
-	buf_printf(out, "\naccount default : %s\n", names.v[0]);
 	if (adminaddr != NULL)
 		note(out, notes, "adminaddr %s: nullmailer sent mail for "
 		    "local users there; in postie write an aliases file "

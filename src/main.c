@@ -136,11 +136,18 @@ fill_message_opts(struct message_opts *mo, const struct cli_opts *opts,
 	mo->extract_rcpts = opts->extract_rcpts;
 	mo->ignore_dots = opts->ignore_dots;
 	mo->sender = opts->sender;
-	if (opts->sender != NULL && !acct->allow_from_override &&
-	    acct->from != NULL) {
-		log_debug("-f ignored: allow_from_override is off");
+	mo->read_envelope_from = acct->read_envelope_from;
+	if (!acct->allow_from_override && acct->from != NULL) {
+		/* msmtp: neither -f nor the From header overrides "from" */
+		if (opts->sender != NULL)
+			log_debug("-f ignored: allow_from_override is off");
+		if (acct->read_envelope_from)
+			log_debug("read_envelope_from ignored: "
+			    "allow_from_override is off");
 		mo->sender = NULL;
+		mo->read_envelope_from = 0;
 	}
+	mo->set_sender_header = acct->set_sender_header;
 	mo->fullname = opts->fullname;
 	mo->from_default = acct->from;
 	mo->from_full_name = acct->from_full_name;
@@ -247,6 +254,9 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 		fprintf(stderr, "MAIL FROM:<%s>\n", env->sender);
 		for (i = 0; i < env->rcpts.n; i++)
 			fprintf(stderr, "RCPT TO:<%s>\n", env->rcpts.v[i]);
+		for (i = 0; i < message_rewrites(msg)->n; i++)
+			fprintf(stderr, "header %s\n",
+			    message_rewrites(msg)->v[i]);
 		rv = message_write(msg, STDOUT_FILENO, err);
 		if (rv == 0)
 			rv = deliver_dry_run(acct, qd, msg, err);

@@ -530,6 +530,7 @@ message_free(struct message *msg)
 	buf_release(&msg->head);
 	free(msg->msgid);
 	free(msg->spool_dir);
+	strlist_release(&msg->rewrites);
 	free(msg);
 }
 
@@ -537,6 +538,12 @@ const struct envelope *
 message_envelope(const struct message *msg)
 {
 	return &msg->env;
+}
+
+const struct strlist *
+message_rewrites(const struct message *msg)
+{
+	return &msg->rewrites;
 }
 
 const char *

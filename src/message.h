@@ -42,6 +42,11 @@ struct message_opts {
 	int		 set_date_header;	/* TRI_AUTO | 0 */
 	int		 set_msgid_header;	/* TRI_AUTO | 0 */
 	int		 remove_bcc_headers;	/* 1 | 0 */
+	int		 set_sender_header;	/* keep From, add Sender: with
+						   from_default (or the envelope
+						   sender) when From differs */
+	int		 read_envelope_from;	/* no -f: the envelope sender is
+						   From's address (msmtp) */
 	const struct strlist *rcpts;	/* from argv, already split */
 	const char	*spool_dir;	/* where a large body is spooled
 					   first (the queue's tmp/, where
@@ -106,6 +111,10 @@ struct message *message_new_wire(int fd, off_t size, const struct envelope *);
 void	message_free(struct message *);
 
 const struct envelope *message_envelope(const struct message *);
+/* What finalize did to the author headers, one line each ("From: added
+ * (there was none)", "Sender: added (set_sender_header on)"...), for
+ * --dry-run.  Empty when nothing was changed. */
+const struct strlist *message_rewrites(const struct message *);
 /* The Message-ID, with angle brackets, or NULL when the message has none. */
 const char *message_id(const struct message *);
 /* The exact number of octets a reader yields (known after finalize). */

@@ -47,6 +47,71 @@ static char	*make_msgid(const char *);
 static char	*login_name(void);
 static char	*gecos_name(void);
 
+/* The first address of the From header (allocated), or NULL. */
+static char *
+from_address(const struct message *msg)
+{
+	struct addr_list	 al = ADDR_LIST_INIT;
+	struct error		 e = ERROR_INIT;
+	char			*a = NULL;
+	long			 k;
+
+	if ((k = header_list_find(&msg->hdrs, "From", 0)) == -1)
+		return NULL;
+	if (addr_parse_list(msg->hdrs.v[k].value, &al, &e) == 0 && al.n > 0 &&
+	    al.v[0].spec != NULL && *al.v[0].spec != '\0')
+		a = xstrdup(al.v[0].spec);
+	error_release(&e);
+	addr_list_release(&al);
+	return a;
+}
+
+/* The account's own address for Sender: "from" when it is one address
+ * (not a pattern), else the envelope sender; NULL for the null sender. */
+static char *
+account_address(const struct message *msg, const struct message_opts *opts)
+{
+	struct error	e = ERROR_INIT;
+	const char	*f = opts->from_default;
+
+	if (f != NULL && strpbrk(f, "*?[") == NULL &&
+	    addr_check_mailbox(f, 0, &e) == 0)
+		return xstrdup(f);
+	error_release(&e);
+	if (*msg->env.sender != '\0')
+		return xstrdup(msg->env.sender);
+	return NULL;
+}
+
+/*
+ * set_sender_header on: the author's From stays, and Sender names the
+ * account that sends it (RFC 5322 3.6.2), unless From is that address.
+ */
+static void
+add_sender(struct message *msg, const struct message_opts *opts)
+{
+	char	*acct, *from;
+	long	 k;
+
+	if ((acct = account_address(msg, opts)) == NULL)
+		return;
+	from = from_address(msg);
+	if (from != NULL && strcasecmp(from, acct) == 0) {
+		strlist_add(&msg->rewrites, "Sender: not added (From is the "
+		    "account's address)");
+	} else {
+		while ((k = header_list_find(&msg->hdrs, "Sender", 0)) != -1)
+			header_list_remove(&msg->hdrs, (size_t)k);
+		header_list_add(&msg->hdrs, "Sender", "");
+		header_list_set(&msg->hdrs, msg->hdrs.n - 1, acct);
+		strlist_add_owned(&msg->rewrites, xasprintf("Sender: %s "
+		    "added (set_sender_header on; From kept)", acct));
+	}
+	free(from);
+	free(acct);
+}
+
+
 /*
  * Finalize
  */
@@ -72,6 +137,12 @@ message_finalize(struct message *msg, const struct message_opts *opts,
 		msg->env.sender = addr_envelope_sender(opts->sender, err);
 		if (msg->env.sender == NULL)
 			goto fail;
+	} else if (opts->read_envelope_from &&
+	    (msg->env.sender = from_address(msg)) != NULL) {
+		/* read_envelope_from: the author's address (msmtp) */
+		if (addr_check_mailbox(msg->env.sender, 1, err) == -1)
+			return error_prefix(err, "read_envelope_from: the "
+			    "From header's address");
 	} else if (opts->from_default != NULL && *opts->from_default != '\0') {
 		msg->env.sender = addr_envelope_sender(opts->from_default, err);
 		if (msg->env.sender == NULL)
@@ -301,6 +372,9 @@ add_missing(struct message *msg, const struct message_opts *opts,
 			free(ph);
 		} else
 			v = xstrdup(addr);
+		strlist_add_owned(&msg->rewrites, xasprintf("From: %s %s", v,
+		    k == -1 ? "added (there was none)" : "replaced "
+		    "(set_from_header on)"));
 		while ((k = header_list_find(&msg->hdrs, "From", 0)) != -1)
 			header_list_remove(&msg->hdrs, (size_t)k);
 		header_list_add(&msg->hdrs, "From", "");
@@ -309,6 +383,8 @@ add_missing(struct message *msg, const struct message_opts *opts,
 		free(addr);
 		free(gecos);
 	}
+	if (opts->set_sender_header == 1)
+		add_sender(msg, opts);
 	if (opts->set_date_header != 0 &&
 	    header_list_find(&msg->hdrs, "Date", 0) == -1) {
 		v = make_date();

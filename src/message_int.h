@@ -60,6 +60,7 @@ struct message {
 	int			 lead_fold;	/* input line 1 began with white
 						   space: no header block */
 	char			*spool_dir;	/* message_opts' */
+	struct strlist		 rewrites;	/* message_rewrites() */
 };
 
 /* message.c: the octets the body yields, counted by reading it. */

@@ -50,7 +50,9 @@ clear_failure(struct outcome *o)
 	free(o->hint);
 	free(o->server_id);
 	free(o->final_reply);
+	free(o->account);
 	o->reply = o->relay = o->hint = o->server_id = o->final_reply = NULL;
+	o->account = NULL;
 	o->final_code = 0;
 	o->class = OUTCOME_NONE;
 	o->step = STEP_NONE;
@@ -67,8 +69,11 @@ outcome_release(struct outcome *o)
 
 	if (o == NULL)
 		return;
-	for (i = 0; i < o->n && o->rcpt != NULL; i++)
+	for (i = 0; i < o->n && o->rcpt != NULL; i++) {
 		free(o->rcpt[i].reply);
+		free(o->rcpt[i].relay);
+		free(o->rcpt[i].account);
+	}
 	free(o->rcpt);
 	clear_failure(o);
 	o->rcpt = NULL;
@@ -82,6 +87,8 @@ outcome_reset(struct outcome *o)
 
 	for (i = 0; i < o->n; i++) {
 		free(o->rcpt[i].reply);
+		free(o->rcpt[i].relay);
+		free(o->rcpt[i].account);
 		memset(&o->rcpt[i], 0, sizeof(o->rcpt[i]));
 	}
 	clear_failure(o);
@@ -184,6 +191,38 @@ code_or(int code, int dflt)
 	return code != 0 ? code : dflt;
 }
 
+int
+outcome_failover_worth(const struct outcome *o)
+{
+	size_t	open;
+
+	if (o->class != OUTCOME_RETRY && o->class != OUTCOME_SETUP)
+		return 0;
+	if (o->unknown)
+		return 0;
+	open = o->n - outcome_count(o, RCPT_ACCEPTED) -
+	    outcome_count(o, RCPT_PERMFAIL);
+	if (open == 0)
+		return 0;
+	switch (o->step) {
+	case STEP_NONE:		/* the account's secret or token */
+	case STEP_CONNECT:
+	case STEP_GREETING:
+	case STEP_EHLO:
+	case STEP_STARTTLS:
+	case STEP_AUTH:
+	case STEP_MAIL:
+	case STEP_RCPT:
+	case STEP_DATA:		/* the DATA command: nothing sent yet */
+		return 1;
+	case STEP_BODY:		/* the relay may have the message */
+	case STEP_DOT:
+	case STEP_LOCAL:
+		return 0;
+	}
+	return 0;
+}
+
 void
 outcome_decide(const struct outcome *o, int queue_on,
     struct outcome_action *a)
@@ -209,15 +248,16 @@ outcome_decide(const struct outcome *o, int queue_on,
 	case OUTCOME_RETRY:
 		a->bounce = refused > 0;
 		a->keep = queue_on && open > 0;
-		/* The relay may have it: a second one would duplicate it. */
-		a->failover = !o->unknown && open > 0;
+		/* After the data the relay may have it: a second one
+		 * would duplicate it. */
+		a->failover = outcome_failover_worth(o);
 		if (open > 0 && !queue_on)
 			a->exitcode = code_or(o->exitcode, EX_TEMPFAIL);
 		break;
 	case OUTCOME_SETUP:
 		a->bounce = refused > 0;
 		a->keep = a->hold = queue_on && open > 0;
-		a->failover = !o->unknown && open > 0;
+		a->failover = outcome_failover_worth(o);
 		a->exitcode = code_or(o->exitcode, EX_CONFIG);
 		break;
 	case OUTCOME_PERMANENT:

@@ -72,6 +72,10 @@ struct rcpt_result {
 	int		 code;		/* SMTP reply code, 0 if none */
 	char		 enhanced[16];	/* "5.1.1", "" if none */
 	char		*reply;		/* reply text, owned, may be NULL */
+	char		*relay;		/* with routes or failover: the relay
+					   ("host:port") and account that */
+	char		*account;	/* answered for this recipient;
+					   owned, NULL otherwise */
 };
 
 /* The outcome of one transaction (one relay, or local delivery). */
@@ -96,6 +100,11 @@ struct outcome {
 	int		 final_code;	/* the reply to the final "." when
 					   the message was accepted, 0 if none */
 	char		*final_reply;	/* its text, owned, may be NULL */
+	char		*account;	/* with routes or failover: the
+					   account(s) that delivered, when
+					   not (only) the message's own;
+					   relay then names their relays.
+					   Owned, NULL otherwise */
 };
 
 void	outcome_init(struct outcome *, size_t nrcpts);
@@ -122,6 +131,19 @@ int	outcome_enhanced(const char *text, char dst[16]);
  * PERMANENT, 2xx/3xx NONE).  Pure. */
 enum outcome_class outcome_class_of_reply(enum outcome_step, int code);
 
+/*
+ * Is a failed transaction worth the same transaction through another
+ * relay (failover)?  Yes for a RETRY or SETUP failure before the message
+ * data went out: connection refused or timed out, a 4xx greeting, EHLO,
+ * MAIL, RCPT or DATA reply, a TLS or AUTH failure of that relay, a
+ * secret or token of that account that could not be had (STEP_NONE).
+ * Never for a PERMANENT refusal (another relay would be refused too, or
+ * deliver what the first refused), never once the data was sent (BODY,
+ * DOT, or "unknown": the first relay may have it), never for local
+ * delivery, and never when no recipient is left open.  Pure.
+ */
+int	outcome_failover_worth(const struct outcome *);
+
 /* What the delivery policy does with an outcome. */
 struct outcome_action {
 	int	keep;		/* queue the recipients still pending/4xx */
@@ -137,10 +159,11 @@ struct outcome_action {
  *   every recipient accepted           -> exit 0
  *   some refused (5xx), rest accepted  -> bounce, exit 0
  *   some 4xx, rest accepted            -> keep those, exit 0
- *   RETRY                              -> keep, failover (unless unknown),
+ *   RETRY                              -> keep, failover (before the
+ *                                         data: outcome_failover_worth()),
  *                                         exit 0 (EX_TEMPFAIL without queue)
- *   SETUP                              -> keep+hold, failover, exit the
- *                                         specific code
+ *   SETUP                              -> keep+hold, failover (as RETRY),
+ *                                         exit the specific code
  *   PERMANENT (nothing accepted)       -> bounce, exit the specific code
  */
 void	outcome_decide(const struct outcome *, int queue_on,

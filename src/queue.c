@@ -1411,6 +1411,8 @@ queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
 			log_warnx("queue entry %s: the last attempt's outcome "
 			    "is unknown: resending %s (possible duplicate)",
 			    e->id, e->msgid != NULL ? e->msgid : "");
+		/* the relay may have it already: no failover (relay.h) */
+		res.unknown = e->unknown;
 		rc = fn(ctx, e->account, msg, &res, &derr);
 		/* Past its lifetime, an entry expires only after this last try
 		 * failed (as Postfix): a machine off for days keeps its mail. */

@@ -88,6 +88,7 @@ transport_exitcode(int curlcode, long smtp_code)
 	case CURLE_SSL_ENGINE_SETFAILED:
 	case CURLE_SSL_ENGINE_INITFAILED:
 	case CURLE_URL_MALFORMAT:
+	case CURLE_INTERFACE_FAILED:	/* source_ip not of this host */
 		return EX_CONFIG;
 	case CURLE_READ_ERROR:
 	case CURLE_ABORTED_BY_CALLBACK:
@@ -158,6 +159,7 @@ security_failed(const struct transport *t, CURLcode rc)
 	case CURLE_SSL_INVALIDCERTSTATUS:
 	case CURLE_LOGIN_DENIED:
 	case CURLE_AUTH_ERROR:
+	case CURLE_INTERFACE_FAILED:	/* the account's source_ip */
 		return 1;
 	default:
 		return 0;
@@ -257,6 +259,9 @@ setup_hint(const struct transport *t, CURLcode rc)
 	if (t->nxdomain)
 		return xasprintf("check the 'host' setting: '%s' is not a "
 		    "name in DNS", t->host);
+	if (rc == CURLE_INTERFACE_FAILED && t->iface != NULL)
+		return xasprintf("source_ip %s is not an address of this "
+		    "host: change or remove 'source_ip'", t->iface + 5);
 	if (t->fp_bad)
 		return xasprintf("if the relay's certificate changed on "
 		    "purpose, set tls_fingerprint %s", t->fp_seen);

@@ -270,8 +270,8 @@ bracket(const char *h)
 static int
 setup(struct transport *t, const struct account *a, struct error *err)
 {
-	const char	*mech = NULL, *pin = NULL, *ehlo;
-	char		*pw = NULL, *esc, *host, *urlhost, *ct;
+	const char	*mech = NULL, *pin = NULL;
+	char		*pw = NULL, *esc, *host, *urlhost, *ct, *ehlo;
 	long		 tmo;
 	CURLcode	 rc = CURLE_OK;
 	int		 port;
@@ -307,9 +307,12 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    secret_password(a, &pw, err)) == -1)
 		goto fail;
 
-	ehlo = a->domain != NULL && *a->domain != '\0' ? a->domain :
-	    "localhost";
+	/* "domain", else the FQDN, else [address]: never "localhost" */
+	ehlo = a->domain != NULL && *a->domain != '\0' ? xstrdup(a->domain) :
+	    util_ehlo_name(a->host, port, a->source_ip);
+	log_debug("EHLO name: %s", ehlo);
 	esc = curl_easy_escape(t->curl, ehlo, 0);
+	free(ehlo);
 	if (esc == NULL) {
 		error_set(err, EX_SOFTWARE, "cannot build the relay URL");
 		goto fail;
@@ -346,8 +349,24 @@ setup(struct transport *t, const struct account *a, struct error *err)
 #if LIBCURL_VERSION_NUM >= 0x075500
 	SETOPT(t, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #endif
-	/* A sendmail does not follow $all_proxy (msmtp does not either). */
-	SETOPT(t, CURLOPT_PROXY, "");
+	/*
+	 * A sendmail does not follow $all_proxy or $smtp_proxy (msmtp does
+	 * not either): a daemon's environment must not redirect mail.  Only
+	 * proxy_host (SOCKS5; socks5h: the proxy resolves the relay's name).
+	 */
+	if (a->proxy_host != NULL) {
+		char *ph = bracket(a->proxy_host);
+
+		t->proxy = xasprintf("socks5h://%s:%d", ph, a->proxy_port > 0 ?
+		    a->proxy_port : 1080);
+		free(ph);
+		SETOPT(t, CURLOPT_PROXY, t->proxy);
+	} else
+		SETOPT(t, CURLOPT_PROXY, "");
+	if (a->source_ip != NULL) {
+		t->iface = xasprintf("host!%s", a->source_ip);
+		SETOPT(t, CURLOPT_INTERFACE, t->iface);
+	}
 	if (t->connect_to != NULL)
 		SETOPT(t, CURLOPT_CONNECT_TO, t->connect_to);
 	SETOPT(t, CURLOPT_ERRORBUFFER, t->errbuf);
@@ -525,6 +544,8 @@ transport_free(struct transport *t)
 	free(t->host);
 	free(t->tlsname);
 	free(t->where);
+	free(t->proxy);
+	free(t->iface);
 	explicit_bzero(t, sizeof(*t));
 	free(t);
 }

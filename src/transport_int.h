@@ -118,6 +118,8 @@ struct transport {
 	const struct account *oauth2_acct;	/* borrowed */
 	char		*bearer;
 	int		 renewed;
+	char		*proxy;		/* CURLOPT_PROXY of proxy_host */
+	char		*iface;		/* CURLOPT_INTERFACE of source_ip */
 };
 
 /* curl_easy_setopt() while rc is CURLE_OK (a CURLcode rc in scope). */

@@ -7,6 +7,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -338,6 +341,70 @@ util_fqdn(void)
 	if (res != NULL)
 		freeaddrinfo(res);
 	return name;
+}
+
+/* An address as an RFC 5321 address literal. */
+static char *
+addr_literal(const struct sockaddr *sa)
+{
+	char	b[INET6_ADDRSTRLEN];
+
+	if (sa->sa_family == AF_INET && inet_ntop(AF_INET,
+	    &((const struct sockaddr_in *)(const void *)sa)->sin_addr, b,
+	    sizeof(b)) != NULL)
+		return xasprintf("[%s]", b);
+	if (sa->sa_family == AF_INET6 && inet_ntop(AF_INET6,
+	    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, b,
+	    sizeof(b)) != NULL) {
+		if (strncmp(b, "::ffff:", 7) == 0 && strchr(b + 7, '.') != NULL)
+			return xasprintf("[%s]", b + 7);
+		return xasprintf("[IPv6:%s]", b);
+	}
+	return NULL;
+}
+
+char *
+util_ehlo_name(const char *host, int port, const char *source_ip)
+{
+	struct addrinfo		 hints, *res = NULL;
+	struct sockaddr_storage	 ss;
+	socklen_t		 len = sizeof(ss);
+	char			*name, service[16];
+	int			 fd;
+
+	name = util_fqdn();
+	if (strchr(name, '.') != NULL && strcmp(name, "localhost") != 0 &&
+	    strncmp(name, "localhost.", 10) != 0)
+		return name;
+	free(name);
+	name = NULL;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (source_ip != NULL &&
+	    getaddrinfo(source_ip, NULL, &hints, &res) == 0 && res != NULL) {
+		name = addr_literal(res->ai_addr);
+		freeaddrinfo(res);
+		if (name != NULL)
+			return name;
+	}
+	/* The address a datagram to the relay would leave from: connect()
+	 * on a UDP socket sends nothing. */
+	snprintf(service, sizeof(service), "%d", port > 0 ? port : 25);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_DGRAM;
+	res = NULL;
+	if (host != NULL && getaddrinfo(host, service, &hints, &res) == 0 &&
+	    res != NULL) {
+		if ((fd = socket(res->ai_family, SOCK_DGRAM | SOCK_CLOEXEC,
+		    0)) != -1) {
+			if (connect(fd, res->ai_addr, res->ai_addrlen) == 0 &&
+			    getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+				name = addr_literal((struct sockaddr *)&ss);
+			close(fd);
+		}
+		freeaddrinfo(res);
+	}
+	return name != NULL ? name : xstrdup("[127.0.0.1]");
 }
 
 char *

@@ -128,6 +128,14 @@ char	*util_fqdn(void);
  * the line is empty.
  */
 char	*util_first_line(const char *);
+/*
+ * The EHLO name when "domain" is not set: the host's fully qualified
+ * name (with a dot), else the address literal of the local address
+ * (RFC 5321 4.1.3: "[192.0.2.1]", "[IPv6:2001:db8::1]") that source_ip
+ * names or that a connection to host would use; "[127.0.0.1]" when
+ * nothing is known.  Never "localhost".  Allocated.
+ */
+char	*util_ehlo_name(const char *host, int port, const char *source_ip);
 
 /* $HOME, else the password database's home of the real user; allocated,
  * or NULL when neither is known. */

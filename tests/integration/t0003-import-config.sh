@@ -43,7 +43,7 @@ printf 'client.example.org\n' >"$TMP/nm/me"
 run_postie --import-config nullmailer "$TMP/nm"
 check_rc 0
 check_grep '^account default : nullmailer1$' "$TMP/stdout"
-check_grep '^# failover nullmailer2$' "$TMP/stdout"
+check_grep '^failover nullmailer2$' "$TMP/stdout"
 cp "$TMP/stdout" "$TMP/nm.postie"
 chmod 600 "$TMP/nm.postie"
 run_postie -C "$TMP/nm.postie" a@example.com <"$TMP/in"

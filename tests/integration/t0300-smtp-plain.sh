@@ -23,7 +23,10 @@ check_count 1
     fail "rcpt_tos is $(json_field 1 rcpt_tos)"
 [ "$(json_field 1 tls)" = false ] || fail "tls is on"
 check_grep '^MAIL FROM:<env@example.org>' "$(transcript)"
-check_grep '^EHLO localhost$' "$(transcript)"
+# EHLO: the host's fully qualified name, else the address literal of
+# the connection's local address; never "localhost" (RFC 5321 4.1.4)
+check_grep '^EHLO (\[127\.0\.0\.1\]|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+)$' "$(transcript)"
+check_no_grep '^EHLO localhost' "$(transcript)"
 # CRLF everywhere, and a leading dot survives the dot-stuffing round trip.
 check_grep '^Subject: plain.$' "$SMTPD_DIR/0001.eml"
 printf 'hello\r\n.dot line\r\n' >"$TMP/tail"
@@ -57,18 +60,18 @@ check_rc 0
 check_grep "account 'ops' .* chosen: named with -a/--account" "$TMP/stderr"
 
 # msmtp keys without meaning here: only under -v, except those that
-# would send the mail another way (a proxy), which are said every time
+# would send the mail another way (a socket), which are said every time
 write_config "$TMP/config2" <<CONF
 host 127.0.0.1
 port $SMTPD_PORT
 queue off
 dsn_notify never
-proxy_host 127.0.0.1
+socket /run/nothing.sock
 CONF
 run_postie -C "$TMP/config2" a@example.com <"$TMP/msg"
 check_rc 0
 check_no_grep "dsn_notify" "$TMP/stderr"
-check_grep "warning: .*key 'proxy_host' is not supported.*directly" "$TMP/stderr"
+check_grep "warning: .*key 'socket' is not supported.*directly" "$TMP/stderr"
 run_postie -C "$TMP/config2" -v a@example.com <"$TMP/msg"
 check_rc 0
 check_grep "key 'dsn_notify' is not supported by postie and is ignored" "$TMP/stderr"

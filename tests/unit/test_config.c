@@ -287,7 +287,7 @@ static const struct key_case key_cases[] = {
 	{ "allow_from_override off", INT(allow_from_override, 0) },
 	{ "domain client.example.org", STR(domain, "client.example.org") },
 	{ "domain [192.0.2.7]", STR(domain, "[192.0.2.7]") },
-	{ "domain", STR(domain, "localhost") },
+	{ "domain", STR(domain, NULL) },	/* the FQDN, else [address] */
 	{ "qualify_domain example.net", STR(qualify_domain, "example.net") },
 	{ "aliases /etc/aliases", STR(aliases, "/etc/aliases") },
 	{ "timeout 30", INT(timeout, 30) },
@@ -310,6 +310,18 @@ static const struct key_case key_cases[] = {
 	{ "set_msgid_header auto", INT(set_msgid_header, TRI_AUTO) },
 	{ "remove_bcc_headers off", INT(remove_bcc_headers, 0) },
 	{ "undisclosed_recipients on", INT(undisclosed_recipients, 1) },
+	{ "read_envelope_from on", INT(read_envelope_from, 1) },
+	{ "read_envelope_from off", INT(read_envelope_from, 0) },
+	{ "set_sender_header on", INT(set_sender_header, 1) },
+	{ "set_sender_header off", INT(set_sender_header, 0) },
+	/* network */
+	{ "source_ip 192.0.2.5", STR(source_ip, "192.0.2.5") },
+	{ "source_ip 2001:db8::5", STR(source_ip, "2001:db8::5") },
+	{ "source_ip", STR(source_ip, NULL) },
+	{ "proxy_host 127.0.0.1", STR(proxy_host, "127.0.0.1") },
+	{ "proxy_host socks.example.org", STR(proxy_host,
+	    "socks.example.org") },
+	{ "proxy_port 9050", INT(proxy_port, 9050) },
 	{ "local_spool /var/spool/mail", STR(local_spool,
 	    "/var/spool/mail") },
 	{ "local_maildir ~/Mail/%u", STR(local_maildir, "~/Mail/%u") },
@@ -568,10 +580,7 @@ config_parse__msmtp_only_keys__accepted(void **state)
 		"dsn_notify failure,delay",
 		"dsn_return headers",
 		"ntlmdomain WORKGROUP",
-		"proxy_host 127.0.0.1",
-		"proxy_port 1080",
 		"socket /run/smtp.sock",
-		"source_ip 192.0.2.9",
 		"logfile_time_format %Y-%m-%d",
 		"eval echo host mail.example.org",
 		"protocol smtp",
@@ -589,6 +598,109 @@ config_parse__msmtp_only_keys__accepted(void **state)
 		assert_string_equal(cfg.accounts[0]->host, "h.example");
 		config_release(&cfg);
 		free(text);
+	}
+}
+
+/* route and failover: resolved once every file is read. */
+static void
+config_parse__route_and_failover__resolved(void **state)
+{
+	struct config		 cfg = CONFIG_INIT;
+	const struct account	*a, *b, *c;
+
+	(void)state;
+	parse_ok(&cfg, "account a\nhost a.example\nfailover b, c\n"
+	    "route *.corp.example b\n"
+	    "account b\nhost b.example\n"
+	    "account c : b\nhost c.example\n"
+	    "route corp.example c\n");
+	a = cfg.accounts[0];
+	b = cfg.accounts[1];
+	c = cfg.accounts[2];
+	assert_string_equal(a->failover, "b c");
+	assert_int_equal(a->nfailover, 2);
+	assert_ptr_equal(a->failover_to[0], b);
+	assert_ptr_equal(a->failover_to[1], c);
+	assert_int_equal(b->nfailover, 0);
+	config_release(&cfg);
+	/* "failover" in defaults: every account but the backup itself */
+	parse_ok(&cfg, "defaults\nhost h.example\nfailover spare\n"
+	    "account a\naccount spare\nhost spare.example\n");
+	assert_int_equal(cfg.accounts[0]->nfailover, 1);
+	assert_string_equal(cfg.accounts[0]->failover_to[0]->name, "spare");
+	assert_int_equal(cfg.accounts[1]->nfailover, 0);
+	config_release(&cfg);
+	parse_ok(&cfg, "account a\nhost a.example\nfailover b, c\n"
+	    "route *.corp.example b\n"
+	    "account b\nhost b.example\n"
+	    "account c : b\nhost c.example\n"
+	    "route corp.example c\n");
+	a = cfg.accounts[0];
+	b = cfg.accounts[1];
+	c = cfg.accounts[2];
+	/* route lines belong to the file, not to the section they are in */
+	assert_int_equal(cfg.routes.n, 2);
+	assert_ptr_equal(a->routes, &cfg.routes);
+	assert_ptr_equal(c->routes, &cfg.routes);
+	assert_string_equal(cfg.routes.v[0].pattern, "*.corp.example");
+	assert_ptr_equal(cfg.routes.v[0].acct, b);
+	assert_ptr_equal(cfg.routes.v[1].acct, c);
+	assert_int_equal(cfg.routes.v[1].line, 9);
+	assert_ptr_equal(route_match(&cfg.routes, "x@mx.CORP.example")->acct,
+	    b);
+	/* a later file's routes come first */
+	parse_ok(&cfg, "route *.example c\n");
+	assert_int_equal(cfg.routes.n, 3);
+	assert_ptr_equal(route_match(&cfg.routes, "x@mx.corp.example")->acct,
+	    c);
+	config_release(&cfg);
+}
+
+static void
+config_parse__bad_route_or_failover__refused(void **state)
+{
+	static const struct err_case cases[] = {
+		{ "account a\nhost h\nroute *.example\n",
+		    "t.conf:3: 'route' takes a domain pattern and an account "
+		    "name: route *.example.com work" },
+		{ "account a\nhost h\nroute x y z\n",
+		    "t.conf:3: 'route' takes a domain pattern and an account "
+		    "name: route *.example.com work" },
+		{ "account a\nhost h\nroute a@b a\n",
+		    "t.conf:3: invalid domain pattern 'a@b' for 'route'" },
+		{ "account a\nhost h\nroute *.example nobody\n",
+		    "t.conf:3: route *.example names account 'nobody', which "
+		    "is not defined" },
+		{ "account a\nhost h\naccount l\nroute *.example l\n",
+		    "t.conf:4: route *.example names account 'l', which has "
+		    "no host (a route goes to a relay)" },
+		{ "account a\nhost h\nfailover nobody\n",
+		    "t.conf:1: account 'a' fails over to 'nobody', which is "
+		    "not defined" },
+		{ "account a\nhost h\nfailover l\naccount l\n",
+		    "t.conf:1: account 'a' fails over to 'l', which has no "
+		    "host (failover goes to a relay)" },
+		{ "account a\nhost h\nfailover x:y\n",
+		    "t.conf:3: invalid account name 'x:y' for 'failover'" },
+		{ "account a\nhost h\nsource_ip relay.example\n",
+		    "t.conf:3: invalid value 'relay.example' for 'source_ip'" },
+		{ "account a\nhost h\nproxy_port 0\n",
+		    "t.conf:3: invalid value '0' for 'proxy_port'" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config	cfg = CONFIG_INIT;
+		struct error	err = ERROR_INIT;
+
+		assert_int_equal(config_parse(&cfg, cases[i].text,
+		    strlen(cases[i].text), NAME, &err), -1);
+		assert_int_equal(err.code, EX_CONFIG);
+		if (strcmp(err.msg, cases[i].msg) != 0)
+			fail_msg("case %zu: got '%s'", i, err.msg);
+		error_release(&err);
+		config_release(&cfg);
 	}
 }
 
@@ -627,7 +739,7 @@ config_parse__fresh_account__has_defaults(void **state)
 	assert_null(a->auth);
 	assert_int_equal(a->auth_cleartext, 0);
 	assert_int_equal(a->allow_from_override, 1);
-	assert_string_equal(a->domain, "localhost");
+	assert_null(a->domain);		/* never "localhost" */
 	assert_int_equal(a->timeout, 0);
 	assert_null(a->syslog);
 	assert_int_equal(a->set_from_header, TRI_AUTO);
@@ -788,22 +900,22 @@ struct url_case {
 
 static const struct url_case url_cases[] = {
 	{ "url smtp://mail.example.org", "mail.example.org", 0, 0, 1, NULL,
-	    "localhost" },
+	    NULL },
 	{ "url smtp://mail.example.org:2525", "mail.example.org", 2525, 0, 1,
-	    NULL, "localhost" },
+	    NULL, NULL },
 	{ "tls on\nurl smtp://mail.example.org", "mail.example.org", 0, 1, 1,
-	    NULL, "localhost" },
+	    NULL, NULL },
 	{ "url smtp+starttls://joe@mail.example.org:587", "mail.example.org",
-	    587, 1, 1, "joe", "localhost" },
+	    587, 1, 1, "joe", NULL },
 	{ "url smtps://me%40example.org@mail.example.org", "mail.example.org",
-	    0, 1, 0, "me@example.org", "localhost" },
+	    0, 1, 0, "me@example.org", NULL },
 	{ "url SMTPS://relay.example.org:465/client.example.org",
 	    "relay.example.org", 465, 1, 0, NULL, "client.example.org" },
-	{ "url smtps://[::1]:465/", "::1", 465, 1, 0, NULL, "localhost" },
+	{ "url smtps://[::1]:465/", "::1", 465, 1, 0, NULL, NULL },
 	{ "port 25\nurl smtps://h.example", "h.example", 0, 1, 0, NULL,
-	    "localhost" },
+	    NULL },
 	{ "url smtps://h.example\nport 2465", "h.example", 2465, 1, 0, NULL,
-	    "localhost" },
+	    NULL },
 };
 
 static void
@@ -829,7 +941,10 @@ config_parse__url__sets_server_fields(void **state)
 			assert_null(a->user);
 		else
 			assert_string_equal(a->user, c->user);
-		assert_string_equal(a->domain, c->domain);
+		if (c->domain == NULL)
+			assert_null(a->domain);
+		else
+			assert_string_equal(a->domain, c->domain);
 		config_release(&cfg);
 		free(text);
 	}
@@ -1611,6 +1726,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(config_parse__keys_before_any_section__are_the_default_account),
 		cmocka_unit_test(config_parse__each_key__sets_its_field),
+		cmocka_unit_test(config_parse__route_and_failover__resolved),
+		cmocka_unit_test(config_parse__bad_route_or_failover__refused),
 		cmocka_unit_test(config_parse__bad_input__names_file_and_line),
 		cmocka_unit_test(config_parse__long_line_or_nul__refused),
 		cmocka_unit_test(config_parse__msmtp_only_keys__accepted),

@@ -146,7 +146,11 @@ import_config__nullmailer_dir__remotes_in_order(void **state)
 	assert_null(config_select(&cfg, "nullmailer3", NULL, &err));
 	error_release(&err);
 	assert_non_null(strstr(notes.data, "protocol 'qmqp'"));
-	assert_non_null(strstr(out.data, "# failover nullmailer2\n"));
+	assert_non_null(strstr(out.data, "\naccount default : nullmailer1\n"
+	    "# nullmailer tried the remotes in order\nfailover nullmailer2\n"));
+	a = config_select(&cfg, NULL, NULL, &err);
+	assert_int_equal(a->nfailover, 1);
+	assert_string_equal(a->failover_to[0]->name, "nullmailer2");
 	assert_non_null(strstr(notes.data, "adminaddr ops@example.com"));
 	assert_non_null(strstr(notes.data, "defaultdomain example.com"));
 	config_release(&cfg);

@@ -185,6 +185,76 @@ decide__invariants(void **state)
 	}
 }
 
+/* Failover: which failures are worth the same transaction elsewhere. */
+static void
+failover_worth__table(void **state)
+{
+	static const struct {
+		enum outcome_class cls;
+		enum outcome_step step;
+		int		 unknown;
+		const char	*rcpts;
+		int		 want;
+	} c[] = {
+		/* the relay cannot be reached or will not talk now */
+		{ OUTCOME_RETRY, STEP_CONNECT, 0, "-", 1 },
+		{ OUTCOME_RETRY, STEP_GREETING, 0, "-", 1 },
+		{ OUTCOME_RETRY, STEP_EHLO, 0, "--", 1 },
+		/* a 4xx before the data */
+		{ OUTCOME_RETRY, STEP_MAIL, 0, "-", 1 },
+		{ OUTCOME_RETRY, STEP_RCPT, 0, "TT", 1 },
+		{ OUTCOME_RETRY, STEP_DATA, 0, "-", 1 },
+		/* TLS or AUTH of that relay, the account's secret */
+		{ OUTCOME_SETUP, STEP_STARTTLS, 0, "-", 1 },
+		{ OUTCOME_SETUP, STEP_CONNECT, 0, "-", 1 },
+		{ OUTCOME_SETUP, STEP_AUTH, 0, "-", 1 },
+		{ OUTCOME_SETUP, STEP_NONE, 0, "-", 1 },
+		{ OUTCOME_RETRY, STEP_NONE, 0, "-", 1 },
+		/* some refused for good, the rest still open */
+		{ OUTCOME_RETRY, STEP_CONNECT, 0, "P-", 1 },
+		/* after the data: the relay may have it */
+		{ OUTCOME_RETRY, STEP_BODY, 0, "-", 0 },
+		{ OUTCOME_RETRY, STEP_DOT, 0, "-", 0 },
+		{ OUTCOME_RETRY, STEP_DOT, 1, "-", 0 },
+		{ OUTCOME_RETRY, STEP_CONNECT, 1, "-", 0 },
+		/* refused for good: never elsewhere */
+		{ OUTCOME_PERMANENT, STEP_GREETING, 0, "-", 0 },
+		{ OUTCOME_PERMANENT, STEP_MAIL, 0, "-", 0 },
+		{ OUTCOME_PERMANENT, STEP_RCPT, 0, "PP", 0 },
+		{ OUTCOME_PERMANENT, STEP_DOT, 0, "-", 0 },
+		/* nothing failed, nothing open, or a local mailbox */
+		{ OUTCOME_NONE, STEP_NONE, 0, "AT", 0 },
+		{ OUTCOME_RETRY, STEP_CONNECT, 0, "AP", 0 },
+		{ OUTCOME_RETRY, STEP_CONNECT, 0, "", 0 },
+		{ OUTCOME_RETRY, STEP_LOCAL, 0, "-", 0 },
+		{ OUTCOME_SETUP, STEP_LOCAL, 0, "-", 0 },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct decide_case dc = { c[i].cls, 0, c[i].unknown, 1,
+		    c[i].rcpts, { 0, 0, 0, 0, 0 } };
+		struct outcome_action a;
+		struct outcome o;
+
+		build(&o, &dc);
+		o.step = c[i].step;
+		if (outcome_failover_worth(&o) != c[i].want) {
+			print_error("case %zu (%s at %s, \"%s\", unknown=%d): "
+			    "want %d\n", i, outcome_class_name(c[i].cls),
+			    outcome_step_name(c[i].step), c[i].rcpts,
+			    c[i].unknown, c[i].want);
+			outcome_release(&o);
+			fail();
+		}
+		/* outcome_decide() says the same */
+		outcome_decide(&o, 1, &a);
+		assert_int_equal(a.failover, c[i].want);
+		outcome_release(&o);
+	}
+}
+
 static void
 class_of_reply__codes(void **state)
 {
@@ -341,6 +411,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(decide__table),
 		cmocka_unit_test(decide__invariants),
+		cmocka_unit_test(failover_worth__table),
 		cmocka_unit_test(class_of_reply__codes),
 		cmocka_unit_test(enhanced__cases),
 		cmocka_unit_test(log_line__fields__msmtp_names),

@@ -66,6 +66,7 @@ static const struct {
 	{ CURLE_SSL_CERTPROBLEM, 0, EX_CONFIG, "bad client cert" },
 	{ CURLE_SSL_CRL_BADFILE, 0, EX_CONFIG, "bad CRL file" },
 	{ CURLE_URL_MALFORMAT, 0, EX_CONFIG, "bad URL" },
+	{ CURLE_INTERFACE_FAILED, 0, EX_CONFIG, "source_ip not ours" },
 	{ CURLE_OUT_OF_MEMORY, 0, EX_OSERR, "no memory" },
 	{ CURLE_ABORTED_BY_CALLBACK, 0, EX_IOERR, "reader abort" },
 	{ CURLE_READ_ERROR, 0, EX_IOERR, "read error" },

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "progress.h"
@@ -171,6 +172,34 @@ crlf_next__every_split__crlf_text(void **state)
 	buf_release(&b);
 }
 
+/* The EHLO default: the FQDN when it has a dot, else an address
+ * literal (source_ip's, or the connection's); never "localhost". */
+static void
+util_ehlo_name__no_domain__fqdn_or_literal(void **state)
+{
+	char	*fqdn, *n;
+	int	 qualified;
+
+	(void)state;
+	fqdn = util_fqdn();
+	qualified = strchr(fqdn, '.') != NULL &&
+	    strncmp(fqdn, "localhost", 9) != 0;
+	n = util_ehlo_name("127.0.0.1", 25, "2001:db8::7");
+	assert_string_equal(n, qualified ? fqdn : "[IPv6:2001:db8::7]");
+	free(n);
+	n = util_ehlo_name("127.0.0.1", 25, "192.0.2.7");
+	assert_string_equal(n, qualified ? fqdn : "[192.0.2.7]");
+	free(n);
+	/* the local address of a connection to a loopback relay */
+	n = util_ehlo_name("127.0.0.1", 2525, NULL);
+	assert_string_equal(n, qualified ? fqdn : "[127.0.0.1]");
+	free(n);
+	n = util_ehlo_name(NULL, 0, NULL);
+	assert_true(strcmp(n, "localhost") != 0);
+	free(n);
+	free(fqdn);
+}
+
 int
 main(void)
 {
@@ -179,6 +208,7 @@ main(void)
 		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
 		cmocka_unit_test(progress_format__cases__text),
 		cmocka_unit_test(crlf_next__every_split__crlf_text),
+		cmocka_unit_test(util_ehlo_name__no_domain__fqdn_or_literal),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
