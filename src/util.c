@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -489,4 +490,17 @@ buf_add_clean(struct buf *b, const char *s, size_t max)
 	for (i = 0; s != NULL && s[i] != '\0' && i < max; i++)
 		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
 		    ' ' : s[i]);
+}
+
+char *
+util_home_dir(void)
+{
+	const char	*h = getenv("HOME");
+	struct passwd	*pw;
+
+	if (h != NULL && h[0] == '/')
+		return xstrdup(h);
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
+		return xstrdup(pw->pw_dir);
+	return NULL;
 }

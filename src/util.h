@@ -129,4 +129,8 @@ int	 util_tmpfile_in(const char *first, struct error *);
  */
 int	 util_write_all(int, const void *, size_t);
 
+/* The home directory: $HOME when absolute, else the passwd entry's;
+ * allocated, NULL when there is none. */
+char	*util_home_dir(void);
+
 #endif
