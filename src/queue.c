@@ -41,9 +41,10 @@
 /*
  * During a flush, deleting a delivered entry (two inodes freed) cost more
  * wall time than sending it (measured: 0.8 ms against 0.3 ms a message).
- * A reaper thread does the unlinks and the final close while the main
- * thread waits on the network.  It holds the entry's flock until both
- * files are gone, so no other runner can pick the entry up meanwhile.
+ * The .env (small) is unlinked at once, which makes the entry done for
+ * good before the next send; a reaper thread unlinks the .msg (its data
+ * blocks) and does the final close while the main thread waits on the
+ * network.  It holds the entry's flock until the file is gone.
  */
 #define REAP_MAX	64
 
@@ -509,9 +510,9 @@ out:
 /*
  * The .env goes first: an entry without it no longer exists.  The
  * directory is synced so that a power cut cannot bring a delivered entry
- * back (a resend); a batch (queue_batch_end) syncs once at its end instead, which costs
- * one fsync per run rather than one per message (measured: 3 to 8 ms
- * each here), at the price of possible resends after a power cut during
+ * back (a resend); a batch syncs once at its end instead
+ * (queue_batch_end), which costs one fsync per run rather than one per
+ * message (measured: 3 to 8 ms each here), at the price of possible resends after a power cut during
  * a run.  A crash of the process loses nothing either way.
  */
 static int
@@ -553,10 +554,8 @@ reaper_main(void *arg)
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 
-		name = xasprintf("%s.env", job.id);
-		if (unlinkat(r->qfd, name, 0) == -1 && errno != ENOENT)
-			r->failed++;
-		memcpy(name + strlen(name) - 4, ".msg", 4);
+		/* the .env is gone already (queue_update) */
+		name = xasprintf("%s.msg", job.id);
 		if (unlinkat(r->qfd, name, 0) == -1 && errno != ENOENT)
 			r->failed++;
 		close(job.fd);	/* releases the flock, frees the inode */
@@ -1012,19 +1011,34 @@ queue_lock_message(const struct queue_lock *l, const struct queue_entry *e,
 	return message_new_wire(fd, e->size, &env);
 }
 
-/* A delivered entry goes to the reaper during a batch. */
+/*
+ * A delivered entry is done once its .env is gone: that unlink happens
+ * now, before the next send, so that a flush killed at any moment never
+ * sends it again.  The .msg (the costly unlink, the data blocks) and the
+ * lock go to the reaper during a batch; an orphan .msg left by a kill is
+ * never sent (no .env) and clean_stale() removes it once stale.
+ */
 int
 queue_update(struct queue *q, struct queue_lock *l,
     const struct queue_entry *e, struct error *err)
 {
+	char	*name;
 	int	 rc = 0;
 
 	if (queue_entry_pending(e) > 0) {
 		rc = write_env(q, e, err);
-	} else if (q->reaper != NULL) {
+		queue_unlock(l);
+		return rc;
+	}
+	name = xasprintf("%s.env", e->id);
+	if (unlinkat(q->qfd, name, 0) == -1 && errno != ENOENT)
+		rc = error_set_errno(err, EX_CANTCREAT, "cannot remove "
+		    "delivered queue entry %s from '%s/q'", e->id, q->dir);
+	free(name);
+	if (rc == 0 && q->reaper != NULL) {
 		reaper_push(q->reaper, e->id, l->fd);
 		l->fd = -1;	/* the reaper closes it */
-	} else if (remove_entry(q, e->id) == -1)
+	} else if (rc == 0 && remove_entry(q, e->id) == -1)
 		rc = error_set_errno(err, EX_IOERR, "cannot remove queue "
 		    "entry %s", e->id);
 	queue_unlock(l);

@@ -120,9 +120,11 @@ const size_t *queue_lock_map(const struct queue_lock *, size_t *n);
 
 /*
  * Write e's new state (rewritten atomically), or when it has no
- * recipient left to try, remove it (in a batch, by the reaper thread).
- * Unlocks and frees l.  Errors: EX_TEMPFAIL (the rewrite) or EX_IOERR
- * (the removal).
+ * recipient left to try, remove it: its .env at once (the entry is then
+ * done, for good even if the process is killed next), its .msg at once
+ * or, in a batch, by the reaper thread.  Unlocks and frees l.  Errors:
+ * EX_TEMPFAIL (the rewrite) or EX_CANTCREAT (the removal) when the state
+ * could not be recorded.
  */
 int	queue_update(struct queue *, struct queue_lock *,
 	    const struct queue_entry *, struct error *);

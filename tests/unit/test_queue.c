@@ -370,6 +370,35 @@ runner_record__permanent_error__refused_and_removed(void **state)
 	free(id);
 }
 
+/* L17: in a batch the .env of a delivered entry is gone at once (done
+ * for good if the process is killed now); the reaper removes the rest. */
+static void
+queue_update__done_in_batch__env_gone_before_next_send(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	struct stat		 st;
+	char			*id = save(f, "batch", NULL), *env;
+	size_t			 i;
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	for (i = 0; i < e->rcpts.n; i++)
+		e->state[i] = RCPT_ACCEPTED;
+	queue_batch_begin(f->q);
+	assert_int_equal(queue_update(f->q, l, e, &err), 0);
+	env = entry_path(f, id, "env");
+	assert_int_equal(lstat(env, &st), -1);
+	assert_int_equal(queue_batch_end(f->q), 0);
+	assert_int_equal(count_files(f, "q"), 0);
+	free(env);
+	queue_entry_free(e);
+	free(id);
+}
+
 static void
 queue_delete__entry__gone(void **state)
 {
@@ -1178,6 +1207,7 @@ main(void)
 		T(runner_record__all_accepted__entry_removed),
 		T(runner_record__one_deferred__only_it_stays_with_backoff),
 		T(runner_record__permanent_error__refused_and_removed),
+		T(queue_update__done_in_batch__env_gone_before_next_send),
 		T(queue_delete__entry__gone),
 		T(queue_hold__held_entry__not_sent_until_released),
 		T(runner_flush__setup_failure__held_until_explicit_flush),
