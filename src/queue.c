@@ -783,6 +783,7 @@ queue_list(struct queue *q, struct queue_entry ***out, size_t *np,
 			free(mname);
 			if (fd >= 0) {
 				close(fd);
+				e->unrecorded = (st.st_mode & S_IWUSR) == 0;
 				if (st.st_size != e->size) {
 					rc = error_set(&ferr, EX_DATAERR,
 					    "queue entry %s: message file "
@@ -920,6 +921,7 @@ queue_lock_entry(struct queue *q, const char *id, struct queue_lock **lp,
 		queue_entry_free(e);
 		return -1;
 	}
+	e->unrecorded = (st.st_mode & S_IWUSR) == 0;
 	l = xcalloc(1, sizeof(*l));
 	l->id = xstrdup(id);
 	l->fd = fd;
@@ -1027,6 +1029,10 @@ queue_update(struct queue *q, struct queue_lock *l,
 
 	if (queue_entry_pending(e) > 0) {
 		rc = write_env(q, e, err);
+		if (rc == -1)
+			(void)fchmod(l->fd, S_IRUSR);	/* not recorded */
+		else if (e->unrecorded)
+			(void)fchmod(l->fd, S_IRUSR | S_IWUSR);
 		queue_unlock(l);
 		return rc;
 	}
@@ -1035,6 +1041,8 @@ queue_update(struct queue *q, struct queue_lock *l,
 		rc = error_set_errno(err, EX_CANTCREAT, "cannot remove "
 		    "delivered queue entry %s from '%s/q'", e->id, q->dir);
 	free(name);
+	if (rc == -1)
+		(void)fchmod(l->fd, S_IRUSR);	/* not recorded */
 	if (rc == 0 && q->reaper != NULL) {
 		reaper_push(q->reaper, e->id, l->fd);
 		l->fd = -1;	/* the reaper closes it */
@@ -1092,5 +1100,40 @@ queue_hold(struct queue *q, const char *id, int hold, struct error *err)
 	rc = write_env(q, e, err);
 	queue_entry_free(e);
 	queue_unlock(l);
+	return rc;
+}
+
+/*
+ * Can the queue record an outcome?  A one-byte file written, synced and
+ * renamed over DIR/.probe (kept: no unlink, outside tmp/ and q/): a
+ * read-only or full file system fails here, before anything is sent.
+ */
+int
+queue_writable(struct queue *q, struct error *err)
+{
+	char	*name;
+	int	 fd, rc = 0;
+
+	name = xasprintf(".probe.%ld.%08x", (long)getpid(), util_rnd32());
+	fd = openat(q->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		rc = error_set_errno(err, EX_CANTCREAT, "the queue '%s' "
+		    "cannot record outcomes: cannot create a file in the queue directory",
+		    q->dir);
+	else {
+		if (util_write_all(fd, "x", 1) == -1 || fsync(fd) == -1)
+			rc = error_set_errno(err, EX_CANTCREAT, "the queue "
+			    "'%s' cannot record outcomes: cannot write in "
+			    "tmp/", q->dir);
+		close(fd);
+		if (rc == 0 && renameat(q->dfd, name, q->dfd, ".probe") == -1)
+			rc = error_set_errno(err, EX_CANTCREAT, "the queue "
+			    "'%s' cannot record outcomes: cannot rename in "
+			    "tmp/", q->dir);
+		if (rc == -1)
+			unlinkat(q->dfd, name, 0);
+	}
+	free(name);
 	return rc;
 }

@@ -48,6 +48,10 @@ struct queue_entry {
 	int		 unknown;	/* lost after the final "." once:
 					   a retry may duplicate */
 	int		 bounce;	/* -oem: bounce on permanent failure */
+	int		 unrecorded;	/* the outcome of an attempt could not
+					   be recorded (its .msg is marked
+					   read-only): never sent again
+					   blind (set by queue_lock_entry) */
 	char		*last_error;	/* one line, CR/LF never stored */
 };
 
@@ -124,7 +128,9 @@ const size_t *queue_lock_map(const struct queue_lock *, size_t *n);
  * done, for good even if the process is killed next), its .msg at once
  * or, in a batch, by the reaper thread.  Unlocks and frees l.  Errors:
  * EX_TEMPFAIL (the rewrite) or EX_CANTCREAT (the removal) when the state
- * could not be recorded.
+ * could not be recorded; the entry is then marked (its .msg made
+ * read-only, which needs no free block) so that queue_lock_entry() sets
+ * its unrecorded flag.  A successful update clears the mark.
  */
 int	queue_update(struct queue *, struct queue_lock *,
 	    const struct queue_entry *, struct error *);
@@ -133,6 +139,13 @@ int	queue_update(struct queue *, struct queue_lock *,
  * q/ at the end.  queue_batch_end() returns how many unlinks failed. */
 void	queue_batch_begin(struct queue *);
 size_t	queue_batch_end(struct queue *);
+
+/*
+ * 0 when the queue can record an outcome (a file created, written,
+ * synced and renamed over the queue directory's .probe), else -1 with
+ * EX_CANTCREAT: read-only or full file system, wrong permissions.
+ */
+int	queue_writable(struct queue *, struct error *);
 
 /*
  * The delay of a save that followed an attempt (queue_save with res),

@@ -62,6 +62,8 @@ static int	run_hand_over(const struct message *, struct outcome *,
 static void	run_log(const struct run *, const struct queue_entry *,
 		    const struct envelope *, const struct outcome *,
 		    const struct error *, const char *);
+static int	hold_unrecorded(struct queue *, struct queue_lock *,
+		    struct queue_entry *, struct error *);
 static int	flush_queue(const struct runner_opts *, struct config *,
 		    const struct account *, struct error *);
 static void	flush_summary(struct queue *, size_t, int);
@@ -241,7 +243,7 @@ runner_flush(struct queue *q, const struct config *cfg,
 	struct run		  run;
 	size_t			  n, i, j;
 	time_t			  now = time(NULL), lifetime;
-	int			  rc, expired;
+	int			  rc, expired, probed = 0, stop = 0;
 
 	*sent = *left = 0;
 	lifetime = acct->queue_lifetime;
@@ -250,7 +252,7 @@ runner_flush(struct queue *q, const struct config *cfg,
 	memset(&run, 0, sizeof(run));
 	run.cfg = cfg;
 	queue_batch_begin(q);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !stop; i++) {
 		if (interrupt_pending() != 0) {
 			/* SIGTERM (systemd stop): the entry sent last is
 			 * recorded; the rest waits for the next run */
@@ -267,6 +269,17 @@ runner_flush(struct queue *q, const struct config *cfg,
 			(*left)++;
 			continue;
 		}
+		/* An outcome that cannot be recorded would be sent again
+		 * blind by every later run: check before the first send. */
+		if (!probed && queue_writable(q, err) == -1) {
+			error_set(err, err->code, "%s: not flushing, so that "
+			    "no message is sent twice (%zu entries left)",
+			    err->msg, n - i);
+			*left += n - i;
+			stop = 1;
+			break;
+		}
+		probed = 1;
 		rc = queue_lock_entry(q, v[i]->id, &l, &e, &msg, &ferr);
 		if (rc == -1) {
 			log_warnx("queue '%s': %s: skipped", queue_path(q),
@@ -281,6 +294,17 @@ runner_flush(struct queue *q, const struct config *cfg,
 			message_free(msg);
 			queue_entry_free(e);
 			queue_unlock(l);
+			continue;
+		}
+		if (e->unrecorded && e->held != HOLD_ADMIN) {
+			/* what an earlier attempt did is not known */
+			message_free(msg);
+			(*left)++;
+			if (hold_unrecorded(q, l, e, err) == -1) {
+				*left += n - i - 1;
+				stop = 1;
+			}
+			queue_entry_free(e);
 			continue;
 		}
 		outcome_init(&res, message_envelope(msg)->rcpts.n);
@@ -300,8 +324,15 @@ runner_flush(struct queue *q, const struct config *cfg,
 		/* msg (its dup of the locked fd) lives until it is logged */
 		if (runner_record(q, l, e, &res, rc == -1 ? &derr : NULL, ea,
 		    acct->queue_backoff_max, &ferr) == -1) {
-			log_warnx("%s", ferr.msg);
+			/* never send again what cannot be recorded */
+			error_set(err, EX_CANTCREAT, "queue entry %s: its "
+			    "outcome could not be recorded (%s): flush "
+			    "stopped, nothing more is sent from '%s' until "
+			    "it can record outcomes", e->id, ferr.msg,
+			    queue_path(q));
 			error_release(&ferr);
+			stop = 1;
+			*left += n - i - 1;
 		}
 		if (queue_entry_pending(e) == 0)
 			(*sent)++;
@@ -344,8 +375,8 @@ runner_flush(struct queue *q, const struct config *cfg,
 	}
 	queue_entries_free(v, n);
 	if (queue_batch_end(q) > 0)
-		log_warnx("queue '%s': some delivered entries could not be "
-		    "removed and may be sent again", queue_path(q));
+		log_warnx("queue '%s': some delivered messages could not be "
+		    "removed (they are not sent again)", queue_path(q));
 	for (i = 0; i < run.n; i++) {
 		transport_free(run.t[i]);
 		free(run.down[i]);
@@ -353,7 +384,37 @@ runner_flush(struct queue *q, const struct config *cfg,
 	free(run.t);
 	free(run.down);
 	free(run.acct);
-	return 0;
+	return stop ? -1 : 0;
+}
+
+/*
+ * An entry whose last outcome could not be recorded (the queue was full
+ * or read-only then): some recipients may have it already, so it is
+ * held, never sent again blind, until the administrator releases it.
+ */
+static int
+hold_unrecorded(struct queue *q, struct queue_lock *l, struct queue_entry *e,
+    struct error *err)
+{
+	struct error	uerr = ERROR_INIT;
+
+	e->held = HOLD_ADMIN;
+	free(e->last_error);
+	e->last_error = xstrdup("the outcome of an attempt could not be "
+	    "recorded (the queue was full or read-only): some recipients may "
+	    "have it already; held, 'postie --queue-release ID' sends it "
+	    "again to the recipients listed");
+	log_warnx("queue entry %s %s: the outcome of an earlier attempt was "
+	    "never recorded (the queue was full or read-only): held, not sent "
+	    "again blind ('postie --queue-release %s' sends it)", e->id,
+	    e->msgid != NULL ? e->msgid : "", e->id);
+	if (queue_update(q, l, e, &uerr) == 0)
+		return 0;
+	error_set(err, EX_CANTCREAT, "queue entry %s: cannot record its hold "
+	    "(%s): flush stopped, nothing more is sent from '%s' until it can "
+	    "record outcomes", e->id, uerr.msg, queue_path(q));
+	error_release(&uerr);
+	return -1;
 }
 
 static const struct account *

@@ -10,6 +10,11 @@
  * refused for good, and the log line of each attempt.  It calls the
  * store (queue.h), one attempt (send.h) and bounce_send() (bounce.h)
  * directly; none of them calls back.
+ *
+ * A run stops, and says why, as soon as the queue cannot record an
+ * outcome (read-only or full file system): it checks before its first
+ * send (queue_writable()), and an entry whose outcome could not be
+ * recorded is held, never sent again blind.
  */
 #ifndef POSTIE_RUNNER_H
 #define POSTIE_RUNNER_H
@@ -67,8 +72,9 @@ void	runner_flush_background(const struct account *, const char *argv0,
  * hand: postie -q), oldest first, each through send_attempt() with one
  * transport per account (so one connection per account), accounts
  * looked up in cfg by the entry's name.  acct (the selected account)
- * gives the lifetime.  Counts go to *sent and *left.  Errors: only for
- * the queue itself (a failed delivery is recorded in its entry).
+ * gives the lifetime.  Counts go to *sent and *left.  Errors: the queue
+ * itself, and EX_CANTCREAT when it cannot record an outcome (the run
+ * stops there); a failed delivery is recorded in its entry.
  */
 int	runner_flush(struct queue *, const struct config *,
 	    const struct account *, int force, size_t *sent, size_t *left,
