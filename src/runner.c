@@ -49,7 +49,7 @@ struct run {
 
 static int	expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
-static void	bounce_failed(struct queue *, const struct queue_entry *,
+static void	bounce_failed(const struct queue_entry *,
 		    const struct queue_lock *, const struct account *,
 		    const struct strlist *, const struct strlist *,
 		    const char *);
@@ -160,7 +160,7 @@ runner_record(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		e->last_error = xstrdup(why);
 	}
 	if (failed.n > 0 && acct != NULL)
-		bounce_failed(q, e, l, acct, &failed, &replies,
+		bounce_failed(e, l, acct, &failed, &replies,
 		    freason != NULL ? freason : why != NULL ? why :
 		    "refused by the server");
 	if (queue_entry_pending(e) > 0)
@@ -206,7 +206,7 @@ expire(const struct queue_entry *e, struct outcome *res, int rc,
 
 /* With -oem: tell the sender (never the null sender: no loops). */
 static void
-bounce_failed(struct queue *q, const struct queue_entry *e,
+bounce_failed(const struct queue_entry *e,
     const struct queue_lock *l, const struct account *acct,
     const struct strlist *failed, const struct strlist *why,
     const char *reason)
@@ -214,7 +214,6 @@ bounce_failed(struct queue *q, const struct queue_entry *e,
 	struct message	*orig;
 	struct error	 berr = ERROR_INIT;
 
-	(void)q;
 	if (!e->bounce || e->sender == NULL || e->sender[0] == '\0')
 		return;
 	if ((orig = queue_lock_message(l, e, failed)) == NULL)
