@@ -399,6 +399,59 @@ queue_update__done_in_batch__env_gone_before_next_send(void **state)
 	free(id);
 }
 
+/*
+ * L16: when the new state cannot be written (here a file size limit, as
+ * a full disk), the entry is marked: the next lock says its outcome was
+ * never recorded.  queue_writable() fails the same way before a send.
+ */
+static void
+queue_update__rewrite_fails__marked_unrecorded(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	struct rlimit		 old, lim;
+	char			*id = save(f, "full", NULL);
+
+	assert_int_equal(queue_writable(f->q, &err), 0);
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	assert_int_equal(e->unrecorded, 0);
+	e->state[0] = RCPT_ACCEPTED;	/* [1] stays pending: a rewrite */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(queue_writable(f->q, &err), -1);
+	assert_int_equal(err.code, EX_CANTCREAT);
+	error_release(&err);
+	assert_int_equal(queue_update(f->q, l, e, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	error_release(&err);
+	queue_entry_free(e);
+	/* the old state is still there, and the mark says it is stale */
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(e->unrecorded, 1);
+	assert_int_equal(message_envelope(msg)->rcpts.n, 2);
+	message_free(msg);
+	/* a successful update (the runner's hold) clears the mark */
+	e->held = HOLD_ADMIN;
+	assert_int_equal(queue_update(f->q, l, e, &err), 0);
+	queue_entry_free(e);
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(e->unrecorded, 0);
+	assert_int_equal(e->held, HOLD_ADMIN);
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	assert_int_equal(count_files(f, "tmp"), 0);
+	free(id);
+}
+
 static void
 queue_delete__entry__gone(void **state)
 {
@@ -1208,6 +1261,7 @@ main(void)
 		T(runner_record__one_deferred__only_it_stays_with_backoff),
 		T(runner_record__permanent_error__refused_and_removed),
 		T(queue_update__done_in_batch__env_gone_before_next_send),
+		T(queue_update__rewrite_fails__marked_unrecorded),
 		T(queue_delete__entry__gone),
 		T(queue_hold__held_entry__not_sent_until_released),
 		T(runner_flush__setup_failure__held_until_explicit_flush),
