@@ -854,25 +854,6 @@ queue_entry_pending(const struct queue_entry *e)
 	return n;
 }
 
-int
-queue_due(struct queue *q, time_t now)
-{
-	struct queue_entry	**v;
-	struct error		  err = ERROR_INIT;
-	size_t			  n, i;
-	int			  due = 0;
-
-	if (queue_list(q, &v, &n, &err) == -1) {
-		error_release(&err);
-		return 0;
-	}
-	for (i = 0; i < n && !due; i++)
-		if (!v[i]->held && v[i]->next_attempt <= now)
-			due = 1;
-	queue_entries_free(v, n);
-	return due;
-}
-
 /* Delivery. */
 
 int

@@ -163,11 +163,6 @@ void	queue_unlock(struct queue_lock *);
 /* Number of recipients of the entry still to be tried. */
 size_t	queue_entry_pending(const struct queue_entry *);
 
-/* 1 when an entry is due (not held, next attempt passed): the cheap
- * check before a background flush. */
-int	queue_due(struct queue *, time_t now);
-
-
 /* Parse an .env file's text (for tests and fuzzing).  EX_DATAERR. */
 int	queue_entry_parse(const char *text, size_t len, const char *id,
 	    struct queue_entry **, struct error *);

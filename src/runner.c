@@ -90,6 +90,25 @@ runner_backoff(int attempts, int max, unsigned int rnd)
 	return (int)d;
 }
 
+int
+runner_due(struct queue *q, time_t now)
+{
+	struct queue_entry	**v;
+	struct error		  err = ERROR_INIT;
+	size_t			  n, i;
+	int			  due = 0;
+
+	if (queue_list(q, &v, &n, &err) == -1) {
+		error_release(&err);
+		return 0;
+	}
+	for (i = 0; i < n && !due; i++)
+		if (!v[i]->held && v[i]->next_attempt <= now)
+			due = 1;
+	queue_entries_free(v, n);
+	return due;
+}
+
 struct queue *
 runner_open_queue(const struct account *acct, int create, struct error *err)
 {
@@ -529,7 +548,7 @@ runner_flush_background(const struct account *acct, const char *argv0,
 		error_release(&err);
 		return;
 	}
-	due = queue_due(q, time(NULL));
+	due = runner_due(q, time(NULL));
 	queue_close(q);
 	if (!due)
 		return;

@@ -94,6 +94,10 @@ int	runner_record(struct queue *, struct queue_lock *l,
 	    const struct error *attempt_err, const struct account *acct,
 	    int backoff_max, struct error *);
 
+/* 1 when an entry of q is due at now (not held, next attempt passed):
+ * the cheap check before a background flush. */
+int	runner_due(struct queue *, time_t now);
+
 /*
  * The delay before the next attempt, in seconds, after attempts failed
  * ones: 300 doubling up to max (0: 4 h), then +-10% jitter from rnd,

@@ -616,7 +616,7 @@ runner_flush__setup_failure__held_until_explicit_flush(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0]->held, HOLD_SETUP);
 	/* never due on the schedule, even when its retry time has come */
-	assert_int_equal(queue_due(f->q, v[0]->next_attempt + 1), 0);
+	assert_int_equal(runner_due(f->q, v[0]->next_attempt + 1), 0);
 	queue_entries_free(v, n);
 	assert_int_equal(run(f, 0, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 1);
@@ -671,7 +671,7 @@ runner_flush__failed_attempt__not_due_until_backoff(void **state)
 	assert_int_equal(delivered, 2);
 	assert_int_equal(left, 2);
 	/* backoff: nothing is due now */
-	assert_int_equal(queue_due(f->q, time(NULL)), 0);
+	assert_int_equal(runner_due(f->q, time(NULL)), 0);
 	assert_int_equal(run(f, 0, 86400, refuse_temp, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 2);
 	/* -qf ignores the backoff */
@@ -1243,7 +1243,7 @@ queue_list__times_in_the_future__clamped_to_now(void **state)
 	assert_true(v[0]->created <= time(NULL) && v[0]->created >= now);
 	assert_true(v[0]->next_attempt <= time(NULL) &&
 	    v[0]->next_attempt >= now);
-	assert_int_equal(queue_due(f->q, time(NULL)), 1);
+	assert_int_equal(runner_due(f->q, time(NULL)), 1);
 	queue_entries_free(v, n);
 	free(id);
 }
