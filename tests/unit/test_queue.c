@@ -640,6 +640,37 @@ runner_flush__setup_failure__held_until_explicit_flush(void **state)
 	free(id);
 }
 
+/* L16: a queue that cannot record an outcome is not flushed at all. */
+static void
+runner_flush__queue_unwritable__nothing_sent_ex_cantcreat(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	struct rlimit	 old, lim;
+	size_t		 sent, left;
+	char		*a = save(f, "w1", NULL), *b = save(f, "w2", NULL);
+
+	delivered = 0;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err),
+	    -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(err.code, EX_CANTCREAT);
+	assert_non_null(strstr(err.msg, "no message is sent twice"));
+	assert_int_equal(delivered, 0);
+	assert_int_equal(sent, 0);
+	assert_int_equal(left, 2);
+	assert_int_equal(list_n(f), 2);
+	error_release(&err);
+	free(a);
+	free(b);
+}
+
 static void
 queue_hold__admin_hold__not_sent_by_force(void **state)
 {
@@ -1265,6 +1296,7 @@ main(void)
 		T(queue_delete__entry__gone),
 		T(queue_hold__held_entry__not_sent_until_released),
 		T(runner_flush__setup_failure__held_until_explicit_flush),
+		T(runner_flush__queue_unwritable__nothing_sent_ex_cantcreat),
 		T(queue_hold__admin_hold__not_sent_by_force),
 		T(bounce_new__replies__listed_and_original_attached),
 		T(runner_flush__failed_attempt__not_due_until_backoff),
