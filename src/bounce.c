@@ -6,13 +6,19 @@
 
 #include <sys/types.h>
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bounce.h"
+#include "config.h"
 #include "error.h"
+#include "local.h"
+#include "log.h"
 #include "message.h"
 #include "outcome.h"
+#include "send.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -166,4 +172,58 @@ bounce_add(struct strlist *failed, struct strlist *why, const char *addr,
 		    r->reply != NULL ? r->reply : ""));
 	else
 		strlist_add(why, "");
+}
+
+/*
+ * A bounce (-oem) to the sender's local mailbox: the sender when it is
+ * a local address, else the user running postie (the local owner).
+ * Sent with the null sender, so it can never bounce itself.
+ */
+int
+bounce_send(const struct account *acct, const char *sender,
+    const struct message *orig, const struct strlist *failed,
+    const struct strlist *why, const char *reason, struct error *err)
+{
+	struct strlist		 domains = STRLIST_INIT, rcpts = STRLIST_INIT;
+	struct message_opts	 mo;
+	struct local_opts	 lo;
+	struct outcome		 res;
+	struct message		*m;
+	struct passwd		*pw;
+	char			*qd, *to;
+	int			 rv = -1;
+
+	qd = account_qualify_domain(acct);
+	send_local_domains(&domains, qd);
+	send_local_opts(&lo, acct, &domains);
+	if (local_is_local(&lo, sender))
+		to = xstrdup(sender);
+	else if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
+		to = xasprintf("%s@%s", pw->pw_name, qd);
+	else
+		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
+	strlist_add(&rcpts, to);
+	m = bounce_new(orig, to, failed, why, reason, qd);
+	memset(&mo, 0, sizeof(mo));
+	mo.sender = "";
+	mo.qualify_domain = qd;
+	mo.msgid_domain = qd;
+	mo.set_from_header = TRI_AUTO;
+	mo.set_date_header = TRI_AUTO;
+	mo.set_msgid_header = TRI_AUTO;
+	mo.remove_bcc_headers = 1;
+	mo.rcpts = &rcpts;
+	if (message_finalize(m, &mo, err) == 0) {
+		outcome_init(&res, message_envelope(m)->rcpts.n);
+		if ((rv = local_deliver(&lo, m, &res, err)) == 0)
+			log_info("bounce for <%s> written to the local "
+			    "mailbox of <%s>", sender, to);
+		outcome_release(&res);
+	}
+	message_free(m);
+	strlist_release(&rcpts);
+	strlist_release(&domains);
+	free(to);
+	free(qd);
+	return rv;
 }

@@ -7,6 +7,8 @@
 #ifndef POSTIE_BOUNCE_H
 #define POSTIE_BOUNCE_H
 
+struct account;
+struct error;
 struct message;
 struct rcpt_result;
 struct strlist;
@@ -29,5 +31,16 @@ void	bounce_add(struct strlist *failed, struct strlist *why,
 struct message *bounce_new(const struct message *orig, const char *to,
 	    const struct strlist *failed, const struct strlist *why,
 	    const char *reason, const char *domain);
+
+/*
+ * Build the bounce of orig for sender (as bounce_new()) and deliver it
+ * to the sender's local mailbox through acct's local settings: the
+ * sender when it is a local address, else the user running postie.
+ * Sent with the null sender, so a bounce never bounces.  Used by the
+ * direct send and by the queue runner alike.
+ */
+int	bounce_send(const struct account *, const char *sender,
+	    const struct message *orig, const struct strlist *failed,
+	    const struct strlist *why, const char *reason, struct error *);
 
 #endif

@@ -1,7 +1,9 @@
 /*
- * Delivery policy: what happens to a finished message, and the queue
- * commands.  Between main (which formats the message) and the transports
- * (transport.h, local.h) and the queue (queue.h).
+ * Delivery policy of a direct send: what happens to a finished message.
+ * Between the faces (main.c, bs.c, which format the message) and one
+ * attempt (send.h: transport.h or local.h), the queue store (queue.h),
+ * dead.letter (mbox.h), bounces (bounce.h).  The queue runner and the
+ * queue commands are runner.h.
  */
 #ifndef POSTIE_DELIVER_H
 #define POSTIE_DELIVER_H
@@ -10,7 +12,6 @@
 
 struct account;
 struct buf;
-struct cli_opts;
 struct envelope;
 struct error;
 struct message;
@@ -101,8 +102,5 @@ char	*deliver_spool_dir(const struct account *);
 /* Hand the message to the system drop directory (drop.h).  Errors as
  * drop_submit(). */
 int	deliver_hand_over(const struct message *, struct error *);
-
-/* -q, -bp/mailq, --queue-delete, --queue-hold, --queue-release. */
-int	deliver_queue_command(const struct cli_opts *, struct error *);
 
 #endif

@@ -22,6 +22,7 @@
 
 #include "error.h"
 #include "local.h"
+#include "mbox.h"
 #include "log.h"
 #include "message.h"
 #include "outcome.h"
@@ -34,8 +35,6 @@
 #define LOCK_POLL_NS	100000000L	/* 100 ms between lock tries */
 #define DOTLOCK_STALE	(5 * 60)	/* seconds: older dotlocks are broken */
 #define USER_MAX	256		/* longest user name we look up */
-#define OUT_FLUSH	65536		/* write when this much is buffered */
-#define PREFIX_MAX	1024		/* look-ahead for a ">>>From " line */
 #define OPEN_TRIES	3		/* mbox replaced under us: reopen */
 #define MAILDIR_TRIES	3		/* unique name collisions */
 
@@ -45,23 +44,6 @@ struct user {
 	uid_t	 uid;
 	gid_t	 gid;
 	char	*home;
-};
-
-/*
- * The copy filter from the reader's CRLF lines to a mailbox file: CRLF
- * becomes LF and, for mbox, a line matching ^>*From  gets one more '>'
- * (mboxrd, so that readers can undo it).  Output is buffered.
- */
-struct copy {
-	int		 fd;
-	int		 quote;		/* mboxrd quoting on */
-	int		 cr;		/* a CR is held back */
-	int		 bol;		/* at a line start */
-	size_t		 matched;	/* bytes of "From " matched */
-	struct buf	 pending;	/* held-back line start */
-	struct buf	 out;
-	int		 last;		/* last byte emitted, -1: none */
-	int		 werrno;	/* first write error, 0: none */
 };
 
 static int	 user_name_ok(const char *);
@@ -76,15 +58,6 @@ static int	 maildir_subdir(int, const char *, const char *,
 		    const struct user *, struct error *);
 static int	 deliver_maildir(const char *, const struct user *,
 		    const struct message *, char **, struct error *);
-static void	 copy_init(struct copy *, int, int);
-static void	 copy_release(struct copy *);
-static void	 copy_flush(struct copy *);
-static void	 copy_emit(struct copy *, int);
-static void	 copy_filter(struct copy *, int);
-static void	 copy_byte(struct copy *, int);
-static int	 copy_message(int, const char *, const char *,
-		    const struct message *, int, struct error *);
-static void	 from_line(struct buf *, const char *);
 static int	 mbox_open(const char *, const struct user *, struct stat *,
 		    int *, struct error *);
 static int	 lock_fcntl(int, const char *, long long, int,
@@ -541,7 +514,7 @@ deliver_maildir(const char *md, const struct user *u,
 		goto fail;
 	}
 	tmppath = xasprintf("%s/tmp/%s", md, uniq);
-	if (copy_message(fd, tmppath, NULL, msg, 0, err) == -1)
+	if (mbox_write(fd, tmppath, NULL, NULL, msg, 0, err) == -1)
 		goto fail;
 	if (fsync(fd) == -1 || close(fd) == -1) {
 		fd = -1;
@@ -579,174 +552,6 @@ out:
 	free(tmppath);
 	free(uniq);
 	return r;
-}
-
-static void
-copy_init(struct copy *c, int fd, int quote)
-{
-	c->fd = fd;
-	c->quote = quote;
-	c->cr = 0;
-	c->bol = 1;
-	c->matched = 0;
-	buf_init(&c->pending);
-	buf_init(&c->out);
-	c->last = -1;
-	c->werrno = 0;
-}
-
-static void
-copy_release(struct copy *c)
-{
-	buf_release(&c->pending);
-	buf_release(&c->out);
-}
-
-static void
-copy_flush(struct copy *c)
-{
-	if (c->out.len > 0 && c->werrno == 0 &&
-	    util_write_all(c->fd, c->out.data, c->out.len) == -1)
-		c->werrno = errno != 0 ? errno : EIO;
-	buf_reset(&c->out);
-}
-
-static void
-copy_emit(struct copy *c, int ch)
-{
-	buf_addch(&c->out, ch);
-	c->last = ch;
-	if (c->out.len >= OUT_FLUSH)
-		copy_flush(c);
-}
-
-/* One LF-terminated-line byte: mboxrd quoting at line starts. */
-static void
-copy_filter(struct copy *c, int ch)
-{
-	static const char	from[] = "From ";
-	size_t			i;
-
-	if (!c->quote || !c->bol) {
-		copy_emit(c, ch);
-		if (ch == '\n')
-			c->bol = 1;
-		return;
-	}
-	/* At a line start: hold back ">*From " until it matches or cannot. */
-	buf_addch(&c->pending, ch);
-	if (ch == '>' && c->matched == 0 && c->pending.len < PREFIX_MAX)
-		return;
-	if (ch == from[c->matched] && ++c->matched < sizeof(from) - 1)
-		return;
-	if (c->matched == sizeof(from) - 1)
-		copy_emit(c, '>');
-	for (i = 0; i < c->pending.len; i++)
-		copy_emit(c, (unsigned char)c->pending.data[i]);
-	buf_reset(&c->pending);
-	c->matched = 0;
-	c->bol = ch == '\n';
-}
-
-/* One input byte: CRLF becomes LF (a lone CR is kept). */
-static void
-copy_byte(struct copy *c, int ch)
-{
-	if (c->cr) {
-		c->cr = 0;
-		if (ch == '\n') {
-			copy_filter(c, '\n');
-			return;
-		}
-		copy_filter(c, '\r');
-	}
-	if (ch == '\r') {
-		c->cr = 1;
-		return;
-	}
-	copy_filter(c, ch);
-}
-
-/*
- * Stream the message to fd with LF line endings.  mbox: first the "From "
- * line for sender (NULL: none), quoting, and the message ends with a
- * newline and one empty line.  Returns 0, or -1 with EX_TEMPFAIL on a
- * write error (full disk, quota) or the reader's EX_IOERR.
- */
-static int
-copy_message(int fd, const char *path, const char *sender,
-    const struct message *msg, int mbox, struct error *err)
-{
-	struct message_reader	*r;
-	struct copy		 c;
-	char			 buf[16384];
-	ssize_t			 n, i;
-	int			 ret = 0;
-
-	copy_init(&c, fd, mbox);
-	if (mbox)
-		from_line(&c.out, sender);
-	r = message_reader_new(msg);
-	while (c.werrno == 0) {
-		if ((n = message_reader_read(r, buf, sizeof(buf), err)) == -1) {
-			ret = -1;
-			break;
-		}
-		if (n == 0)
-			break;
-		for (i = 0; i < n; i++)
-			copy_byte(&c, (unsigned char)buf[i]);
-	}
-	message_reader_free(r);
-	if (ret == 0 && c.werrno == 0) {
-		if (c.cr)
-			copy_filter(&c, '\r');
-		for (i = 0; i < (ssize_t)c.pending.len; i++)
-			copy_emit(&c, (unsigned char)c.pending.data[i]);
-		if (c.last != '\n' && (mbox || c.last != -1))
-			copy_emit(&c, '\n');
-		/* mbox: an empty line separates messages. */
-		if (mbox)
-			copy_emit(&c, '\n');
-		copy_flush(&c);
-	}
-	if (ret == 0 && c.werrno != 0) {
-		errno = c.werrno;
-		ret = error_set_errno(err, EX_TEMPFAIL, "cannot write to '%s'",
-		    path);
-	}
-	copy_release(&c);
-	return ret;
-}
-
-/*
- * The mbox separator: "From SENDER DATE" with an asctime(3)-style date in
- * local time, written with fixed English names whatever the locale.  The
- * null sender is MAILER-DAEMON; white space in a quoted local part would
- * break the line's fields, so it becomes '_'.
- */
-static void
-from_line(struct buf *b, const char *sender)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed",
-	    "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr",
-	    "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm	 tm;
-	time_t		 now = time(NULL);
-	const char	*p;
-
-	buf_addstr(b, "From ");
-	if (sender == NULL || *sender == '\0')
-		buf_addstr(b, "MAILER-DAEMON");
-	else
-		for (p = sender; *p != '\0'; p++)
-			buf_addch(b, (unsigned char)*p <= ' ' ? '_' : *p);
-	if (localtime_r(&now, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	buf_printf(b, " %s %s %2d %02d:%02d:%02d %d\n",
-	    days[tm.tm_wday % 7], months[tm.tm_mon % 12], tm.tm_mday,
-	    tm.tm_hour, tm.tm_min, tm.tm_sec, tm.tm_year + 1900);
 }
 
 /*
@@ -965,7 +770,7 @@ deliver_mbox(const char *spool, const struct user *u, const char *sender,
 		    path);
 		goto undo;
 	}
-	if (copy_message(fd, path, sender, msg, 1, err) == -1)
+	if (mbox_write(fd, path, sender, NULL, msg, 1, err) == -1)
 		goto undo;
 	if (fsync(fd) == -1) {
 		error_set_errno(err, EX_TEMPFAIL, "cannot sync mailbox '%s'",

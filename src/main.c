@@ -23,6 +23,7 @@
 #include "import.h"
 #include "log.h"
 #include "message.h"
+#include "runner.h"
 #include "mime.h"
 #include "interrupt.h"
 #include "progress.h"
@@ -30,6 +31,7 @@
 
 static int	send_message(const struct cli_opts *, int *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
+static int	queue_command(const struct cli_opts *, struct error *);
 static int	oauth2_command(const struct cli_opts *, struct error *);
 static int	diag_command(const struct cli_opts *, struct error *);
 
@@ -87,7 +89,7 @@ main(int argc, char **argv)
 	case CLI_QUEUE_DELETE:
 	case CLI_QUEUE_HOLD:
 	case CLI_QUEUE_RELEASE:
-		rv = deliver_queue_command(&opts, &err);
+		rv = queue_command(&opts, &err);
 		break;
 	case CLI_SEND:
 		rv = send_message(&opts, &session, &err);
@@ -172,6 +174,38 @@ fill_deliver_opts(struct deliver_opts *d, const struct cli_opts *opts)
 	d->argv0 = opts->argv0;
 	d->config_file = opts->config_file;
 	d->account = opts->account;
+}
+
+/* -q, -bp/mailq, --queue-delete/-hold/-release: the runner's options. */
+static int
+queue_command(const struct cli_opts *opts, struct error *err)
+{
+	struct runner_opts	ro;
+
+	memset(&ro, 0, sizeof(ro));
+	switch (opts->mode) {
+	case CLI_QUEUE_LIST:
+		ro.cmd = RUNNER_LIST;
+		break;
+	case CLI_QUEUE_DELETE:
+		ro.cmd = RUNNER_DELETE;
+		break;
+	case CLI_QUEUE_HOLD:
+		ro.cmd = RUNNER_HOLD;
+		break;
+	case CLI_QUEUE_RELEASE:
+		ro.cmd = RUNNER_RELEASE;
+		break;
+	default:
+		ro.cmd = RUNNER_FLUSH;
+		break;
+	}
+	ro.due = opts->due;
+	ro.json = opts->json;
+	ro.queue_id = opts->queue_id;
+	ro.config_file = opts->config_file;
+	ro.account = opts->account;
+	return runner_command(&ro, err);
 }
 
 /* --json: the report on stdout; stderr still has its lines. */

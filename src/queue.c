@@ -1,7 +1,8 @@
 /*
- * The queue: messages that could not be delivered now, kept durably in a
- * spool directory and sent later by a runner (postie -q), plus the last
- * resort when even the spool cannot be written (dead.letter).
+ * The queue store: messages that could not be delivered now, kept durably
+ * in a spool directory: ids, files, the .env format, atomic writes,
+ * locks, listing.  When and how entries are sent is the runner's
+ * (runner.c); dead.letter is mbox.c's.
  */
 #include "autoconfig.h"
 
@@ -15,7 +16,6 @@
 #include <pthread.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,31 +23,28 @@
 #include <unistd.h>
 
 #include "addr.h"
-#include "bounce.h"
 #include "error.h"
 #include "log.h"
 #include "message.h"
-#include "interrupt.h"
 #include "queue.h"
+#include "queue_env.h"
 #include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
 
-#define ENV_MAGIC	"postie-queue 1"
 #define ENV_MAX		(32 * 1024 * 1024)	/* one .env file */
-#define ENV_LINE_MAX	2048		/* one line of it */
-#define ERROR_TEXT_MAX	512		/* last_error as stored */
 #define ID_MAX		100		/* length of an entry id */
 #define STALE_AGE	3600		/* seconds: stale tmp/, orphans */
-#define BACKOFF_FIRST	300		/* 5 minutes */
-#define DEAD_LINE_MAX	4096		/* dead.letter line buffer */
+#define FIRST_RETRY	300		/* seconds, unless the runner sets it */
+#define RETRY_MAX	(4 * 3600)	/* the longest backoff, likewise */
 
 /*
  * During a flush, deleting a delivered entry (two inodes freed) cost more
  * wall time than sending it (measured: 0.8 ms against 0.3 ms a message).
- * A reaper thread does the unlinks and the final close while the main
- * thread waits on the network.  It holds the entry's flock until both
- * files are gone, so no other runner can pick the entry up meanwhile.
+ * The .env (small) is unlinked at once, which makes the entry done for
+ * good before the next send; a reaper thread unlinks the .msg (its data
+ * blocks) and does the final close while the main thread waits on the
+ * network.  It holds the entry's flock until the file is gone.
  */
 #define REAP_MAX	64
 
@@ -69,14 +66,16 @@ struct reaper {
 };
 
 struct queue {
-	struct reaper		*reaper;	/* during queue_run */
+	struct reaper		*reaper;	/* during a batch */
 	char			*dir;
 	int			 dfd;	/* the queue directory */
 	int			 tfd;	/* tmp/ */
 	int			 qfd;	/* q/ */
-	int			 in_run; /* queue_run: one fsync of q/ at the
+	int			 in_run; /* a batch: one fsync of q/ at the
 					   end, not one per entry */
-	struct queue_hooks	 hooks;
+	int			 first_retry;	/* seconds after a save that
+						   followed an attempt */
+	int			 retry_max;	/* the longest backoff */
 };
 
 struct queue_lock {
@@ -95,9 +94,6 @@ static void	 clean_stale(struct queue *);
 static int	 check_file(int, const char *, struct stat *, struct error *);
 static int	 read_env(struct queue *, const char *, struct queue_entry **,
 		    struct error *);
-static int	 parse_env(const char *, size_t, const char *,
-		    struct queue_entry **, struct error *);
-static void	 env_text(struct buf *, const struct queue_entry *);
 static int	 write_env(struct queue *, const struct queue_entry *,
 		    struct error *);
 static int	 write_tmp(struct queue *, const char *, const struct buf *,
@@ -108,15 +104,6 @@ static void	 reaper_push(struct reaper *, const char *, int);
 static size_t	 reaper_stop(struct queue *);
 static void	 entry_fields_free(struct queue_entry *);
 static int	 entry_cmp(const void *, const void *);
-static char	 state_char(enum rcpt_state);
-static int	 char_state(int, enum rcpt_state *);
-static int	 expire(const struct queue_entry *, struct outcome *, int,
-		    struct error *);
-static void	 bounce_failed(struct queue *, struct queue_entry *,
-		    const struct queue_lock *, const struct strlist *,
-		    const struct strlist *, const char *);
-static char	*home_dir(void);
-static void	 json_str(struct buf *, const char *);
 
 /* Names, randomness, directories. */
 
@@ -232,7 +219,7 @@ queue_default_dir(void)
 		return xstrdup("/var/spool/postie");
 	if (xdg != NULL && xdg[0] == '/')
 		return xasprintf("%s/postie/queue", xdg);
-	if ((home = home_dir()) == NULL)
+	if ((home = util_home_dir()) == NULL)
 		return xstrdup("/var/spool/postie");
 	d = xasprintf("%s/.local/state/postie/queue", home);
 	free(home);
@@ -260,7 +247,8 @@ queue_open(const char *dir, int create, struct error *err)
 	q->dir = xstrdup(dir);
 	q->dfd = fd;
 	q->tfd = q->qfd = -1;
-	q->hooks.backoff_max = 4 * 3600;
+	q->first_retry = FIRST_RETRY;
+	q->retry_max = RETRY_MAX;
 	if ((q->tfd = open_subdir(fd, "tmp", create, err)) == -1 ||
 	    (q->qfd = open_subdir(fd, "q", create, err)) == -1) {
 		error_prefix(err, "queue '%s'", dir);
@@ -293,11 +281,10 @@ queue_path(const struct queue *q)
 }
 
 void
-queue_set_hooks(struct queue *q, const struct queue_hooks *h)
+queue_set_retry(struct queue *q, int first, int max)
 {
-	q->hooks = *h;
-	if (q->hooks.backoff_max <= 0)
-		q->hooks.backoff_max = 4 * 3600;
+	q->first_retry = first > 0 ? first : FIRST_RETRY;
+	q->retry_max = max > 0 ? max : RETRY_MAX;
 }
 
 /*
@@ -442,229 +429,11 @@ read_env(struct queue *q, const char *id, struct queue_entry **out,
 	}
 	close(fd);
 	text[n] = '\0';
-	rc = parse_env(text, n, id, out, err);
+	rc = queue_env_parse(text, n, id, out, err);
 	free(text);
 	if (rc == 0)
-		clamp_times(*out, time(NULL), q->hooks.backoff_max);
+		clamp_times(*out, time(NULL), q->retry_max);
 	return rc;
-}
-
-static char
-state_char(enum rcpt_state s)
-{
-	switch (s) {
-	case RCPT_ACCEPTED:
-		return 'A';
-	case RCPT_PERMFAIL:
-		return 'F';
-	case RCPT_TEMPFAIL:
-		return 'T';
-	case RCPT_PENDING:
-		break;
-	}
-	return 'P';
-}
-
-static int
-char_state(int c, enum rcpt_state *s)
-{
-	switch (c) {
-	case 'A':
-		*s = RCPT_ACCEPTED;
-		return 0;
-	case 'F':
-		*s = RCPT_PERMFAIL;
-		return 0;
-	case 'T':
-		*s = RCPT_TEMPFAIL;
-		return 0;
-	case 'P':
-		*s = RCPT_PENDING;
-		return 0;
-	default:
-		return -1;
-	}
-}
-
-/* A decimal number, no sign, at most 18 digits. */
-static int
-parse_num(const char *s, long long *out)
-{
-	long long	v = 0;
-	size_t		i;
-
-	if (s[0] == '\0')
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (i >= 18 || !isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
-/*
- * The .env format, one "key value" per line in this fixed order, then
- * "rcpt STATE ADDRESS" lines, then "end" (the trailer: a file cut short
- * has none).  Nothing in it is ever interpreted beyond these fields
- * (OpenSMTPD CVE-2020-8794 went through an envelope file).
- */
-int
-queue_entry_parse(const char *text, size_t len, const char *id,
-    struct queue_entry **out, struct error *err)
-{
-	return parse_env(text, len, id, out, err);
-}
-
-static int
-parse_env(const char *text, size_t len, const char *id,
-    struct queue_entry **out, struct error *err)
-{
-	static const char *const keys[] = { "id", "account", "sender",
-	    "msgid", "size", "created", "next", "attempts", "held",
-	    "unknown", "bounce", "error", NULL };
-	struct queue_entry	*e;
-	struct buf		 states = BUF_INIT;
-	const char		*s = text, *end = text + len, *nl;
-	char			*line = NULL, *val;
-	long long		 v;
-	size_t			 k = 0, n;
-	int			 lineno = 0, done = 0;
-
-	e = xcalloc(1, sizeof(*e));
-	if (memchr(text, '\0', len) != NULL)
-		goto bad;
-	while (s < end) {
-		lineno++;
-		if ((nl = memchr(s, '\n', (size_t)(end - s))) == NULL)
-			goto bad;	/* torn: no final newline */
-		n = (size_t)(nl - s);
-		if (n > ENV_LINE_MAX || memchr(s, '\r', n) != NULL)
-			goto bad;
-		free(line);
-		line = xstrndup(s, n);
-		s = nl + 1;
-		if (done)
-			goto bad;	/* anything after the trailer */
-		if (lineno == 1) {
-			if (strcmp(line, ENV_MAGIC) != 0)
-				goto bad;
-			continue;
-		}
-		if (keys[k] != NULL) {
-			size_t kl = strlen(keys[k]);
-
-			if (strncmp(line, keys[k], kl) != 0 ||
-			    line[kl] != ' ')
-				goto bad;
-			val = line + kl + 1;
-			switch (k) {
-			case 0:
-				if (strcmp(val, id) != 0)
-					goto bad;
-				e->id = xstrdup(val);
-				break;
-			case 1:
-				e->account = *val != '\0' ? xstrdup(val) :
-				    NULL;
-				break;
-			case 2:
-				/* Untrusted: a mailbox or nothing (<>). */
-				if (*val != '\0' &&
-				    addr_check_mailbox(val, 0, NULL) == -1)
-					goto bad;
-				e->sender = xstrdup(val);
-				break;
-			case 3:
-				e->msgid = xstrdup(val);
-				break;
-			case 11:
-				e->last_error = xstrdup(val);
-				break;
-			default:
-				if (parse_num(val, &v) == -1)
-					goto bad;
-				if (k == 4)
-					e->size = (off_t)v;
-				else if (k == 5)
-					e->created = (time_t)v;
-				else if (k == 6)
-					e->next_attempt = (time_t)v;
-				else if (k == 7)
-					e->attempts = v > INT_MAX ? INT_MAX :
-					    (int)v;
-				else if (v > (k == 8 ? HOLD_SETUP : 1))
-					goto bad;
-				else if (k == 8)
-					e->held = (int)v;
-				else if (k == 9)
-					e->unknown = (int)v;
-				else
-					e->bounce = (int)v;
-				break;
-			}
-			k++;
-			continue;
-		}
-		if (strcmp(line, "end") == 0) {
-			done = 1;
-			continue;
-		}
-		if (strncmp(line, "rcpt ", 5) != 0 || line[5] == '\0' ||
-		    line[6] != ' ' || line[7] == '\0')
-			goto bad;
-		{
-			enum rcpt_state	st;
-
-			if (char_state(line[5], &st) == -1 ||
-			    addr_check_mailbox(line + 7, 0, NULL) == -1)
-				goto bad;
-			buf_addch(&states, line[5]);
-			strlist_add(&e->rcpts, line + 7);
-		}
-	}
-	if (!done || e->rcpts.n == 0)
-		goto bad;
-	e->state = xcalloc(e->rcpts.n, sizeof(*e->state));
-	for (n = 0; n < e->rcpts.n; n++)
-		char_state(states.data[n], &e->state[n]);
-	buf_release(&states);
-	free(line);
-	*out = e;
-	return 0;
-bad:
-	buf_release(&states);
-	free(line);
-	queue_entry_free(e);
-	return error_set(err, EX_DATAERR, "queue entry %s: damaged envelope "
-	    "file (line %d)", id, lineno);
-}
-
-
-static void
-env_text(struct buf *b, const struct queue_entry *e)
-{
-	size_t	i;
-
-	buf_printf(b, "%s\nid %s\naccount ", ENV_MAGIC, e->id);
-	buf_add_clean(b, e->account, ENV_LINE_MAX / 2);
-	buf_addstr(b, "\nsender ");
-	buf_add_clean(b, e->sender, ENV_LINE_MAX / 2);
-	buf_addstr(b, "\nmsgid ");
-	buf_add_clean(b, e->msgid, ENV_LINE_MAX / 2);
-	buf_printf(b, "\nsize %lld\ncreated %lld\nnext %lld\nattempts %d\n"
-	    "held %d\nunknown %d\nbounce %d\nerror ", (long long)e->size,
-	    (long long)e->created, (long long)e->next_attempt, e->attempts,
-	    e->held, e->unknown ? 1 : 0, e->bounce ? 1 : 0);
-	buf_add_clean(b, e->last_error, ERROR_TEXT_MAX);
-	buf_addch(b, '\n');
-	for (i = 0; i < e->rcpts.n; i++) {
-		buf_printf(b, "rcpt %c ", state_char(e->state[i]));
-		buf_add_clean(b, e->rcpts.v[i], ENV_LINE_MAX / 2);
-		buf_addch(b, '\n');
-	}
-	buf_addstr(b, "end\n");
 }
 
 /*
@@ -714,7 +483,7 @@ write_env(struct queue *q, const struct queue_entry *e, struct error *err)
 	char		*tname, *qname;
 	int		 rc = -1;
 
-	env_text(&b, e);
+	queue_env_text(&b, e);
 	tname = xasprintf("%s.env.%08x", e->id, util_rnd32());
 	qname = xasprintf("%s.env", e->id);
 	if (write_tmp(q, tname, &b, NULL, err) == -1)
@@ -741,9 +510,9 @@ out:
 /*
  * The .env goes first: an entry without it no longer exists.  The
  * directory is synced so that a power cut cannot bring a delivered entry
- * back (a resend); queue_run syncs once at its end instead, which costs
- * one fsync per run rather than one per message (measured: 3 to 8 ms
- * each here), at the price of possible resends after a power cut during
+ * back (a resend); a batch syncs once at its end instead
+ * (queue_batch_end), which costs one fsync per run rather than one per
+ * message (measured: 3 to 8 ms each here), at the price of possible resends after a power cut during
  * a run.  A crash of the process loses nothing either way.
  */
 static int
@@ -785,10 +554,8 @@ reaper_main(void *arg)
 		pthread_cond_broadcast(&r->cv);
 		pthread_mutex_unlock(&r->mu);
 
-		name = xasprintf("%s.env", job.id);
-		if (unlinkat(r->qfd, name, 0) == -1 && errno != ENOENT)
-			r->failed++;
-		memcpy(name + strlen(name) - 4, ".msg", 4);
+		/* the .env is gone already (queue_update) */
+		name = xasprintf("%s.msg", job.id);
 		if (unlinkat(r->qfd, name, 0) == -1 && errno != ENOENT)
 			r->failed++;
 		close(job.fd);	/* releases the flock, frees the inode */
@@ -910,15 +677,14 @@ queue_save(struct queue *q, const struct message *msg,
 			e.attempts = 1;
 		/* the next try after the first backoff step */
 		if (e.attempts > 0)
-			e.next_attempt = e.created + queue_backoff(1,
-			    q->hooks.backoff_max, util_rnd32());
+			e.next_attempt = e.created + q->first_retry;
 	}
 	if (pending == 0) {
 		error_set(err, EX_SOFTWARE, "could not queue: no recipient "
 		    "left to try");
 		goto fail;
 	}
-	env_text(&b, &e);
+	queue_env_text(&b, &e);
 
 	tmsg = xasprintf("%s.msg", id);
 	tenv = xasprintf("%s.env", id);
@@ -1017,6 +783,7 @@ queue_list(struct queue *q, struct queue_entry ***out, size_t *np,
 			free(mname);
 			if (fd >= 0) {
 				close(fd);
+				e->unrecorded = (st.st_mode & S_IWUSR) == 0;
 				if (st.st_size != e->size) {
 					rc = error_set(&ferr, EX_DATAERR,
 					    "queue entry %s: message file "
@@ -1087,25 +854,6 @@ queue_entry_pending(const struct queue_entry *e)
 	return n;
 }
 
-int
-queue_due(struct queue *q, time_t now)
-{
-	struct queue_entry	**v;
-	struct error		  err = ERROR_INIT;
-	size_t			  n, i;
-	int			  due = 0;
-
-	if (queue_list(q, &v, &n, &err) == -1) {
-		error_release(&err);
-		return 0;
-	}
-	for (i = 0; i < n && !due; i++)
-		if (!v[i]->held && v[i]->next_attempt <= now)
-			due = 1;
-	queue_entries_free(v, n);
-	return due;
-}
-
 /* Delivery. */
 
 int
@@ -1154,6 +902,7 @@ queue_lock_entry(struct queue *q, const char *id, struct queue_lock **lp,
 		queue_entry_free(e);
 		return -1;
 	}
+	e->unrecorded = (st.st_mode & S_IWUSR) == 0;
 	l = xcalloc(1, sizeof(*l));
 	l->id = xstrdup(id);
 	l->fd = fd;
@@ -1202,278 +951,87 @@ queue_unlock(struct queue_lock *l)
 	free(l);
 }
 
-int
-queue_backoff(int attempts, int max, unsigned int rnd)
+/*
+ * The run's batch: a reaper thread for the removals, and one fsync of q/
+ * at the end instead of one per entry.
+ */
+void
+queue_batch_begin(struct queue *q)
 {
-	long	d = BACKOFF_FIRST;
-	int	i;
-
-	if (max <= 0)
-		max = 4 * 3600;
-	for (i = 1; i < attempts && d < max; i++)
-		d *= 2;
-	if (d > max)
-		d = max;
-	/* jitter: spread runners that failed together over +-10% */
-	d = d - d / 10 + (long)(rnd % (unsigned int)(d / 5 + 1));
-	if (d > max)
-		d = max;
-	if (d < 1)
-		d = 1;
-	return (int)d;
+	q->in_run = 1;
+	reaper_start(q);
 }
 
-int
-queue_finish(struct queue *q, struct queue_lock *l, struct queue_entry *e,
-    const struct outcome *res, const struct error *attempt_err,
-    struct error *err)
+size_t
+queue_batch_end(struct queue *q)
 {
-	struct strlist	 failed = STRLIST_INIT, replies = STRLIST_INIT;
-	const char	*why = NULL;
-	char		*freason = NULL;
-	size_t		 i, k;
-	int		 rc = 0;
-	/* Given up (res NULL: expired) or refused for good. */
-	int		 perm = attempt_err != NULL && (res == NULL ||
-			    res->class == OUTCOME_PERMANENT);
+	size_t	failed = reaper_stop(q);
 
-	for (i = 0; i < l->n; i++) {
-		k = l->map[i];
-		if (res != NULL && i < res->n) {
-			const struct rcpt_result *rr = &res->rcpt[i];
+	q->in_run = 0;
+	fsync(q->qfd);
+	return failed;
+}
 
-			e->state[k] = rr->state;
-			if (rr->state == RCPT_PENDING && perm)
-				e->state[k] = RCPT_PERMFAIL;
-			if (rr->state == RCPT_TEMPFAIL && why == NULL &&
-			    rr->reply != NULL && attempt_err == NULL)
-				why = rr->reply;
-		} else if (attempt_err != NULL)
-			e->state[k] = perm ? RCPT_PERMFAIL : RCPT_TEMPFAIL;
-		if (e->state[k] == RCPT_PERMFAIL) {
-			bounce_add(&failed, &replies, e->rcpts.v[k],
-			    res != NULL && i < res->n ? &res->rcpt[i] : NULL);
-			if (res != NULL && i < res->n &&
-			    res->rcpt[i].reply != NULL && freason == NULL)
-				freason = xasprintf("%d %s",
-				    res->rcpt[i].code, res->rcpt[i].reply);
-		}
-	}
-	if (res != NULL && res->unknown)
-		e->unknown = 1;
-	if (e->attempts < INT_MAX)
-		e->attempts++;
-	if (attempt_err != NULL && attempt_err->msg != NULL)
-		why = attempt_err->msg;
-	/* Held until the configuration changes; any other result frees it. */
-	if (e->held != HOLD_ADMIN)
-		e->held = attempt_err != NULL && res != NULL &&
-		    res->class == OUTCOME_SETUP ? HOLD_SETUP : HOLD_NONE;
-	if (why != NULL) {
-		free(e->last_error);
-		e->last_error = xstrdup(why);
-	}
-	if (failed.n > 0)
-		bounce_failed(q, e, l, &failed, &replies, freason != NULL ?
-		    freason : why != NULL ? why : "refused by the server");
-	if (queue_entry_pending(e) == 0 && q->reaper != NULL) {
-		reaper_push(q->reaper, e->id, l->fd);
-		l->fd = -1;	/* the reaper closes it */
-	} else if (queue_entry_pending(e) == 0) {
-		if (remove_entry(q, e->id) == -1)
-			rc = error_set_errno(err, EX_IOERR, "cannot remove "
-			    "queue entry %s", e->id);
-	} else {
-		e->next_attempt = time(NULL) + queue_backoff(e->attempts,
-		    q->hooks.backoff_max, util_rnd32());
-		rc = write_env(q, e, err);
-	}
-	strlist_release(&failed);
-	strlist_release(&replies);
-	free(freason);
-	queue_unlock(l);
-	return rc;
+const size_t *
+queue_lock_map(const struct queue_lock *l, size_t *n)
+{
+	*n = l->n;
+	return l->map;
+}
+
+struct message *
+queue_lock_message(const struct queue_lock *l, const struct queue_entry *e,
+    const struct strlist *rcpts)
+{
+	struct envelope	env;
+	int		fd;
+
+	if ((fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0)) == -1)
+		return NULL;
+	memset(&env, 0, sizeof(env));
+	env.sender = e->sender;
+	env.rcpts = *rcpts;
+	return message_new_wire(fd, e->size, &env);
 }
 
 /*
- * The last try of an entry past its lifetime did not deliver everything:
- * every recipient still open fails for good (keeping the server's last
- * reply for the bounce), and *err says so.  Returns 1 when it expired, 0
- * when nothing was left open (the try delivered it).
+ * A delivered entry is done once its .env is gone: that unlink happens
+ * now, before the next send, so that a flush killed at any moment never
+ * sends it again.  The .msg (the costly unlink, the data blocks) and the
+ * lock go to the reaper during a batch; an orphan .msg left by a kill is
+ * never sent (no .env) and clean_stale() removes it once stale.
  */
-static int
-expire(const struct queue_entry *e, struct outcome *res, int rc,
-    struct error *err)
-{
-	size_t	i, open = 0;
-	char	*last;
-
-	for (i = 0; i < res->n; i++)
-		if (res->rcpt[i].state != RCPT_ACCEPTED &&
-		    res->rcpt[i].state != RCPT_PERMFAIL) {
-			res->rcpt[i].state = RCPT_PERMFAIL;
-			open++;
-		}
-	if (open == 0 && rc == 0)
-		return 0;
-	last = xstrdup(err->msg != NULL ? err->msg : e->last_error != NULL ?
-	    e->last_error : "none");
-	error_set(err, EX_UNAVAILABLE, "expired after %lld seconds in the "
-	    "queue (%d attempts); last error: %s",
-	    (long long)(time(NULL) - e->created), e->attempts + 1, last);
-	free(last);
-	res->class = OUTCOME_PERMANENT;
-	return 1;
-}
-
-/* With -oem: tell the sender (never the null sender: no loops). */
-static void
-bounce_failed(struct queue *q, struct queue_entry *e,
-    const struct queue_lock *l, const struct strlist *failed,
-    const struct strlist *why, const char *reason)
-{
-	struct message	*orig;
-	struct envelope	 env;
-	struct error	 berr = ERROR_INIT;
-	int		 fd;
-
-	if (!e->bounce || e->sender == NULL || e->sender[0] == '\0' ||
-	    q->hooks.bounce == NULL)
-		return;
-	if ((fd = fcntl(l->fd, F_DUPFD_CLOEXEC, 0)) == -1)
-		return;
-	memset(&env, 0, sizeof(env));
-	env.sender = e->sender;
-	env.rcpts = *failed;
-	orig = message_new_wire(fd, e->size, &env);
-	if (q->hooks.bounce(q->hooks.ctx, e->sender, orig, failed, why,
-	    reason, &berr) == -1) {
-		log_warnx("cannot bounce queue entry %s to <%s>: %s", e->id,
-		    e->sender, berr.msg);
-		error_release(&berr);
-	}
-	message_free(orig);
-}
-
 int
-queue_run(struct queue *q, int force, time_t lifetime, queue_deliver_fn fn,
-    void *ctx, size_t *sent, size_t *left, struct error *err)
+queue_update(struct queue *q, struct queue_lock *l,
+    const struct queue_entry *e, struct error *err)
 {
-	struct queue_entry	**v, *e;
-	struct queue_lock	 *l;
-	struct message		 *msg;
-	struct outcome	  res;
-	struct error		  derr = ERROR_INIT, ferr = ERROR_INIT;
-	const char		 *outcome;
-	size_t			  n, i, j;
-	time_t			  now = time(NULL);
-	int			  rc, expired;
+	char	*name;
+	int	 rc = 0;
 
-	*sent = *left = 0;
-	if (queue_list(q, &v, &n, err) == -1)
-		return -1;
-	q->in_run = 1;
-	reaper_start(q);
-	for (i = 0; i < n; i++) {
-		if (interrupt_pending() != 0) {
-			/* SIGTERM (systemd stop): the entry sent last is
-			 * recorded; the rest waits for the next run */
-			log_warnx("queue '%s': stopped by signal %d, %zu "
-			    "entries left for the next run", q->dir,
-			    interrupt_pending(), n - i);
-			*left += n - i;
-			break;
-		}
-		/* force (postie -q) tries all but entries held by hand */
-		if (v[i]->held == HOLD_ADMIN || (!force && (v[i]->held ||
-		    (v[i]->next_attempt > now &&
-		    now - v[i]->created < lifetime)))) {
-			(*left)++;
-			continue;
-		}
-		rc = queue_lock_entry(q, v[i]->id, &l, &e, &msg, &ferr);
-		if (rc == -1) {
-			log_warnx("queue '%s': %s: skipped", q->dir, ferr.msg);
-			error_release(&ferr);
-			continue;
-		}
-		if (rc == 0)
-			continue;	/* another runner has it, or done */
-		if (e->held == HOLD_ADMIN || (!force && e->held)) {
-			(*left)++;
-			message_free(msg);
-			queue_entry_free(e);
-			queue_unlock(l);
-			continue;
-		}
-		outcome_init(&res, message_envelope(msg)->rcpts.n);
-		if (e->unknown)
-			log_warnx("queue entry %s: the last attempt's outcome "
-			    "is unknown: resending %s (possible duplicate)",
-			    e->id, e->msgid != NULL ? e->msgid : "");
-		/* the relay may have it already: no failover (relay.h) */
-		res.unknown = e->unknown;
-		rc = fn(ctx, e->account, msg, &res, &derr);
-		/* Past its lifetime, an entry expires only after this last try
-		 * failed (as Postfix): a machine off for days keeps its mail. */
-		expired = lifetime > 0 && now - e->created >= lifetime &&
-		    expire(e, &res, rc, &derr);
-		if (expired)
-			rc = -1;
-		/* msg (its dup of the locked fd) lives until the hook ran */
-		if (queue_finish(q, l, e, &res, rc == -1 ? &derr : NULL,
-		    &ferr) == -1) {
-			log_warnx("%s", ferr.msg);
-			error_release(&ferr);
-		}
-		if (queue_entry_pending(e) == 0)
-			(*sent)++;
-		else
-			(*left)++;
-		outcome = expired ? "expired" : queue_entry_pending(e) == 0 ?
-		    (rc == -1 ? "bounced" : "delivered") :
-		    e->held == HOLD_SETUP ? "held" : "queued";
-		if (expired)
-			log_warnx("queue entry %s %s: %s%s", e->id,
-			    e->msgid != NULL ? e->msgid : "", derr.msg,
-			    e->bounce ? " (bounce to the sender)" : "");
-		if (e->held == HOLD_SETUP)
-			log_warnx("queue entry %s held, not retried until the "
-			    "configuration is fixed: %s%s%s", e->id,
-			    derr.msg != NULL ? derr.msg : "set-up failure",
-			    res.hint != NULL ? ": " : "",
-			    res.hint != NULL ? res.hint : "");
-		for (j = 0; outcome[0] == 'd' && j < e->rcpts.n; j++)
-			if (e->state[j] == RCPT_PERMFAIL)
-				outcome = "partial";
-		/* Never remove a refused message without a word. */
-		if (strcmp(outcome, "bounced") == 0)
-			log_warnx("queue entry %s %s: refused for good, not "
-			    "sent, removed%s: %s", e->id,
-			    e->msgid != NULL ? e->msgid : "", e->bounce ?
-			    " (bounce to the sender)" : "", derr.msg != NULL ?
-			    derr.msg : "refused");
-		else if (strcmp(outcome, "partial") == 0)
-			log_warnx("queue entry %s %s: some recipients refused "
-			    "for good, not sent to them%s", e->id,
-			    e->msgid != NULL ? e->msgid : "", e->bounce ?
-			    " (bounce to the sender)" : "");
-		if (q->hooks.attempt != NULL)
-			q->hooks.attempt(q->hooks.ctx, e,
-			    message_envelope(msg), &res,
-			    rc == -1 ? &derr : NULL, outcome);
-		message_free(msg);
-		outcome_release(&res);
-		error_release(&derr);
-		queue_entry_free(e);
+	if (queue_entry_pending(e) > 0) {
+		rc = write_env(q, e, err);
+		if (rc == -1)
+			(void)fchmod(l->fd, S_IRUSR);	/* not recorded */
+		else if (e->unrecorded)
+			(void)fchmod(l->fd, S_IRUSR | S_IWUSR);
+		queue_unlock(l);
+		return rc;
 	}
-	queue_entries_free(v, n);
-	if (reaper_stop(q) > 0)
-		log_warnx("queue '%s': some delivered entries could not be "
-		    "removed and may be sent again", q->dir);
-	q->in_run = 0;
-	fsync(q->qfd);
-	return 0;
+	name = xasprintf("%s.env", e->id);
+	if (unlinkat(q->qfd, name, 0) == -1 && errno != ENOENT)
+		rc = error_set_errno(err, EX_CANTCREAT, "cannot remove "
+		    "delivered queue entry %s from '%s/q'", e->id, q->dir);
+	free(name);
+	if (rc == -1)
+		(void)fchmod(l->fd, S_IRUSR);	/* not recorded */
+	if (rc == 0 && q->reaper != NULL) {
+		reaper_push(q->reaper, e->id, l->fd);
+		l->fd = -1;	/* the reaper closes it */
+	} else if (rc == 0 && remove_entry(q, e->id) == -1)
+		rc = error_set_errno(err, EX_IOERR, "cannot remove queue "
+		    "entry %s", e->id);
+	queue_unlock(l);
+	return rc;
 }
 
 /* Commands. */
@@ -1526,248 +1084,37 @@ queue_hold(struct queue *q, const char *id, int hold, struct error *err)
 	return rc;
 }
 
-/* The listing. */
-
-static void
-json_str(struct buf *b, const char *s)
+/*
+ * Can the queue record an outcome?  A one-byte file written, synced and
+ * renamed over DIR/.probe (kept: no unlink, outside tmp/ and q/): a
+ * read-only or full file system fails here, before anything is sent.
+ */
+int
+queue_writable(struct queue *q, struct error *err)
 {
-	buf_add_json_str(b, s);
-}
+	char	*name;
+	int	 fd, rc = 0;
 
-void
-queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
-    time_t now, int json)
-{
-	size_t	i, j;
-	int	first;
-
-	if (json) {
-		buf_addch(b, '[');
-		for (i = 0; i < n; i++) {
-			const struct queue_entry *e = v[i];
-
-			buf_addstr(b, i > 0 ? ",\n {" : "\n {");
-			buf_addstr(b, "\"id\": ");
-			json_str(b, e->id);
-			buf_printf(b, ", \"size\": %lld, \"created\": %lld, "
-			    "\"age\": %lld, \"next_attempt\": %lld, "
-			    "\"attempts\": %d, \"held\": %s, \"unknown\": %s, "
-			    "\"account\": ", (long long)e->size,
-			    (long long)e->created,
-			    (long long)(now - e->created),
-			    (long long)e->next_attempt, e->attempts,
-			    e->held ? "true" : "false",
-			    e->unknown ? "true" : "false");
-
-			if (e->account != NULL)
-				json_str(b, e->account);
-			else
-				buf_addstr(b, "null");
-			if (e->held)
-				buf_printf(b, ", \"held_by\": \"%s\"",
-				    e->held == HOLD_SETUP ? "setup" : "admin");
-			buf_addstr(b, ", \"sender\": ");
-			json_str(b, e->sender);
-			buf_addstr(b, ", \"message_id\": ");
-			json_str(b, e->msgid);
-			buf_addstr(b, ", \"recipients\": [");
-			first = 1;
-			for (j = 0; j < e->rcpts.n; j++) {
-				if (e->state[j] != RCPT_PENDING &&
-				    e->state[j] != RCPT_TEMPFAIL)
-					continue;
-				if (!first)
-					buf_addstr(b, ", ");
-				json_str(b, e->rcpts.v[j]);
-				first = 0;
-			}
-			buf_addstr(b, "], \"last_error\": ");
-			json_str(b, e->last_error);
-			buf_addch(b, '}');
-		}
-		buf_addstr(b, n > 0 ? "\n]\n" : "]\n");
-		return;
-	}
-	if (n == 0) {
-		buf_addstr(b, "Mail queue is empty\n");
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		const struct queue_entry *e = v[i];
-		long long	age = (long long)(now - e->created);
-
-		buf_printf(b, "%s%s %lld ", e->id, e->held ? "!" :
-		    e->unknown ? "?" : "", (long long)e->size);
-		if (age < 3600)
-			buf_printf(b, "%lldm", age < 0 ? 0 : age / 60);
-		else if (age < 86400)
-			buf_printf(b, "%lldh", age / 3600);
-		else
-			buf_printf(b, "%lldd", age / 86400);
-		buf_addstr(b, " <");
-		buf_add_clean(b, e->sender, 512);
-		buf_addstr(b, ">");
-		for (j = 0; j < e->rcpts.n; j++)
-			if (e->state[j] == RCPT_PENDING ||
-			    e->state[j] == RCPT_TEMPFAIL) {
-				buf_addstr(b, " <");
-				buf_add_clean(b, e->rcpts.v[j], 512);
-				buf_addch(b, '>');
-			}
-		if (e->held)
-			buf_printf(b, " held=%s", e->held == HOLD_SETUP ?
-			    "setup" : "admin");
-		buf_printf(b, " attempts=%d", e->attempts);
-		if (e->last_error != NULL && e->last_error[0] != '\0') {
-			buf_addstr(b, " (");
-			buf_add_clean(b, e->last_error, ERROR_TEXT_MAX);
-			buf_addch(b, ')');
-		}
-		buf_addch(b, '\n');
-	}
-	buf_printf(b, "-- %zu request%s\n", n, n == 1 ? "" : "s");
-}
-
-/* dead.letter. */
-
-static char *
-home_dir(void)
-{
-	const char	*h = getenv("HOME");
-	struct passwd	*pw;
-
-	if (h != NULL && h[0] == '/')
-		return xstrdup(h);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return xstrdup(pw->pw_dir);
-	return NULL;
-}
-
-char *
-queue_dead_letter(const struct message *msg, const struct outcome *res,
-    struct error *err)
-{
-	const struct envelope	*env = message_envelope(msg);
-	struct message_reader	*rd;
-	struct buf		 out = BUF_INIT, line = BUF_INIT;
-	struct stat		 st;
-	char			*home, *path, chunk[8192], date[64];
-	time_t			 now = time(NULL);
-	struct tm		 tm;
-	ssize_t			 r;
-	size_t			 i, k;
-	int			 fd, rc = 0;
-
-	if ((home = home_dir()) == NULL) {
-		error_set(err, EX_CANTCREAT, "cannot write dead.letter: no "
-		    "home directory");
-		return NULL;
-	}
-	path = xasprintf("%s/dead.letter", home);
-	free(home);
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW |
-	    O_CLOEXEC | O_NOCTTY, 0600);
-	if (fd == -1) {
-		error_set_errno(err, EX_CANTCREAT, "cannot open '%s'", path);
-		free(path);
-		return NULL;
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 1 || st.st_uid != geteuid()) {
-		error_set(err, EX_CANTCREAT, "refusing to write '%s': not a "
-		    "regular file of ours with one link", path);
+	name = xasprintf(".probe.%ld.%08x", (long)getpid(), util_rnd32());
+	fd = openat(q->dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1)
+		rc = error_set_errno(err, EX_CANTCREAT, "the queue '%s' "
+		    "cannot record outcomes: cannot create a file in the queue directory",
+		    q->dir);
+	else {
+		if (util_write_all(fd, "x", 1) == -1 || fsync(fd) == -1)
+			rc = error_set_errno(err, EX_CANTCREAT, "the queue "
+			    "'%s' cannot record outcomes: cannot write in "
+			    "tmp/", q->dir);
 		close(fd);
-		free(path);
-		return NULL;
+		if (rc == 0 && renameat(q->dfd, name, q->dfd, ".probe") == -1)
+			rc = error_set_errno(err, EX_CANTCREAT, "the queue "
+			    "'%s' cannot record outcomes: cannot rename in "
+			    "tmp/", q->dir);
+		if (rc == -1)
+			unlinkat(q->dfd, name, 0);
 	}
-	/*
-	 * The size to cut back to on failure is measured under the lock:
-	 * another writer may have appended while we waited for it.
-	 */
-	if (flock(fd, LOCK_EX) == -1 || fstat(fd, &st) == -1) {
-		error_set_errno(err, EX_CANTCREAT, "cannot lock '%s'", path);
-		close(fd);
-		free(path);
-		return NULL;
-	}
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a %b %e %H:%M:%S %Y", &tm);
-	/* mboxrd: "From " line, LF endings, ">From " quoting */
-	buf_addstr(&out, "From ");
-	buf_add_clean(&out, env->sender[0] != '\0' ? env->sender :
-	    "MAILER-DAEMON", 512);
-	buf_printf(&out, " %s\n", date);
-	/* what each recipient's server said: the reason it is here */
-	for (i = 0; res != NULL && i < res->n && i < env->rcpts.n; i++) {
-		if (res->rcpt[i].state == RCPT_ACCEPTED)
-			continue;
-		buf_addstr(&out, "X-Postie-Not-Delivered: <");
-		buf_add_clean(&out, env->rcpts.v[i], 512);
-		buf_addch(&out, '>');
-		if (res->rcpt[i].code != 0) {
-			buf_printf(&out, ": %d ", res->rcpt[i].code);
-			buf_add_clean(&out, res->rcpt[i].reply, 400);
-		}
-		buf_addch(&out, '\n');
-	}
-	rd = message_reader_new(msg);
-	while (rc == 0 && (r = message_reader_read(rd, chunk, sizeof(chunk),
-	    err)) != 0) {
-		if (r < 0) {
-			rc = -1;
-			break;
-		}
-		for (i = 0; i < (size_t)r; i++) {
-			if (chunk[i] != '\n' && line.len < DEAD_LINE_MAX) {
-				buf_addch(&line, chunk[i]);
-				continue;
-			}
-			if (line.len > 0 && line.data[line.len - 1] == '\r')
-				line.len--;
-			for (k = 0; k < line.len && line.data[k] == '>'; k++)
-				;
-			if (line.len - k >= 5 &&
-			    strncmp(line.data + k, "From ", 5) == 0)
-				buf_addch(&out, '>');
-			buf_add(&out, line.data, line.len);
-			if (chunk[i] == '\n')
-				buf_addch(&out, '\n');
-			else
-				buf_addch(&out, chunk[i]);
-			buf_reset(&line);
-			if (out.len > 65536) {
-				if (util_write_all(fd, out.data, out.len) == -1)
-					rc = error_set_errno(err,
-					    EX_CANTCREAT, "cannot write '%s'",
-					    path);
-				buf_reset(&out);
-			}
-		}
-	}
-	message_reader_free(rd);
-	if (line.len > 0) {
-		buf_add(&out, line.data, line.len);
-		buf_addch(&out, '\n');
-	}
-	buf_addch(&out, '\n');
-	if (rc == 0 && util_write_all(fd, out.data, out.len) == -1)
-		rc = error_set_errno(err, EX_CANTCREAT, "cannot write '%s'",
-		    path);
-	if (rc == 0 && fsync(fd) == -1 && errno != EINVAL)
-		rc = error_set_errno(err, EX_CANTCREAT, "cannot sync '%s'",
-		    path);
-	/* never leave half a message for the reader of the mbox */
-	if (rc == -1 && ftruncate(fd, st.st_size) == -1)
-		log_warnx("cannot remove a partial message from '%s': %s",
-		    path, strerror(errno));
-	if (close(fd) == -1 && rc == 0)
-		rc = error_set_errno(err, EX_CANTCREAT, "cannot write '%s'",
-		    path);
-	buf_release(&out);
-	buf_release(&line);
-	if (rc == -1) {
-		free(path);
-		return NULL;
-	}
-	return path;
+	free(name);
+	return rc;
 }

@@ -12,7 +12,10 @@
  * checked, opened O_NOFOLLOW, must be regular, one link, our owner, and
  * the .env is parsed strictly (bounded, no interpretation of its text).
  *
- * dead.letter is the last resort when the queue cannot be written.
+ * This is the store only: what is due, what an outcome means for an
+ * entry, backoff, expiry and bounces are the runner's (runner.h), which
+ * calls these functions; the store calls nothing back.  dead.letter is
+ * mbox.h's.
  */
 #ifndef POSTIE_QUEUE_H
 #define POSTIE_QUEUE_H
@@ -45,6 +48,10 @@ struct queue_entry {
 	int		 unknown;	/* lost after the final "." once:
 					   a retry may duplicate */
 	int		 bounce;	/* -oem: bounce on permanent failure */
+	int		 unrecorded;	/* the outcome of an attempt could not
+					   be recorded (its .msg is marked
+					   read-only): never sent again
+					   blind (set by queue_lock_entry) */
 	char		*last_error;	/* one line, CR/LF never stored */
 };
 
@@ -106,51 +113,47 @@ struct queue_lock;
 int	queue_lock_entry(struct queue *, const char *id, struct queue_lock **,
 	    struct queue_entry **, struct message **, struct error *);
 /*
- * Record the outcome of one attempt (res from transport_send over *msg;
- * err the failure, or NULL on success): accepted recipients become done,
- * refused ones are reported, the rest wait with backoff (5 min doubling
- * up to 4 h, with jitter).  The entry is removed when nothing is left.
- * Unlocks and frees the lock.
+ * The wire message of l's entry for rcpts (with e's sender), on its own
+ * descriptor of the locked file (for a bounce); NULL on error.
  */
-int	queue_finish(struct queue *, struct queue_lock *, struct queue_entry *,
-	    const struct outcome *res, const struct error *attempt_err,
-	    struct error *);
+struct message *queue_lock_message(const struct queue_lock *,
+	    const struct queue_entry *, const struct strlist *rcpts);
+/* For the message queue_lock_entry() returned: its recipient i is the
+ * entry's recipient map[i] (*n of them). */
+const size_t *queue_lock_map(const struct queue_lock *, size_t *n);
 
 /*
- * Flush: every due entry (all with force, as -qf), oldest first, through
- * deliver(), which sends one message and fills res (deliver.c supplies it and
- * keeps one transport, hence one connection, per account).  Entries
- * locked by another runner are skipped.  Expired entries (older than
- * lifetime seconds) are bounced and removed.  Counts go to *sent and
- * *left.  Errors: only for the queue itself (a failed delivery is
- * recorded in its entry, not returned).
+ * Write e's new state (rewritten atomically), or when it has no
+ * recipient left to try, remove it: its .env at once (the entry is then
+ * done, for good even if the process is killed next), its .msg at once
+ * or, in a batch, by the reaper thread.  Unlocks and frees l.  Errors:
+ * EX_TEMPFAIL (the rewrite) or EX_CANTCREAT (the removal) when the state
+ * could not be recorded; the entry is then marked (its .msg made
+ * read-only, which needs no free block) so that queue_lock_entry() sets
+ * its unrecorded flag.  A successful update clears the mark.
  */
-typedef int	(*queue_deliver_fn)(void *ctx, const char *account,
-		    const struct message *, struct outcome *,
-		    struct error *);
-int	queue_run(struct queue *, int force, time_t lifetime,
-	    queue_deliver_fn, void *ctx, size_t *sent, size_t *left,
-	    struct error *);
+int	queue_update(struct queue *, struct queue_lock *,
+	    const struct queue_entry *, struct error *);
+
+/* A batch of updates (a run): removals by a reaper thread, one fsync of
+ * q/ at the end.  queue_batch_end() returns how many unlinks failed. */
+void	queue_batch_begin(struct queue *);
+size_t	queue_batch_end(struct queue *);
 
 /*
- * What the queue asks of its caller (main): write a bounce (with -oem,
- * for refused or expired recipients; never called for the null sender),
- * and hear of each attempt of queue_run (for the log: env holds the
- * recipients tried, res their outcome; outcome is "delivered",
- * "partial", "queued", "bounced" or "expired"; env and res may be
- * NULL).  backoff_max caps the retry delay (0: 4 hours).
+ * 0 when the queue can record an outcome (a file created, written,
+ * synced and renamed over the queue directory's .probe), else -1 with
+ * EX_CANTCREAT: read-only or full file system, wrong permissions.
  */
-struct queue_hooks {
-	int	(*bounce)(void *ctx, const char *to, const struct message *orig,
-		    const struct strlist *failed, const struct strlist *why,
-		    const char *reason, struct error *);
-	void	(*attempt)(void *ctx, const struct queue_entry *,
-		    const struct envelope *env, const struct outcome *res,
-		    const struct error *, const char *outcome);
-	void	*ctx;
-	int	 backoff_max;
-};
-void	queue_set_hooks(struct queue *, const struct queue_hooks *);
+int	queue_writable(struct queue *, struct error *);
+
+/*
+ * The delay of a save that followed an attempt (queue_save with res),
+ * and the longest backoff (times read back further ahead than now + max
+ * are clamped to now).  Defaults: 300 s and 4 h.
+ */
+void	queue_set_retry(struct queue *, int first, int max);
+
 /* The directory the queue was opened with (borrowed). */
 const char *queue_path(const struct queue *);
 
@@ -159,18 +162,6 @@ void	queue_unlock(struct queue_lock *);
 
 /* Number of recipients of the entry still to be tried. */
 size_t	queue_entry_pending(const struct queue_entry *);
-
-/* 1 when an entry is due (not held, next attempt passed): the cheap
- * check before a background flush. */
-int	queue_due(struct queue *, time_t now);
-
-
-/*
- * The delay before the next attempt, in seconds, after attempts failed
- * ones: 300 doubling up to max, then +-10% jitter from rnd, never above
- * max.  Pure.
- */
-int	queue_backoff(int attempts, int max, unsigned int rnd);
 
 /* Parse an .env file's text (for tests and fuzzing).  EX_DATAERR. */
 int	queue_entry_parse(const char *text, size_t len, const char *id,
@@ -188,15 +179,5 @@ void	queue_format(struct buf *, struct queue_entry *const *, size_t n,
 /* --queue-delete, --queue-hold, --queue-release. */
 int	queue_delete(struct queue *, const char *id, struct error *);
 int	queue_hold(struct queue *, const char *id, int hold, struct error *);
-
-/*
- * Append the whole message (headers included) to ~/dead.letter in mbox
- * form, after the "From " line one X-Postie-Not-Delivered: header per
- * recipient res (the attempt, may be NULL) did not deliver, with the
- * server's reply: O_APPEND|O_NOFOLLOW|O_CREAT, mode 0600, never as a privileged
- * user on another's file.  Returns the path (allocated) or NULL with err.
- */
-char	*queue_dead_letter(const struct message *, const struct outcome *res,
-	    struct error *);
 
 #endif

@@ -577,10 +577,13 @@ util_home_dir(void)
 	const char	*h = getenv("HOME");
 	struct passwd	*pw;
 
-	if (h != NULL && *h != '\0')
+	if (h != NULL && h[0] == '/' && access(h, X_OK) == 0)
 		return xstrdup(h);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
+	    pw->pw_dir[0] != '\0')
 		return xstrdup(pw->pw_dir);
+	if (h != NULL && h[0] == '/')
+		return xstrdup(h);	/* a home not made yet: its error */
 	return NULL;
 }
 

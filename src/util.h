@@ -137,8 +137,10 @@ char	*util_first_line(const char *);
  */
 char	*util_ehlo_name(const char *host, int port, const char *source_ip);
 
-/* $HOME, else the password database's home of the real user; allocated,
- * or NULL when neither is known. */
+/* $HOME when it is absolute and the user may enter it (Debian's cron
+ * hands a user's mailer the daemon's HOME=/root), else the password
+ * database's home of the real user, else $HOME; allocated, or NULL when
+ * neither is known. */
 char	*util_home_dir(void);
 
 /* The real user's login name from the password database (allocated), or

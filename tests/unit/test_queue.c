@@ -1,7 +1,8 @@
 /*
  * Unit tests of the queue: entries saved, listed, locked, finished,
  * deleted and held; torn and foreign files refused; the backoff
- * schedule; the error classification; the listing; dead.letter.
+ * schedule; the error classification; the listing; dead.letter (mbox.c);
+ * the runner's record and flush (runner.c, its attempt wrapped).
  */
 #include "autoconfig.h"
 
@@ -31,7 +32,10 @@
 #include "error.h"
 #include "message.h"
 #include "bounce.h"
+#include "mbox.h"
 #include "queue.h"
+#include "runner.h"
+#include "send.h"
 #include "outcome.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -282,7 +286,7 @@ queue_lock_entry__locked_elsewhere__returns_zero(void **state)
 }
 
 static void
-queue_finish__all_accepted__entry_removed(void **state)
+runner_record__all_accepted__entry_removed(void **state)
 {
 	struct fixture		*f = *state;
 	struct outcome	 res;
@@ -296,7 +300,7 @@ queue_finish__all_accepted__entry_removed(void **state)
 	outcome_init(&res, 2);
 	res.rcpt[0].state = res.rcpt[1].state = RCPT_ACCEPTED;
 	message_free(msg);
-	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
+	assert_int_equal(runner_record(f->q, l, e, &res, NULL, NULL, 0, &err), 0);
 	assert_int_equal(count_files(f, "q"), 0);
 	assert_int_equal(count_files(f, "tmp"), 0);
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 0);
@@ -306,7 +310,7 @@ queue_finish__all_accepted__entry_removed(void **state)
 }
 
 static void
-queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
+runner_record__one_deferred__only_it_stays_with_backoff(void **state)
 {
 	struct fixture		*f = *state;
 	struct outcome	 res;
@@ -325,7 +329,7 @@ queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
 	res.rcpt[1].reply = xstrdup("4.3.0 later");
 	res.unknown = 1;
 	message_free(msg);
-	assert_int_equal(queue_finish(f->q, l, e, &res, NULL, &err), 0);
+	assert_int_equal(runner_record(f->q, l, e, &res, NULL, NULL, 0, &err), 0);
 	outcome_release(&res);
 	queue_entry_free(e);
 
@@ -346,7 +350,7 @@ queue_finish__one_deferred__only_it_stays_with_backoff(void **state)
 }
 
 static void
-queue_finish__permanent_error__refused_and_removed(void **state)
+runner_record__permanent_error__refused_and_removed(void **state)
 {
 	struct fixture		*f = *state;
 	struct queue_lock	*l;
@@ -358,11 +362,93 @@ queue_finish__permanent_error__refused_and_removed(void **state)
 	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
 	message_free(msg);
 	error_set(&perm, EX_UNAVAILABLE, "MAIL FROM refused: 550 no");
-	assert_int_equal(queue_finish(f->q, l, e, NULL, &perm, &err), 0);
+	assert_int_equal(runner_record(f->q, l, e, NULL, &perm, NULL, 0, &err), 0);
 	assert_int_equal(e->state[0], RCPT_PERMFAIL);
 	assert_int_equal(count_files(f, "q"), 0);
 	error_release(&perm);
 	queue_entry_free(e);
+	free(id);
+}
+
+/* L17: in a batch the .env of a delivered entry is gone at once (done
+ * for good if the process is killed now); the reaper removes the rest. */
+static void
+queue_update__done_in_batch__env_gone_before_next_send(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	struct stat		 st;
+	char			*id = save(f, "batch", NULL), *env;
+	size_t			 i;
+
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	for (i = 0; i < e->rcpts.n; i++)
+		e->state[i] = RCPT_ACCEPTED;
+	queue_batch_begin(f->q);
+	assert_int_equal(queue_update(f->q, l, e, &err), 0);
+	env = entry_path(f, id, "env");
+	assert_int_equal(lstat(env, &st), -1);
+	assert_int_equal(queue_batch_end(f->q), 0);
+	assert_int_equal(count_files(f, "q"), 0);
+	free(env);
+	queue_entry_free(e);
+	free(id);
+}
+
+/*
+ * L16: when the new state cannot be written (here a file size limit, as
+ * a full disk), the entry is marked: the next lock says its outcome was
+ * never recorded.  queue_writable() fails the same way before a send.
+ */
+static void
+queue_update__rewrite_fails__marked_unrecorded(void **state)
+{
+	struct fixture		*f = *state;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*msg;
+	struct error		 err = ERROR_INIT;
+	struct rlimit		 old, lim;
+	char			*id = save(f, "full", NULL);
+
+	assert_int_equal(queue_writable(f->q, &err), 0);
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	message_free(msg);
+	assert_int_equal(e->unrecorded, 0);
+	e->state[0] = RCPT_ACCEPTED;	/* [1] stays pending: a rewrite */
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(queue_writable(f->q, &err), -1);
+	assert_int_equal(err.code, EX_CANTCREAT);
+	error_release(&err);
+	assert_int_equal(queue_update(f->q, l, e, &err), -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	error_release(&err);
+	queue_entry_free(e);
+	/* the old state is still there, and the mark says it is stale */
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(e->unrecorded, 1);
+	assert_int_equal(message_envelope(msg)->rcpts.n, 2);
+	message_free(msg);
+	/* a successful update (the runner's hold) clears the mark */
+	e->held = HOLD_ADMIN;
+	assert_int_equal(queue_update(f->q, l, e, &err), 0);
+	queue_entry_free(e);
+	assert_int_equal(queue_lock_entry(f->q, id, &l, &e, &msg, &err), 1);
+	assert_int_equal(e->unrecorded, 0);
+	assert_int_equal(e->held, HOLD_ADMIN);
+	message_free(msg);
+	queue_unlock(l);
+	queue_entry_free(e);
+	assert_int_equal(count_files(f, "tmp"), 0);
 	free(id);
 }
 
@@ -386,6 +472,68 @@ queue_delete__entry__gone(void **state)
 
 /* A fake transport: counts calls, accepts everyone. */
 static int	delivered;
+
+/*
+ * The runner calls send_attempt() and bounce_send() directly: this test
+ * links them wrapped (-Wl,--wrap), through fake and fake_bounce.
+ */
+typedef int	(*fake_fn)(void *, const char *, const struct message *,
+		    struct outcome *, struct error *);
+static fake_fn	fake;
+static int	(*fake_bounce)(void *, const char *, const struct message *,
+		    const struct strlist *, const struct strlist *,
+		    const char *, struct error *);
+
+int	__wrap_send_attempt(const struct account *, const char *,
+	    struct transport **, const struct message *, struct outcome *,
+	    struct error *);
+int	__wrap_bounce_send(const struct account *, const char *,
+	    const struct message *, const struct strlist *,
+	    const struct strlist *, const char *, struct error *);
+
+int
+__wrap_send_attempt(const struct account *a, const char *qd,
+    struct transport **tp, const struct message *msg, struct outcome *res,
+    struct error *err)
+{
+	(void)qd;
+	(void)tp;
+	return fake(NULL, a->name, msg, res, err);
+}
+
+int
+__wrap_bounce_send(const struct account *a, const char *to,
+    const struct message *orig, const struct strlist *failed,
+    const struct strlist *why, const char *reason, struct error *err)
+{
+	(void)a;
+	if (fake_bounce == NULL)
+		return 0;
+	return fake_bounce(NULL, to, orig, failed, why, reason, err);
+}
+
+/* runner_flush() over the fixture's queue with account "acct". */
+static int
+run(struct fixture *f, int force, int lifetime, fake_fn fn, size_t *sent,
+    size_t *left, struct error *err)
+{
+	static const char	 text[] = "account acct\nhost localhost\n"
+	    "account default : acct\n";
+	struct config		 cfg = CONFIG_INIT;
+	struct account		*a;
+	int			 rv;
+
+	assert_int_equal(config_parse(&cfg, text, sizeof(text) - 1, "t.conf",
+	    err), 0);
+	a = (struct account *)(uintptr_t)config_select(&cfg, "acct", NULL,
+	    err);
+	assert_non_null(a);
+	a->queue_lifetime = lifetime;
+	fake = fn;
+	rv = runner_flush(f->q, &cfg, a, force, sent, left, err);
+	config_release(&cfg);
+	return rv;
+}
 
 static int
 accept_all(void *ctx, const char *account, const struct message *msg,
@@ -425,13 +573,11 @@ queue_hold__held_entry__not_sent_until_released(void **state)
 
 	assert_int_equal(queue_hold(f->q, id, 1, &err), 0);
 	delivered = 0;
-	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 0);
 	assert_int_equal(left, 1);
 	assert_int_equal(queue_hold(f->q, id, 0, &err), 0);
-	assert_int_equal(queue_run(f->q, 0, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 1);
 	assert_int_equal(sent, 1);
 	assert_int_equal(left, 0);
@@ -454,7 +600,7 @@ refuse_setup(void *ctx, const char *account, const struct message *msg,
 }
 
 static void
-queue_run__setup_failure__held_until_explicit_flush(void **state)
+runner_flush__setup_failure__held_until_explicit_flush(void **state)
 {
 	struct fixture		 *f = *state;
 	struct error		  err = ERROR_INIT;
@@ -463,40 +609,66 @@ queue_run__setup_failure__held_until_explicit_flush(void **state)
 	char			 *id = save(f, "setup", NULL);
 
 	delivered = 0;
-	assert_int_equal(queue_run(f->q, 0, 86400, refuse_setup, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 86400, refuse_setup, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 1);
 	assert_int_equal(left, 1);
 	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0]->held, HOLD_SETUP);
 	/* never due on the schedule, even when its retry time has come */
-	assert_int_equal(queue_due(f->q, v[0]->next_attempt + 1), 0);
+	assert_int_equal(runner_due(f->q, v[0]->next_attempt + 1), 0);
 	queue_entries_free(v, n);
-	assert_int_equal(queue_run(f->q, 0, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 1);
 	/* a second set-up failure on an explicit flush keeps it held */
-	assert_int_equal(queue_run(f->q, 1, 86400, refuse_setup, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, refuse_setup, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 2);
 	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
 	assert_int_equal(v[0]->held, HOLD_SETUP);
 	queue_entries_free(v, n);
 	/* a temporary failure frees it: back on the schedule */
-	assert_int_equal(queue_run(f->q, 1, 86400, refuse_temp, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, refuse_temp, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 3);
 	assert_int_equal(queue_list(f->q, &v, &n, &err), 0);
 	assert_int_equal(v[0]->held, HOLD_NONE);
 	queue_entries_free(v, n);
 	/* postie -q (force) sends it */
-	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 4);
 	assert_int_equal(sent, 1);
 	assert_int_equal(list_n(f), 0);
 	free(id);
+}
+
+/* L16: a queue that cannot record an outcome is not flushed at all. */
+static void
+runner_flush__queue_unwritable__nothing_sent_ex_cantcreat(void **state)
+{
+	struct fixture	*f = *state;
+	struct error	 err = ERROR_INIT;
+	struct rlimit	 old, lim;
+	size_t		 sent, left;
+	char		*a = save(f, "w1", NULL), *b = save(f, "w2", NULL);
+
+	delivered = 0;
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	lim = old;
+	lim.rlim_cur = 0;
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err),
+	    -1);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_int_equal(err.code, EX_CANTCREAT);
+	assert_non_null(strstr(err.msg, "no message is sent twice"));
+	assert_int_equal(delivered, 0);
+	assert_int_equal(sent, 0);
+	assert_int_equal(left, 2);
+	assert_int_equal(list_n(f), 2);
+	error_release(&err);
+	free(a);
+	free(b);
 }
 
 static void
@@ -510,8 +682,7 @@ queue_hold__admin_hold__not_sent_by_force(void **state)
 	assert_int_equal(queue_hold(f->q, id, 1, &err), 0);
 	delivered = 0;
 	/* a set-up failure never turns a hold by hand into HOLD_SETUP */
-	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 0);
 	assert_int_equal(left, 1);
 	assert_int_equal(queue_delete(f->q, id, &err), 0);
@@ -519,7 +690,7 @@ queue_hold__admin_hold__not_sent_by_force(void **state)
 }
 
 static void
-queue_run__failed_attempt__not_due_until_backoff(void **state)
+runner_flush__failed_attempt__not_due_until_backoff(void **state)
 {
 	struct fixture	*f = *state;
 	struct error	 err = ERROR_INIT;
@@ -527,18 +698,15 @@ queue_run__failed_attempt__not_due_until_backoff(void **state)
 	char		*a = save(f, "r1", NULL), *b = save(f, "r2", NULL);
 
 	delivered = 0;
-	assert_int_equal(queue_run(f->q, 0, 86400, refuse_temp, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 86400, refuse_temp, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 2);
 	assert_int_equal(left, 2);
 	/* backoff: nothing is due now */
-	assert_int_equal(queue_due(f->q, time(NULL)), 0);
-	assert_int_equal(queue_run(f->q, 0, 86400, refuse_temp, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(runner_due(f->q, time(NULL)), 0);
+	assert_int_equal(run(f, 0, 86400, refuse_temp, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 2);
 	/* -qf ignores the backoff */
-	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 4);
 	assert_int_equal(sent, 2);
 	assert_int_equal(list_n(f), 0);
@@ -567,18 +735,15 @@ count_bounce(void *ctx, const char *to, const struct message *orig,
 }
 
 static void
-queue_run__expired_relay_down__last_try_then_bounced(void **state)
+runner_flush__expired_relay_down__last_try_then_bounced(void **state)
 {
 	struct fixture		*f = *state;
-	struct queue_hooks	 h;
 	struct message		*msg;
 	struct error		 err = ERROR_INIT;
 	size_t			 sent, left;
 	char			*a, *b;
 
-	memset(&h, 0, sizeof(h));
-	h.bounce = count_bounce;
-	queue_set_hooks(f->q, &h);
+	fake_bounce = count_bounce;
 	a = save(f, "old", NULL);
 	/* the null sender: expires without a bounce (no loops) */
 	msg = make_msg(f, "", "null", two);
@@ -588,8 +753,7 @@ queue_run__expired_relay_down__last_try_then_bounced(void **state)
 	sleep(1);
 	delivered = bounces = 0;
 	/* each gets its last try; it fails, so both expire */
-	assert_int_equal(queue_run(f->q, 0, 1, refuse_temp, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 1, refuse_temp, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 2);
 	assert_int_equal(bounces, 1);
 	assert_int_equal(list_n(f), 0);
@@ -599,22 +763,18 @@ queue_run__expired_relay_down__last_try_then_bounced(void **state)
 
 /* A machine off for longer than the lifetime keeps its mail. */
 static void
-queue_run__expired_relay_up__delivered_not_bounced(void **state)
+runner_flush__expired_relay_up__delivered_not_bounced(void **state)
 {
 	struct fixture		*f = *state;
-	struct queue_hooks	 h;
 	struct error		 err = ERROR_INIT;
 	size_t			 sent, left;
 	char			*a;
 
-	memset(&h, 0, sizeof(h));
-	h.bounce = count_bounce;
-	queue_set_hooks(f->q, &h);
+	fake_bounce = count_bounce;
 	a = save(f, "old", NULL);
 	sleep(1);
 	delivered = bounces = 0;
-	assert_int_equal(queue_run(f->q, 0, 1, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 0, 1, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 1);
 	assert_int_equal(sent, 1);
 	assert_int_equal(bounces, 0);
@@ -727,8 +887,7 @@ queue_list__torn_or_foreign_files__skipped(void **state)
 	assert_int_equal(queue_lock_entry(f->q, sym, &l, &e, &msg, &err), -1);
 	error_release(&err);
 	delivered = 0;
-	assert_int_equal(queue_run(f->q, 1, 86400, accept_all, NULL, &sent,
-	    &left, &err), 0);
+	assert_int_equal(run(f, 1, 86400, accept_all, &sent, &left, &err), 0);
 	assert_int_equal(delivered, 0);
 	free(torn);
 	free(cut);
@@ -801,7 +960,7 @@ static const struct {
 };
 
 static void
-queue_backoff__schedule__doubles_and_caps(void **state)
+runner_backoff__schedule__doubles_and_caps(void **state)
 {
 	size_t	i;
 	int	d;
@@ -809,7 +968,7 @@ queue_backoff__schedule__doubles_and_caps(void **state)
 	(void)state;
 	for (i = 0; i < sizeof(backoff_cases) / sizeof(backoff_cases[0]);
 	    i++) {
-		d = queue_backoff(backoff_cases[i].attempts,
+		d = runner_backoff(backoff_cases[i].attempts,
 		    backoff_cases[i].max, backoff_cases[i].rnd);
 		if (d < backoff_cases[i].lo || d > backoff_cases[i].hi)
 			fail_msg("case %zu: %d not in [%d, %d]", i, d,
@@ -916,7 +1075,7 @@ queue_format__json_and_text__escaped(void **state)
 
 /* Each recipient not delivered is named with its server's reply. */
 static void
-queue_dead_letter__outcome__replies_in_headers(void **state)
+mbox_dead_letter__outcome__replies_in_headers(void **state)
 {
 	struct fixture	*f = *state;
 	struct message	*msg = make_msg(f, "s@example.org", "dl", two);
@@ -931,7 +1090,7 @@ queue_dead_letter__outcome__replies_in_headers(void **state)
 	outcome_set_rcpt(&res, 0, RCPT_ACCEPTED, 250, "", "ok");
 	outcome_set_rcpt(&res, 1, RCPT_PERMFAIL, 550, "5.1.1",
 	    "5.1.1 no such user\r\nX-Evil: 1");
-	path = queue_dead_letter(msg, &res, &err);
+	path = mbox_dead_letter(msg, &res, &err);
 	assert_non_null(path);
 	fd = open(path, O_RDONLY);
 	n = read(fd, text, sizeof(text) - 1);
@@ -949,7 +1108,7 @@ queue_dead_letter__outcome__replies_in_headers(void **state)
 }
 
 static void
-queue_dead_letter__twice__appended_mboxrd(void **state)
+mbox_dead_letter__twice__appended_mboxrd(void **state)
 {
 	struct fixture	*f = *state;
 	struct message	*msg = make_msg(f, "s@example.org", "From me", two);
@@ -960,10 +1119,10 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
 	int		 fd;
 
 	setenv("HOME", f->dir, 1);
-	path = queue_dead_letter(msg, NULL, &err);
+	path = mbox_dead_letter(msg, NULL, &err);
 	assert_non_null(path);
 	free(path);
-	path = queue_dead_letter(msg, NULL, &err);
+	path = mbox_dead_letter(msg, NULL, &err);
 	assert_non_null(path);
 	want = xasprintf("%s/dead.letter", f->dir);
 	assert_string_equal(path, want);
@@ -980,7 +1139,7 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
 	unlink(path);
 	assert_int_equal(symlink("/etc/passwd", path), 0);
 	free(path);
-	assert_null(queue_dead_letter(msg, NULL, &err));
+	assert_null(mbox_dead_letter(msg, NULL, &err));
 	error_release(&err);
 	buf_release(&b);
 	free(want);
@@ -994,7 +1153,7 @@ queue_dead_letter__twice__appended_mboxrd(void **state)
  * to is measured under the lock.
  */
 static void
-queue_dead_letter__failed_write_after_wait__other_kept(void **state)
+mbox_dead_letter__failed_write_after_wait__other_kept(void **state)
 {
 	struct fixture	*f = *state;
 	struct message	*msg = make_msg(f, "s@example.org", "mine", two);
@@ -1033,7 +1192,7 @@ queue_dead_letter__failed_write_after_wait__other_kept(void **state)
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
 	signal(SIGXFSZ, SIG_IGN);
 	free(path);
-	path = queue_dead_letter(msg, NULL, &err);
+	path = mbox_dead_letter(msg, NULL, &err);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
 	assert_null(path);
@@ -1115,7 +1274,7 @@ queue_list__times_in_the_future__clamped_to_now(void **state)
 	assert_true(v[0]->created <= time(NULL) && v[0]->created >= now);
 	assert_true(v[0]->next_attempt <= time(NULL) &&
 	    v[0]->next_attempt >= now);
-	assert_int_equal(queue_due(f->q, time(NULL)), 1);
+	assert_int_equal(runner_due(f->q, time(NULL)), 1);
 	queue_entries_free(v, n);
 	free(id);
 }
@@ -1129,26 +1288,29 @@ main(void)
 		T(queue_save__reason_with_newline__stored_on_one_line),
 		T(queue_lock_entry__pending_subset__wire_message_has_only_them),
 		T(queue_lock_entry__locked_elsewhere__returns_zero),
-		T(queue_finish__all_accepted__entry_removed),
-		T(queue_finish__one_deferred__only_it_stays_with_backoff),
-		T(queue_finish__permanent_error__refused_and_removed),
+		T(runner_record__all_accepted__entry_removed),
+		T(runner_record__one_deferred__only_it_stays_with_backoff),
+		T(runner_record__permanent_error__refused_and_removed),
+		T(queue_update__done_in_batch__env_gone_before_next_send),
+		T(queue_update__rewrite_fails__marked_unrecorded),
 		T(queue_delete__entry__gone),
 		T(queue_hold__held_entry__not_sent_until_released),
-		T(queue_run__setup_failure__held_until_explicit_flush),
+		T(runner_flush__setup_failure__held_until_explicit_flush),
+		T(runner_flush__queue_unwritable__nothing_sent_ex_cantcreat),
 		T(queue_hold__admin_hold__not_sent_by_force),
 		T(bounce_new__replies__listed_and_original_attached),
-		T(queue_run__failed_attempt__not_due_until_backoff),
-		T(queue_run__expired_relay_down__last_try_then_bounced),
-		T(queue_run__expired_relay_up__delivered_not_bounced),
+		T(runner_flush__failed_attempt__not_due_until_backoff),
+		T(runner_flush__expired_relay_down__last_try_then_bounced),
+		T(runner_flush__expired_relay_up__delivered_not_bounced),
 		T(queue_list__torn_or_foreign_files__skipped),
 		T(queue_open__stale_tmp_file__removed),
 		T(queue_open__missing_without_create__ex_noinput),
-		T(queue_dead_letter__twice__appended_mboxrd),
-		T(queue_dead_letter__outcome__replies_in_headers),
-		T(queue_dead_letter__failed_write_after_wait__other_kept),
+		T(mbox_dead_letter__twice__appended_mboxrd),
+		T(mbox_dead_letter__outcome__replies_in_headers),
+		T(mbox_dead_letter__failed_write_after_wait__other_kept),
 		T(queue_list__times_in_the_future__clamped_to_now),
 #undef T
-		cmocka_unit_test(queue_backoff__schedule__doubles_and_caps),
+		cmocka_unit_test(runner_backoff__schedule__doubles_and_caps),
 		cmocka_unit_test(queue_entry_parse__cases__strict),
 		cmocka_unit_test(queue_format__json_and_text__escaped),
 	};
