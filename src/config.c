@@ -172,7 +172,6 @@ static int	 bad_value(struct parse *, const struct keydef *,
 static int	 parse_bool(const char *);
 static int	 parse_int(const char *, size_t, long, long, int *);
 static int	 valid_host(const char *, size_t);
-static char	*home_dir(void);
 static char	*user_name(void);
 static char	*expand_tilde(const char *);
 static char	*expand_pct(const char *, const char *);
@@ -522,19 +521,6 @@ valid_host(const char *s, size_t n)
 	return 1;
 }
 
-static char *
-home_dir(void)
-{
-	const char	*h = getenv("HOME");
-	struct passwd	*pw;
-
-	if (h != NULL && *h != '\0')
-		return xstrdup(h);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return xstrdup(pw->pw_dir);
-	return NULL;
-}
-
 /*
  * %U.  msmtp looks at $USER and $LOGNAME first; the password database
  * comes first here so that a system-wide "from %U@..." with
@@ -563,7 +549,7 @@ expand_tilde(const char *v)
 
 	if (v[0] != '~' || (v[1] != '\0' && v[1] != '/'))
 		return xstrdup(v);
-	if ((home = home_dir()) == NULL)
+	if ((home = util_home_dir()) == NULL)
 		return xstrdup(v);
 	s = xasprintf("%s%s", home, v + 1);
 	free(home);
@@ -1671,7 +1657,7 @@ user_file(void)
 	const char	*xdg = getenv("XDG_CONFIG_HOME");
 	char		*home, *path;
 
-	home = home_dir();
+	home = util_home_dir();
 	if (xdg != NULL && xdg[0] == '/')
 		path = xasprintf("%s/postie/config", xdg);
 	else if (home != NULL)

@@ -115,7 +115,6 @@ static int	 expire(const struct queue_entry *, struct outcome *, int,
 static void	 bounce_failed(struct queue *, struct queue_entry *,
 		    const struct queue_lock *, const struct strlist *,
 		    const struct strlist *, const char *);
-static char	*home_dir(void);
 static void	 json_str(struct buf *, const char *);
 
 /* Names, randomness, directories. */
@@ -232,7 +231,7 @@ queue_default_dir(void)
 		return xstrdup("/var/spool/postie");
 	if (xdg != NULL && xdg[0] == '/')
 		return xasprintf("%s/postie/queue", xdg);
-	if ((home = home_dir()) == NULL)
+	if ((home = util_home_dir()) == NULL)
 		return xstrdup("/var/spool/postie");
 	d = xasprintf("%s/.local/state/postie/queue", home);
 	free(home);
@@ -1628,19 +1627,6 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 
 /* dead.letter. */
 
-static char *
-home_dir(void)
-{
-	const char	*h = getenv("HOME");
-	struct passwd	*pw;
-
-	if (h != NULL && h[0] == '/')
-		return xstrdup(h);
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL)
-		return xstrdup(pw->pw_dir);
-	return NULL;
-}
-
 char *
 queue_dead_letter(const struct message *msg, const struct outcome *res,
     struct error *err)
@@ -1656,7 +1642,7 @@ queue_dead_letter(const struct message *msg, const struct outcome *res,
 	size_t			 i, k;
 	int			 fd, rc = 0;
 
-	if ((home = home_dir()) == NULL) {
+	if ((home = util_home_dir()) == NULL) {
 		error_set(err, EX_CANTCREAT, "cannot write dead.letter: no "
 		    "home directory");
 		return NULL;

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -336,6 +337,22 @@ util_fqdn(void)
 	if (res != NULL)
 		freeaddrinfo(res);
 	return name;
+}
+
+char *
+util_home_dir(void)
+{
+	const char	*h = getenv("HOME");
+	struct passwd	*pw;
+
+	if (h != NULL && h[0] == '/' && access(h, X_OK) == 0)
+		return xstrdup(h);
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_dir != NULL &&
+	    pw->pw_dir[0] != '\0')
+		return xstrdup(pw->pw_dir);
+	if (h != NULL && h[0] == '/')
+		return xstrdup(h);	/* a home not made yet: its error */
+	return NULL;
 }
 
 char *

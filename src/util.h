@@ -109,6 +109,15 @@ char	*util_fqdn(void);
 char	*util_first_line(const char *);
 
 /*
+ * The user's home directory: $HOME when it is an absolute path the user
+ * may enter, else the password database's.  A daemon may run a user's
+ * program with its own environment (Debian's cron mails a job's output
+ * with the daemon's HOME=/root): that HOME is not the user's.  Returns an
+ * allocated string, or NULL when there is none.
+ */
+char	*util_home_dir(void);
+
+/*
  * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE
  * where the file system has it, else mkostemp and unlink.  Returns the
  * fd, or -1 with EX_TEMPFAIL (nowhere to hold it: the caller keeps the

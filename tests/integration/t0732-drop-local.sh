@@ -62,6 +62,21 @@ for u in root www-data; do
 done
 [ "$(qcount)" -eq 0 ] || fail "left in the queue"
 
+# Debian's cron mails a job's output with the daemon's environment, not
+# the job's: HOME=/root when cron was started from a root shell.  That
+# home is not the user's (nobody may not enter it): postie takes the
+# password database's, never stops at /root/.postierc (exit 78, the
+# output lost).
+mkdir -m 700 "$TMP/home.root"
+printf 'Subject: Cron <nobody@x> job\n\ncron output, HOME=/root\n' >"$TMP/in"
+AS_HOME="$TMP/home.root" as_user nobody -FCronDaemon -i -B8BITMIME -oem \
+    root <"$TMP/in"
+check_rc 0
+check_grep '^postie: handed to the system queue' "$TMP/stderr"
+as_root -q
+check_rc 0
+check_grep '^cron output, HOME=/root$' "$SPOOL/root"
+
 # Root itself delivers directly; a user with a relay of their own too.
 printf 'Subject: direct\n\nfrom root\n' >"$TMP/in"
 as_root www-data <"$TMP/in"

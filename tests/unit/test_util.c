@@ -10,7 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pwd.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "progress.h"
 #include "util.h"
@@ -113,6 +116,36 @@ progress_format__cases__text(void **state)
 	progress_set(-1);
 }
 
+/*
+ * cron mails a job's output with the daemon's HOME (/root): a HOME that
+ * does not exist or cannot be entered is not the user's.
+ */
+static void
+util_home_dir__unusable_home__password_database(void **state)
+{
+	struct passwd	*pw = getpwuid(getuid());
+	char		*h;
+
+	(void)state;
+	assert_non_null(pw);
+	setenv("HOME", "/tmp", 1);
+	h = util_home_dir();
+	assert_string_equal(h, "/tmp");
+	free(h);
+	setenv("HOME", "/nonexistent/postie-test-home", 1);
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+	setenv("HOME", "relative/home", 1);
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+	unsetenv("HOME");
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -120,6 +153,7 @@ main(void)
 		cmocka_unit_test(buf_add_escaped__table__matches),
 		cmocka_unit_test(buf_add_json_str__table__valid_utf8_json),
 		cmocka_unit_test(progress_format__cases__text),
+		cmocka_unit_test(util_home_dir__unusable_home__password_database),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
