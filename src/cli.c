@@ -894,7 +894,27 @@ print_usage(poptContext con)
 		}
 		p += 3;
 	}
-	fputs(text, stdout);
+	/* a flag shown with its long name ("[-v|--verbose]") leaves the
+	 * cluster: each option is listed once */
+	if (cluster != NULL && (p = strstr(text, " [-")) != NULL) {
+		char	 pat[5] = { '[', '-', '\0', '|', '\0' };
+
+		p += 3;
+		for (q = p; *q != ']' && *q != '\0';) {
+			pat[2] = *q;
+			if (strstr(text, pat) != NULL)
+				memmove(q, q + 1, strlen(q + 1) + 1);
+			else
+				q++;
+		}
+	}
+	/* sendmail's -q takes its argument glued: -q30m, not -q 30m */
+	if ((p = strstr(text, "[-q ARG]")) != NULL) {
+		fwrite(text, 1, (size_t)(p - text), stdout);
+		fputs("[-q[ARG]]", stdout);
+		fputs(p + 8, stdout);
+	} else
+		fputs(text, stdout);
 	free(cluster);
 	free(text);
 }

@@ -674,6 +674,16 @@ cli_parse__usage__prints_short_usage(void **state)
 	assert_null(strstr(out, "[-t]"));
 	assert_null(strstr(out, "[-i]"));
 	assert_null(strstr(out, "[-U]"));
+	/* -v once, with its long name; not in the cluster too */
+	assert_non_null(strstr(out, "[-v|--verbose]"));
+	{
+		const char	*cl = strstr(out, "[-ti");
+		size_t		 n = strcspn(cl, "]");
+
+		assert_null(memchr(cl, 'v', n));
+	}
+	/* -q's argument is glued, as sendmail's */
+	assert_non_null(strstr(out, "[-q[ARG]]"));
 	free(out);
 	cli_opts_release(&o);
 }
