@@ -86,6 +86,7 @@ static int	ingest_drops(const struct account *, struct error *);
 static void	flush_summary(struct queue *, size_t, int);
 static int	run_hand_over(const struct message *, struct outcome *,
 		    struct error *);
+static const char *first_tempfail(const struct outcome *);
 
 /* What -oem asks for: mail the errors back (cron passes it). */
 static int
@@ -284,6 +285,16 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 			/* only the 4xx recipients stay queued */
 			rv = keep(acct, msg, &res, why != NULL ? why :
 			    "temporary failure", bnc, rep, err);
+			/* the others got it; these wait for a fix (a
+			 * mailbox the user may not write) */
+			if (rv == 0 && res.class == OUTCOME_SETUP) {
+				error_release(&derr);
+				error_set(&derr, res.exitcode, "%zu of %zu "
+				    "recipient(s): %s", pending, res.n,
+				    why != NULL ? why : "");
+				rv = held(&res, &derr, rep, err);
+				error_release(&derr);
+			}
 		} else {
 			/* with 'queue' off a 4xx recipient is given up */
 			rep->status = failed.n > 0 || pending > 0 ?
@@ -455,10 +466,12 @@ deliver(const struct account *acct, const char *qd, struct transport **tp,
 		 * changes that: held, with the way to set the system up
 		 * (the drop directory, which root's runner empties).
 		 */
-		if (rv == -1 && geteuid() != 0 && res->class ==
-		    OUTCOME_RETRY && res->exitcode == EX_CANTCREAT)
+		if (geteuid() != 0 && res->exitcode == EX_CANTCREAT &&
+		    (rv == -1 ? res->class == OUTCOME_RETRY :
+		    outcome_count(res, RCPT_TEMPFAIL) > 0))
 			outcome_fail(res, OUTCOME_SETUP, STEP_LOCAL,
-			    EX_CANTCREAT, 0, err->msg, "as a user, postie "
+			    EX_CANTCREAT, 0, rv == -1 ? err->msg :
+			    first_tempfail(res), "as a user, postie "
 			    "cannot write other users' mailboxes: as root, "
 			    "mkdir -m 1733 " DROP_DIR " (the Debian package "
 			    "does) so that root's postie -q delivers them");
@@ -1015,6 +1028,18 @@ run_deliver(void *ctx, const char *name, const struct message *msg,
 	    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
 		run->down[i] = xstrdup(err->msg);
 	return -1;
+}
+
+/* The reply of the first recipient with a temporary failure. */
+static const char *
+first_tempfail(const struct outcome *res)
+{
+	size_t	i;
+
+	for (i = 0; i < res->n; i++)
+		if (res->rcpt[i].state == RCPT_TEMPFAIL)
+			return res->rcpt[i].reply;
+	return NULL;
 }
 
 /*
