@@ -225,15 +225,15 @@ chmod 644 "$root/etc/cron.d/pkgcheck"
 printf '* * * * * echo cron-alice-output\n' | inroot crontab -u alice - ||
 	fail "crontab -u alice"
 inroot cron || fail "cannot start cron"
-say "cron started; waiting for its mail (at most 150 s)"
+say "cron started; waiting for its mail (at most 200 s)"
 i=0
 until grep -q '^cron-root-output' "$root/var/mail/root" 2>/dev/null &&
     grep -q '^cron-alice-output' "$root/var/mail/alice" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -gt 150 ] && {
+	[ $i -gt 200 ] && {
 		ls -la "$root/var/mail" "$root/var/spool/postie-drop" >&2
 		ls "$root/home/alice" >&2
-		fail "cron's mail did not arrive in 150 s"
+		fail "cron's mail did not arrive in 200 s"
 	}
 	sleep 1
 done
@@ -281,14 +281,14 @@ relay_has() {	# relay_has DIR TEXT: a message holding TEXT reached DIR
 # The same cron daemon, from its next minute on: both jobs' mail now
 # leaves through the relay (alice's via the drop directory and the
 # cron.d runner, which reads the new file).
-say "waiting for cron's mail at the relay (at most 150 s)"
+say "waiting for cron's mail at the relay (at most 200 s)"
 i=0
 until relay_has "$work/relay" cron-root-output &&
     relay_has "$work/relay" cron-alice-output; do
 	i=$((i + 1))
-	[ $i -gt 150 ] && {
+	[ $i -gt 200 ] && {
 		ls -la "$work/relay" "$root/var/spool/postie-drop" >&2
-		fail "cron's mail did not reach the relay in 150 s"
+		fail "cron's mail did not reach the relay in 200 s"
 	}
 	sleep 1
 done
