@@ -74,6 +74,15 @@ struct cli_opts {
 	int		 progress;	/* --progress 1, --no-progress 0, else
 					   -1 (on a terminal) */
 
+	/* account settings from the command line (msmtp's --host, --port,
+	 * ...; -X): triples OPTION, KEY, VALUE for config_override() */
+	struct strlist	 settings;
+	int		 new_account;	/* msmtp's --host: no account from
+					   the configuration files */
+	int		 read_envelope_from; /* msmtp: the envelope sender is
+					   the From header's address */
+	int		 msmtp;		/* invoked as "msmtp" */
+
 	struct strlist	 rcpts;		/* operands, split at commas */
 	struct strlist	 ignored;	/* accepted-and-ignored options seen,
 					   as given ("-oem", "-B8BITMIME") */
@@ -81,8 +90,10 @@ struct cli_opts {
 
 /*
  * Parse argv.  The program name (argv[0]'s basename) picks the face:
- * "mailq" lists the queue, "newaliases" is -bi, anything else is
- * sendmail.  For --help/--usage the text is printed to stdout here and
+ * "mailq" lists the queue, "newaliases" is -bi, "msmtp" takes msmtp's
+ * options with msmtp's meanings (-a ACCOUNT, --host, --port, --tls,
+ * -X LOGFILE, --read-envelope-from...; a lone "." never ends the
+ * input), anything else is sendmail.  For --help/--usage the text is printed to stdout here and
  * mode says so.  argv is not modified.
  * Errors: EX_USAGE naming the option or operand ("unknown option '-x'",
  * "option '-f' needs an argument", "recipient '-x' looks like an option",

@@ -721,6 +721,106 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 	return chosen(&empty_account, "nothing is configured");
 }
 
+/* Keys that choose the relay or the way to it: see config_override(). */
+static int
+routes_mail(const char *key)
+{
+	static const char *const keys_[] = { "host", "port", "url", "auth",
+	    "user", "password", "passwordeval", "protocol", "proxy_host",
+	    "proxy_port", "socket", "source_ip", NULL };
+	size_t	i;
+
+	if (strncmp(key, "tls", 3) == 0 || strncmp(key, "oauth2_", 7) == 0)
+		return 1;
+	for (i = 0; keys_[i] != NULL; i++)
+		if (strcmp(keys_[i], key) == 0)
+			return 1;
+	return 0;
+}
+
+const struct account *
+config_override(struct config *cfg, const struct account *base,
+    const struct strlist *settings, struct error *err)
+{
+	struct parse		 p;
+	const struct keydef	*k;
+	struct account		*a;
+	size_t			 i, j;
+	int			 unqueued = 0;
+
+	memset(&p, 0, sizeof(p));
+	p.name = "command line";
+	p.defaults.a = a = account_new("command line", 0,
+	    base != NULL ? base->name : "cmdline");
+	if (base != NULL) {
+		account_copy_fields(a, base);
+		a->implicit = base->implicit;
+		/* what resolve() filled: routes and the failover accounts */
+		a->routes = base->routes;
+		if (base->nfailover > 0) {
+			a->failover_to = xcalloc(base->nfailover,
+			    sizeof(*a->failover_to));
+			memcpy(a->failover_to, base->failover_to,
+			    base->nfailover * sizeof(*a->failover_to));
+			a->nfailover = base->nfailover;
+		}
+		free(a->file);
+		a->file = xstrdup(base->file != NULL ? base->file :
+		    "command line");
+		a->line = base->line;
+	}
+	for (i = 0; i + 3 <= settings->n; i += 3) {
+		const char *opt = settings->v[i], *key = settings->v[i + 1];
+
+		for (k = keys; k->name != NULL; k++)
+			if (strcmp(k->name, key) == 0)
+				break;
+		if (k->name == NULL) {
+			error_set(err, EX_SOFTWARE, "%s: no key '%s'", opt,
+			    key);
+			goto fail;
+		}
+		if (k->fn(&p, &p.defaults, k, settings->v[i + 2], err) == -1) {
+			/* "command line:0: invalid value..." -> the option */
+			const char *m = strstr(err->msg, ": ");
+			char *msg = xasprintf("%s: %s", opt, m != NULL ?
+			    m + 2 : err->msg);
+
+			error_release(err);
+			error_set(err, EX_USAGE, "%s", msg);
+			free(msg);
+			goto fail;
+		}
+		if (routes_mail(key))
+			unqueued = 1;
+	}
+	if (unqueued && a->queue) {
+		a->queue = 0;
+		log_debug("settings from the command line choose the relay: "
+		    "a temporary failure is not queued (exit 75), since a "
+		    "later flush would not know them");
+	}
+	for (j = 0; j < cfg->naccounts; j++)
+		if (cfg->accounts[j] == base)
+			break;
+	if (j < cfg->naccounts)
+		account_free(cfg->accounts[j]);
+	else {
+		cfg->accounts = xreallocarray(cfg->accounts,
+		    cfg->naccounts + 1, sizeof(*cfg->accounts));
+		cfg->naccounts++;
+	}
+	cfg->accounts[j] = a;
+	p.defaults.a = NULL;
+	parse_release(&p);
+	log_debug("account '%s' with %zu setting(s) from the command line",
+	    a->name, settings->n / 3);
+	return a;
+fail:
+	parse_release(&p);
+	return NULL;
+}
+
 char *
 account_qualify_domain(const struct account *a)
 {

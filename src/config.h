@@ -176,6 +176,26 @@ void	config_release(struct config *);
 const struct account *config_select(const struct config *, const char *name,
 	    const char *sender, struct error *);
 
+/*
+ * Settings from the command line (msmtp's --host, --port, --tls, -X...,
+ * sendmail's -X): settings holds triples OPTION, KEY, VALUE (v[0] the
+ * option as the user gave it, for messages, v[1] the key, v[2] its
+ * value, then the next), each applied through the key's own handler as
+ * a file line "KEY VALUE" would be (the value taken as it is: no quotes).
+ * They go over a copy of base (one of cfg's accounts, or what
+ * config_select() returned), or over a new account with the defaults
+ * when base is NULL (msmtp's --host: no configuration file data).  The
+ * copy takes base's name and its place in cfg (it is appended when base
+ * is not one of cfg's) and is returned, borrowed from cfg.  A setting
+ * that changes where or how the mail goes (host, port, tls*, auth, user,
+ * passwordeval...) also turns the queue off for the account: a later
+ * flush would read the account from the file, without the settings.
+ * Errors: EX_USAGE "--port: invalid value 'x' for 'port'" and the like.
+ */
+const struct account *config_override(struct config *,
+	    const struct account *base, const struct strlist *settings,
+	    struct error *);
+
 /* The qualify domain: the account's, else /etc/mailname, else the FQDN.
  * Returns an allocated string. */
 char	*account_qualify_domain(const struct account *);

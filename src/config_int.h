@@ -84,6 +84,7 @@ struct account *account_new(const char *, int, const char *);
 void	 account_defaults(struct account *, int);
 void	 account_free(struct account *);
 void	 inherit(struct pacct *, const struct pacct *);
+void	 account_copy_fields(struct account *, const struct account *);
 int	 perr(struct parse *, struct error *, const char *, ...)
 		    __attribute__((__format__(printf, 3, 4)));
 

@@ -333,6 +333,17 @@ inherit(struct pacct *dst, const struct pacct *src)
 		}
 }
 
+/* Copy every field of src into dst (config_override()). */
+void
+account_copy_fields(struct account *dst, const struct account *src)
+{
+	const struct keydef	*k;
+
+	for (k = keys; k->name != NULL; k++)
+		if (k->field.kind != FK_NONE)
+			copy_field(dst, src, k->field);
+}
+
 static void
 copy_field(struct account *dst, const struct account *src, struct field f)
 {

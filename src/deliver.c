@@ -255,6 +255,16 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 			/* only the 4xx recipients stay queued */
 			rv = keep(acct, msg, &res, why != NULL ? why :
 			    "temporary failure", bnc, rep, err);
+			/* the others got it; these wait for a fix (a
+			 * mailbox the user may not write) */
+			if (rv == 0 && res.class == OUTCOME_SETUP) {
+				error_release(&derr);
+				error_set(&derr, res.exitcode, "%zu of %zu "
+				    "recipient(s): %s", pending, res.n,
+				    why != NULL ? why : "");
+				rv = held(&res, &derr, rep, err);
+				error_release(&derr);
+			}
 		} else {
 			/* with 'queue' off a 4xx recipient is given up */
 			rep->status = failed.n > 0 || pending > 0 ?

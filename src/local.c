@@ -205,8 +205,11 @@ local_deliver(const struct local_opts *opts, const struct message *msg,
 		log_warnx("cannot deliver to '%s': %s", env->rcpts.v[i],
 		    res->rcpt[i].reply != NULL ? res->rcpt[i].reply : "");
 	}
-	if (nok > 0)
+	if (nok > 0) {
+		/* what stopped the others, for the caller's policy */
+		res->exitcode = code;
 		return 0;
+	}
 	/* A full disk or a lock passes; an unknown user does not. */
 	outcome_fail(res, outcome_count(res, RCPT_TEMPFAIL) > 0 ?
 	    OUTCOME_RETRY : OUTCOME_PERMANENT, STEP_LOCAL, code,

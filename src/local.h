@@ -50,7 +50,10 @@ char	*local_user(const char *);
  * and its code 250.  A failed one holds the reason ("unknown local user
  * 'x'", code 550; "mailbox '/var/mail/x' is locked", code 451 ...).
  * Failures are also reported with log_warnx() when the result is 0, and
- * when several recipients failed (err then summarises).
+ * when several recipients failed (err then summarises).  When the result
+ * is 0 and some failed, res->exitcode is the code that names them (as
+ * err would: EX_CANTCREAT when no lock or disk failure is among them),
+ * with res->class left OUTCOME_NONE.
  */
 int	local_deliver(const struct local_opts *, const struct message *,
 	    struct outcome *, struct error *);

@@ -266,6 +266,29 @@ exit_name(int code)
 	return "EX_SOFTWARE";
 }
 
+/*
+ * The line may name a sender, recipients and a server's reply, which
+ * the sender chose; -X FILE lets a caller pick the file (PHPMailer's
+ * CVE-2016-10033 wrote "-X/var/www/x.php").  "<?" and "<%" become
+ * "\x3c?" and "\x3c%", so no line starts PHP (or ASP) code.  Consumes b.
+ */
+static char *
+defuse(struct buf *b)
+{
+	struct buf	out = BUF_INIT;
+	size_t		i;
+
+	for (i = 0; i < b->len; i++) {
+		if (b->data[i] == '<' && i + 1 < b->len &&
+		    (b->data[i + 1] == '?' || b->data[i + 1] == '%'))
+			buf_addstr(&out, "\\x3c");
+		else
+			buf_addch(&out, b->data[i]);
+	}
+	buf_release(b);
+	return buf_detach(&out);
+}
+
 char *
 log_attempt_line(const struct log_attempt *a)
 {
@@ -312,7 +335,7 @@ log_attempt_line(const struct log_attempt *a)
 	field(&b, "smtpmsg", a->smtp_text, 1);
 	field(&b, "outcome", a->outcome, 0);
 	buf_printf(&b, " exitcode=%s", exit_name(a->exit_code));
-	return buf_detach(&b);
+	return defuse(&b);
 }
 
 void

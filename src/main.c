@@ -13,6 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "addr.h"
+#include "xmalloc.h"
 #include "aliases.h"
 #include "bs.h"
 #include "config.h"
@@ -30,6 +32,9 @@
 #include "oauth2.h"
 
 static int	send_message(const struct cli_opts *, int *, struct error *);
+static const struct account *choose(struct config *, const struct cli_opts *,
+		    const char *, struct error *);
+static char	*header_sender(const struct message *, struct error *);
 static int	import_command(const struct cli_opts *, struct error *);
 static int	queue_command(const struct cli_opts *, struct error *);
 static int	oauth2_command(const struct cli_opts *, struct error *);
@@ -236,7 +241,7 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	struct deliver_opts	 dop;
 	struct deliver_report	 rep;
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
-	char			*qd = NULL, *spool = NULL;
+	char			*qd = NULL, *spool = NULL, *env_from = NULL;
 	size_t			 i;
 	int			 rv = -1, dropping;
 
@@ -245,8 +250,7 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	if ((dropping ? config_load_user(&cfg, opts->config_file, err) :
 	    config_load(&cfg, opts->config_file, err)) == -1)
 		goto out;
-	acct = config_select(&cfg, opts->account, opts->sender, err);
-	if (acct == NULL)
+	if ((acct = choose(&cfg, opts, opts->sender, err)) == NULL)
 		goto out;
 	qd = account_qualify_domain(acct);
 	if (acct->aliases != NULL &&
@@ -273,6 +277,25 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	msg = opts->compose ?
 	    mime_compose(&co, &mo, STDIN_FILENO, &rcpts, err) :
 	    message_read(STDIN_FILENO, &mo, err);
+	if (msg != NULL && opts->read_envelope_from) {
+		/* msmtp: the From header's address is the envelope sender,
+		 * and chooses the account when -a did not */
+		if ((env_from = header_sender(msg, err)) == NULL ||
+		    (acct = choose(&cfg, opts, env_from, err)) == NULL)
+			goto out;
+		free(qd);
+		qd = account_qualify_domain(acct);
+		aliases_free(al);
+		al = NULL;
+		if (acct->aliases != NULL &&
+		    (al = aliases_load(acct->aliases, err)) == NULL)
+			goto out;
+		fill_message_opts(&mo, opts, acct, qd, al);
+		mo.spool_dir = spool;
+		mo.sender = env_from;
+		if (!acct->allow_from_override && acct->from != NULL)
+			mo.sender = NULL;
+	}
 	if (msg == NULL || message_finalize(msg, &mo, err) == -1)
 		goto out;
 	/*
@@ -311,8 +334,53 @@ out:
 	aliases_free(al);
 	free(qd);
 	free(spool);
+	free(env_from);
 	config_release(&cfg);
 	return rv;
+}
+
+/* The account: chosen as config_select() does, then the command line's
+ * settings (msmtp's --host and the like, -X) over it. */
+static const struct account *
+choose(struct config *cfg, const struct cli_opts *opts, const char *sender,
+    struct error *err)
+{
+	const struct account	*acct = NULL;
+
+	if (!opts->new_account &&
+	    (acct = config_select(cfg, opts->account, sender, err)) == NULL)
+		return NULL;
+	if (opts->settings.n == 0)
+		return acct;
+	return config_override(cfg, acct, &opts->settings, err);
+}
+
+/* The address of the message's From header (--read-envelope-from). */
+static char *
+header_sender(const struct message *msg, struct error *err)
+{
+	struct addr_list	 l = ADDR_LIST_INIT;
+	const char		*from = message_header(msg, "From");
+	char			*s;
+
+	if (from == NULL) {
+		error_set(err, EX_DATAERR, "--read-envelope-from: the message "
+		    "has no From header");
+		return NULL;
+	}
+	if (addr_parse_list(from, &l, err) == -1) {
+		error_prefix(err, "--read-envelope-from: the From header");
+		return NULL;
+	}
+	if (l.n == 0) {
+		addr_list_release(&l);
+		error_set(err, EX_DATAERR, "--read-envelope-from: the From "
+		    "header holds no address");
+		return NULL;
+	}
+	s = xstrdup(l.v[0].spec);
+	addr_list_release(&l);
+	return s;
 }
 
 static void

@@ -25,6 +25,7 @@
 
 static int	send_local(const struct account *, const struct message *,
 		    const char *, struct outcome *, struct error *);
+static const char *first_tempfail(const struct outcome *);
 
 int
 send_attempt(const struct account *acct, const char *qd,
@@ -46,10 +47,12 @@ send_attempt(const struct account *acct, const char *qd,
 		 * changes that: held, with the way to set the system up
 		 * (the drop directory, which root's runner empties).
 		 */
-		if (rv == -1 && geteuid() != 0 && res->class ==
-		    OUTCOME_RETRY && res->exitcode == EX_CANTCREAT)
+		if (geteuid() != 0 && res->exitcode == EX_CANTCREAT &&
+		    (rv == -1 ? res->class == OUTCOME_RETRY :
+		    outcome_count(res, RCPT_TEMPFAIL) > 0))
 			outcome_fail(res, OUTCOME_SETUP, STEP_LOCAL,
-			    EX_CANTCREAT, 0, err->msg, "as a user, postie "
+			    EX_CANTCREAT, 0, rv == -1 ? err->msg :
+			    first_tempfail(res), "as a user, postie "
 			    "cannot write other users' mailboxes: as root, "
 			    "mkdir -m 1733 " DROP_DIR " (the Debian package "
 			    "does) so that root's postie -q delivers them");
@@ -167,4 +170,16 @@ send_log(const struct account *acct, const char *id, const char *from,
 	a.outcome = outcome;
 	a.exit_code = code;
 	log_attempt(&a);
+}
+
+/* The reply of the first recipient with a temporary failure. */
+static const char *
+first_tempfail(const struct outcome *res)
+{
+	size_t	i;
+
+	for (i = 0; i < res->n; i++)
+		if (res->rcpt[i].state == RCPT_TEMPFAIL)
+			return res->rcpt[i].reply;
+	return NULL;
 }

@@ -158,6 +158,7 @@ int	 util_random(void *p, size_t n);
  */
 int	 util_valid_host(const char *s, size_t n);
 
+
 /*
  * An unlinked temporary file in $TMPDIR (else /tmp), mode 0600: O_TMPFILE
  * where the file system has it, else mkostemp and unlink.  Returns the

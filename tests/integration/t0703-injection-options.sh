@@ -4,7 +4,8 @@
 # "--") is refused with EX_USAGE (64) or EX_DATAERR (65), and no file is
 # created, opened or even looked at (checked with strace when it works).
 # The PHPMailer shapes (CVE-2016-10033) and the real sendmail options
-# -X/-oQ given by a caller are accepted and ignored: -X never opens a file.
+# -X/-oQ given by a caller: -oQ is ignored, -X FILE gets the log line (and
+# never a "<?" that would start PHP code in it).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 start_smtpd
@@ -98,10 +99,15 @@ traced -C "$TMP/config" '-f"attacker\\"' -oQ/tmp/ "-X$X" 'some"@example.com' \
 usage_or_data
 untouched "$X"
 
-# The real options, from the caller: accepted, ignored, no file.
-traced -C "$TMP/config" "-X$X" "-oQ$QD" a@example.com
+# The real options, from the caller: -oQ ignored (no directory), -X the
+# transaction log as in sendmail and msmtp: the log line, where nothing
+# the sender chose can open PHP code.
+traced -C "$TMP/config" "-X$X" "-oQ$QD" -f '"<?php_echo(1);?>"@example.com' \
+    a@example.com
 check_rc 0
-untouched "$X" "$QD"
+untouched "$QD"
+check_grep 'recipients=a@example.com .*smtpstatus=250' "$X"
+check_fixed_absent '<?' "$X"
 if [ $use_strace = 1 ]; then
 	# the trace is real: it shows the config file being opened
 	check_grep "$TMP/config" "$TMP/trace"

@@ -50,13 +50,14 @@ CONF
 }
 
 # as_user USER ARGS... [<input]: postie as USER (no groups, a clean
-# environment); sets $rc, leaves $TMP/stdout and $TMP/stderr.
+# environment, HOME the user's or $AS_HOME); sets $rc, leaves
+# $TMP/stdout and $TMP/stderr.
 as_user() {
 	u=$1
 	shift
 	set +e
 	setpriv --reuid="$u" --regid="$(id -g "$u")" --clear-groups -- \
-	    env -i PATH=/usr/bin:/bin HOME="$TMP/home.$u" \
+	    env -i PATH=/usr/bin:/bin HOME="${AS_HOME:-$TMP/home.$u}" \
 	    POSTIE_SYSCONFIG="$SYS" POSTIE_DROPDIR="$DROP" \
 	    "$POSTIE" "$@" >"$TMP/stdout" 2>"$TMP/stderr"
 	rc=$?

@@ -9,18 +9,33 @@
 #     /var/mail/root and /var/mail/alice;
 #   - a relay written into /etc/postie.conf (smtpd.py of the test suite,
 #     on the host's loopback: a chroot shares the network namespace) is
-#     used at once by cron's sendmail call and by www-data (which cannot
-#     read the file: the drop directory and root's postie -q);
-#   - mail queued while the relay is down survives an upgrade to the
-#     rebuilt .deb and leaves after it;
+#     used at once, with no reload, by the same cron daemon's mail
+#     (root's job directly, alice's through the drop directory and the
+#     /etc/cron.d/postie runner), by cron's sendmail call and by
+#     www-data (which cannot read the file: the drop directory and
+#     root's postie -q);
+#   - mail queued while the relay is down, and a message www-data
+#     dropped, survive an upgrade to the rebuilt .deb and leave after it;
 #   - purge keeps a spool that holds mail and removes an empty one.
 # Run as root.  Ends with "pkg-check: pass (N s)" or "pkg-check: FAIL
-# (...)", exit 0 or 1.  --keep leaves the root and the debs for a look.
+# (...)", exit 0 or 1.
+#	tests/pkg/fresh-root-install.sh [--keep] [--base TARBALL]
+# --keep leaves the root and the debs for a look; --base unpacks a tar
+# of a fresh minbase root (.ci/fresh-root --save-base makes one, so CI
+# debootstraps once) instead of running debootstrap.
 set -u
 cd "$(dirname "$0")/../.."
 top=$PWD
 keep=0
-[ "${1:-}" = --keep ] && keep=1
+base=""
+while [ $# -gt 0 ]; do
+	case $1 in
+	--keep) keep=1 ;;
+	--base) base=${2:?--base needs a tar file}; shift ;;
+	*) echo "usage: $0 [--keep] [--base TARBALL]" >&2; exit 2 ;;
+	esac
+	shift
+done
 suite=bookworm
 start=$(date +%s)
 PY=/usr/bin/python3
@@ -119,14 +134,22 @@ deb1=$(ls "$work"/build-base/postie_*.deb | grep -v dbgsym)
 deb2=$(ls "$work"/build-rebuild/postie_*.deb | grep -v dbgsym)
 say "built $(basename "$deb1") and $(basename "$deb2")"
 lint=$(lintian "$work"/build-base/postie_*.changes 2>&1)
-echo "$lint" | sed 's/^/lintian: /'
+echo "$lint" | grep -v 'running with root privileges' | sed 's/^/lintian: /'
 echo "$lint" | grep -q '^E:' && fail "lintian reports errors"
+say "lintian: $(echo "$lint" | grep -c '^E:') errors, $(echo "$lint" |
+    grep -c '^W:') warnings (overrides: debian/postie.lintian-overrides)"
 
 # --- the fresh root -----------------------------------------------------
-say "debootstrap --variant=minbase $suite from $mirror"
-debootstrap --variant=minbase "$suite" "$root" "$mirror" \
-    >"$work/debootstrap.log" 2>&1 ||
-	{ tail -n 20 "$work/debootstrap.log"; fail "debootstrap"; }
+if [ -n "$base" ]; then
+	say "unpacking the fresh $suite root $base"
+	mkdir "$root" && tar -x -C "$root" -f "$base" ||
+		fail "cannot unpack $base"
+else
+	say "debootstrap --variant=minbase $suite from $mirror"
+	debootstrap --variant=minbase "$suite" "$root" "$mirror" \
+	    >"$work/debootstrap.log" 2>&1 ||
+		{ tail -n 20 "$work/debootstrap.log"; fail "debootstrap"; }
+fi
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 echo pkgcheck >"$root/etc/hostname"
 printf '127.0.0.1\tlocalhost pkgcheck\n' >"$root/etc/hosts"
@@ -194,28 +217,32 @@ say "mail -s x root arrived in /var/mail/root"
 # A real cron daemon for a while: root's job and alice's job print a
 # line; cron mails it; alice cannot read /etc/postie.conf, so her mail
 # goes through the drop directory to root's queue runner, which is the
-# /etc/cron.d/postie line here (no systemd in a chroot).
+# /etc/cron.d/postie line here (no systemd in a chroot).  cron runs with
+# the environment of the shell that started it (HOME=/root), and
+# Debian's cron gives the mailer that environment, not the job's.
 printf '* * * * * root echo cron-root-output\n' >"$root/etc/cron.d/pkgcheck"
 chmod 644 "$root/etc/cron.d/pkgcheck"
 printf '* * * * * echo cron-alice-output\n' | inroot crontab -u alice - ||
 	fail "crontab -u alice"
 inroot cron || fail "cannot start cron"
-say "cron started; waiting for its mail (at most 150 s)"
+say "cron started; waiting for its mail (at most 200 s)"
 i=0
 until grep -q '^cron-root-output' "$root/var/mail/root" 2>/dev/null &&
     grep -q '^cron-alice-output' "$root/var/mail/alice" 2>/dev/null; do
 	i=$((i + 1))
-	[ $i -gt 150 ] && {
+	[ $i -gt 200 ] && {
 		ls -la "$root/var/mail" "$root/var/spool/postie-drop" >&2
-		fail "cron's mail did not arrive in 150 s"
+		ls "$root/home/alice" >&2
+		fail "cron's mail did not arrive in 200 s"
 	}
 	sleep 1
 done
-kill "$(cat "$root/run/crond.pid")" 2>/dev/null
-rm -f "$root/etc/cron.d/pkgcheck"
-inroot crontab -u alice -r
 grep -q '^Subject: Cron <root@' "$root/var/mail/root" ||
 	fail "root's cron mail has no cron Subject"
+grep -q '^Subject: Cron <alice@' "$root/var/mail/alice" ||
+	fail "alice's cron mail has no cron Subject"
+grep -q '^From alice@' "$root/var/mail/alice" ||
+	fail "alice's cron mail is not from alice"
 say "cron's mail (root's directly, alice's via the drop directory) arrived"
 
 # --- a relay in /etc/postie.conf, no reload -----------------------------
@@ -247,21 +274,46 @@ EOF
 start_relay "$work/relay"
 write_conf "$port"
 count() { ls "$work/relay"/*.eml 2>/dev/null | wc -l; }
+relay_has() {	# relay_has DIR TEXT: a message holding TEXT reached DIR
+	grep -l -- "$2" "$1"/*.eml >/dev/null 2>&1
+}
+
+# The same cron daemon, from its next minute on: both jobs' mail now
+# leaves through the relay (alice's via the drop directory and the
+# cron.d runner, which reads the new file).
+say "waiting for cron's mail at the relay (at most 200 s)"
+i=0
+until relay_has "$work/relay" cron-root-output &&
+    relay_has "$work/relay" cron-alice-output; do
+	i=$((i + 1))
+	[ $i -gt 200 ] && {
+		ls -la "$work/relay" "$root/var/spool/postie-drop" >&2
+		fail "cron's mail did not reach the relay in 200 s"
+	}
+	sleep 1
+done
+kill "$(cat "$root/run/crond.pid")" 2>/dev/null
+rm -f "$root/etc/cron.d/pkgcheck"
+inroot crontab -u alice -r
+say "cron's mail (root's and alice's) went to the relay in /etc/postie.conf"
 
 # cron's own call, as /usr/sbin/cron makes it for root's job
 printf 'From: root (Cron Daemon)\nTo: ops@example.org\nSubject: Cron <root@pkgcheck> job\n\ncron-relay-output\n' |
 	inroot /usr/sbin/sendmail -FCronDaemon -i -B8BITMIME -oem ops@example.org ||
 	fail "cron's sendmail call through the relay: exit $?"
-grep -l 'cron-relay-output' "$work/relay"/*.eml >/dev/null 2>&1 ||
+relay_has "$work/relay" cron-relay-output ||
 	fail "the relay did not get cron's message"
 # www-data, as PHP's mail() calls it
 printf 'To: web@example.org\nSubject: from php\n\nwww-data-output\n' |
 	inroot runuser -u www-data -- /usr/sbin/sendmail -t -i ||
 	fail "www-data's sendmail -t -i: exit $?"
 # root's queue runner (the path unit, or the cron.d line)
-inroot sh -c "$(sed -n '/^[^#].*[[:space:]]root[[:space:]]/s/^.*[[:space:]]root[[:space:]]*//p' \
-    "$root/etc/cron.d/postie")"
-grep -l 'www-data-output' "$work/relay"/*.eml >/dev/null 2>&1 ||
+runner() {
+	inroot sh -c "$(sed -n '/^[^#].*[[:space:]]root[[:space:]]/s/^.*[[:space:]]root[[:space:]]*//p' \
+	    "$root/etc/cron.d/postie")"
+}
+runner
+relay_has "$work/relay" www-data-output ||
 	fail "the relay did not get www-data's message"
 grep -q '"web@example.org"' "$work/relay"/*.json ||
 	fail "www-data's message had the wrong recipient"
@@ -276,21 +328,37 @@ for n in 1 2 3; do
 done
 q=$(inroot mailq 2>/dev/null | grep -c 'ops@example.org')
 [ "$q" -eq 3 ] || { inroot mailq; fail "mailq shows $q of 3 queued messages"; }
-say "apt-get install ./$(basename "$deb2") with 3 messages queued"
+# and one a user handed over that no runner has taken in yet
+printf 'To: web@example.org\nSubject: dropped\n\ndropped-before-upgrade\n' |
+	inroot runuser -u www-data -- /usr/sbin/sendmail -t -i ||
+	fail "www-data's sendmail before the upgrade: exit $?"
+d=$(ls "$root/var/spool/postie-drop" | wc -l)
+[ "$d" -eq 1 ] || fail "the drop directory holds $d files, not 1"
+say "apt-get install ./$(basename "$deb2") with 3 messages queued, 1 dropped"
 apt_in install "/tmp/$(basename "$deb2")" ||
 	{ tail -n 30 "$work/apt.log"; fail "upgrade"; }
 inroot dpkg-query -W -f='${Version}' postie | grep -q rebuild1 ||
 	fail "the upgrade did not happen"
 grep -q 'pkg-check' "$root/etc/postie.conf" ||
 	fail "the upgrade replaced the changed /etc/postie.conf"
+[ "$(stat -c %a "$root/etc/postie.conf")" = 640 ] ||
+	fail "the upgrade changed /etc/postie.conf's mode"
+q=$(inroot mailq 2>/dev/null | grep -c 'ops@example.org')
+d=$(ls "$root/var/spool/postie-drop" | wc -l)
+[ "$q" -eq 3 ] && [ "$d" -eq 1 ] ||
+	fail "after the upgrade: $q of 3 queued, $d of 1 dropped"
 start_relay "$work/relay2"
 write_conf "$port"
 inroot /usr/bin/postie -q || fail "postie -q after the upgrade: exit $?"
 for n in 1 2 3; do
-	grep -l "queued-$n" "$work/relay2"/*.eml >/dev/null 2>&1 ||
+	relay_has "$work/relay2" "queued-$n" ||
 		fail "queued message $n was lost in the upgrade"
 done
-say "the upgrade kept the 3 queued messages; they left after it"
+relay_has "$work/relay2" dropped-before-upgrade ||
+	fail "the dropped message was lost in the upgrade"
+[ "$(ls "$work/relay2"/*.eml | wc -l)" -eq 4 ] ||
+	fail "the relay got $(ls "$work/relay2"/*.eml | wc -l) messages, not 4"
+say "the upgrade kept the 3 queued messages and the dropped one; they left after it, once each"
 
 # --- purge ----------------------------------------------------------------
 kill "$smtpd_pid"; wait "$smtpd_pid" 2>/dev/null; smtpd_pid=""

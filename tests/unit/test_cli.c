@@ -56,6 +56,9 @@ struct parse_case {
 	const char	*account;
 	int		 dry_run;
 	int		 json;
+	const char	*settings;	/* OPTION|KEY|VALUE|... */
+	int		 new_account;
+	int		 ref;		/* --read-envelope-from */
 };
 
 static const struct parse_case cases[] = {
@@ -203,10 +206,79 @@ static const struct parse_case cases[] = {
 	  .argv = { "sendmail", "-ee", "-ex", "root" },
 	  .errmode = "e", .rcpts = "root", .ignored = "-ex" },
 
-	/* accepted and ignored */
-	{ .name = "-X never opened, recorded",
+	/* -X: the transaction log, as sendmail's and msmtp's */
+	{ .name = "-X is the logfile setting",
 	  .argv = { "sendmail", "-X/tmp/log", "a@b" },
-	  .rcpts = "a@b", .ignored = "-X/tmp/log" },
+	  .rcpts = "a@b", .settings = "-X|logfile|/tmp/log" },
+
+	/* the msmtp face: msmtp's options, a lone dot is always data */
+	{ .name = "msmtp: mutt's call",
+	  .argv = { "/usr/bin/msmtp", "-oi", "-oem", "-f", "me@example.org",
+	    "--", "a@example.com" },
+	  .i = 1, .sender = "me@example.org", .rcpts = "a@example.com",
+	  .ignored = "-oi|-oem" },
+	{ .name = "msmtp: -a and -C glued, -t",
+	  .argv = { "msmtp", "-Cmy.conf", "-awork", "-t" },
+	  .i = 1, .t = 1, .config = "my.conf", .account = "work" },
+	{ .name = "msmtp: server settings over the account",
+	  .argv = { "msmtp", "--host=smtp.example.org", "--port", "587",
+	    "--tls", "--auth=on", "--user", "u", "--domain=me.example",
+	    "--timeout=10", "-X", "/tmp/l", "--logfile=/tmp/m", "a@b" },
+	  .i = 1, .rcpts = "a@b", .new_account = 1,
+	  .settings = "--host|host|smtp.example.org|--port|port|587|"
+	    "--tls|tls|on|--auth|auth|on|--user|user|u|--domain|domain|"
+	    "me.example|--timeout|timeout|10|-X|logfile|/tmp/l|"
+	    "--logfile|logfile|/tmp/m" },
+	{ .name = "msmtp: an optional argument is only --opt=V (getopt)",
+	  .argv = { "msmtp", "--tls-starttls=off", "--set-from-header",
+	    "--tls", "off", "a@b" },
+	  .i = 1, .rcpts = "off|a@b",
+	  .settings = "--tls-starttls|tls_starttls|off|"
+	    "--set-from-header|set_from_header|auto|--tls|tls|on" },
+	{ .name = "msmtp: -d, -v (-vt is -v -t), -P, --read-envelope-from",
+	  .argv = { "msmtp", "-d", "-vt", "-P", "--read-envelope-from",
+	    "a@b" },
+	  .i = 1, .t = 1, .v = 2, .dry_run = 1, .ref = 1, .rcpts = "a@b" },
+	{ .name = "msmtp: -F, -bm and the ignored letters",
+	  .argv = { "msmtp", "-FCron Daemon", "-bm", "-B8BITMIME", "-G",
+	    "-N", "never", "a@b" },
+	  .i = 1, .fullname = "Cron Daemon", .rcpts = "a@b",
+	  .ignored = "-B8BITMIME|-G",
+	  .settings = "-N|dsn_notify|never" },
+	{ .name = "msmtp: --version, --help",
+	  .argv = { "msmtp", "--version" }, .mode = CLI_VERSION, .i = 1 },
+	{ .name = "msmtp: --host and -a",
+	  .argv = { "msmtp", "-a", "work", "--host=h", "a@b" },
+	  .code = EX_USAGE, .errsub = "cannot use both --host and --account" },
+	{ .name = "msmtp: --from and --read-envelope-from",
+	  .argv = { "msmtp", "--read-envelope-from", "--from=x@y", "a@b" },
+	  .code = EX_USAGE, .errsub = "cannot use both --from and" },
+	{ .name = "msmtp: unknown long option",
+	  .argv = { "msmtp", "--bogus=1", "a@b" },
+	  .code = EX_USAGE, .errsub = "unknown option '--bogus'" },
+	{ .name = "msmtp: sendmail's -q is not msmtp's",
+	  .argv = { "msmtp", "-q" },
+	  .code = EX_USAGE, .errsub = "unknown option '-q'" },
+	{ .name = "msmtp: --rmqs",
+	  .argv = { "msmtp", "--rmqs=example.org" },
+	  .code = EX_USAGE, .errsub = "postie does not ask a server" },
+	{ .name = "msmtp: --port without its value",
+	  .argv = { "msmtp", "--port" },
+	  .code = EX_USAGE, .errsub = "'--port' needs an argument" },
+	{ .name = "msmtp: --help takes no value",
+	  .argv = { "msmtp", "--read-recipients=1" },
+	  .code = EX_USAGE, .errsub = "takes no argument" },
+	{ .name = "msmtp: -bp",
+	  .argv = { "msmtp", "-bp" },
+	  .code = EX_USAGE, .errsub = "-bp is not supported by msmtp" },
+	{ .name = "msmtp: options end at the first recipient",
+	  .argv = { "msmtp", "a@b", "-a", "x" },
+	  .code = EX_USAGE, .errsub = "recipient '-a' looks like an option" },
+	{ .name = "msmtp: no recipients",
+	  .argv = { "msmtp", "-a", "x" },
+	  .code = EX_USAGE, .errsub = "no recipients given and no -t" },
+
+	/* accepted and ignored */
 	{ .name = "every ignored option",
 	  .argv = { "sendmail", "-G", "-m", "-n", "-U", "-Am", "-Ac",
 	    "-O", "a=b", "-h", "3", "-Lx", "-N", "never", "-R", "hdrs",
@@ -441,6 +513,11 @@ cli_parse__real_callers_and_errors__fields_as_sendmail(void **state)
 		check_list("attach", c->attach, &o.attach, c->name);
 		check_list("cc", c->cc, &o.cc, c->name);
 		check_list("bcc", c->bcc, &o.bcc, c->name);
+		check_list("settings", c->settings, &o.settings, c->name);
+		if (o.new_account != c->new_account ||
+		    o.read_envelope_from != c->ref)
+			fail_msg("%s: new_account=%d read_envelope_from=%d",
+			    c->name, o.new_account, o.read_envelope_from);
 		cli_opts_release(&o);
 	}
 }
@@ -484,7 +561,7 @@ cli_parse__argv_not_modified__same_words(void **state)
 	cli_opts_release(&o);
 }
 
-/* -X must never open (or create) its file. */
+/* -X is a setting for the send: parsing never opens (or creates) it. */
 static void
 cli_parse__X_logfile__file_not_created(void **state)
 {
@@ -505,8 +582,10 @@ cli_parse__X_logfile__file_not_created(void **state)
 	argv[2] = a2;
 	argv[3] = NULL;
 	assert_int_equal(cli_parse(&o, 3, argv, &err), 0);
-	assert_int_equal(o.ignored.n, 1);
-	assert_string_equal(o.ignored.v[0], xopt);
+	assert_int_equal(o.ignored.n, 0);
+	assert_int_equal(o.settings.n, 3);
+	assert_string_equal(o.settings.v[1], "logfile");
+	assert_string_equal(o.settings.v[2], path);
 	assert_int_equal(stat(path, &st), -1);
 	assert_int_equal(errno, ENOENT);
 	cli_opts_release(&o);
@@ -595,6 +674,16 @@ cli_parse__usage__prints_short_usage(void **state)
 	assert_null(strstr(out, "[-t]"));
 	assert_null(strstr(out, "[-i]"));
 	assert_null(strstr(out, "[-U]"));
+	/* -v once, with its long name; not in the cluster too */
+	assert_non_null(strstr(out, "[-v|--verbose]"));
+	{
+		const char	*cl = strstr(out, "[-ti");
+		size_t		 n = strcspn(cl, "]");
+
+		assert_null(memchr(cl, 'v', n));
+	}
+	/* -q's argument is glued, as sendmail's */
+	assert_non_null(strstr(out, "[-q[ARG]]"));
 	free(out);
 	cli_opts_release(&o);
 }

@@ -10,8 +10,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "progress.h"
 #include "util.h"
@@ -200,6 +202,36 @@ util_ehlo_name__no_domain__fqdn_or_literal(void **state)
 	free(fqdn);
 }
 
+/*
+ * cron mails a job's output with the daemon's HOME (/root): a HOME that
+ * does not exist or cannot be entered is not the user's.
+ */
+static void
+util_home_dir__unusable_home__password_database(void **state)
+{
+	struct passwd	*pw = getpwuid(getuid());
+	char		*h;
+
+	(void)state;
+	assert_non_null(pw);
+	setenv("HOME", "/tmp", 1);
+	h = util_home_dir();
+	assert_string_equal(h, "/tmp");
+	free(h);
+	setenv("HOME", "/nonexistent/postie-test-home", 1);
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+	setenv("HOME", "relative/home", 1);
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+	unsetenv("HOME");
+	h = util_home_dir();
+	assert_string_equal(h, pw->pw_dir);
+	free(h);
+}
+
 int
 main(void)
 {
@@ -209,6 +241,7 @@ main(void)
 		cmocka_unit_test(progress_format__cases__text),
 		cmocka_unit_test(crlf_next__every_split__crlf_text),
 		cmocka_unit_test(util_ehlo_name__no_domain__fqdn_or_literal),
+		cmocka_unit_test(util_home_dir__unusable_home__password_database),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
