@@ -6,7 +6,6 @@
 
 #include <sys/types.h>
 
-#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -189,8 +188,7 @@ bounce_send(const struct account *acct, const char *sender,
 	struct local_opts	 lo;
 	struct outcome		 res;
 	struct message		*m;
-	struct passwd		*pw;
-	char			*qd, *to;
+	char			*qd, *to, *login;
 	int			 rv = -1;
 
 	qd = account_qualify_domain(acct);
@@ -198,9 +196,10 @@ bounce_send(const struct account *acct, const char *sender,
 	send_local_opts(&lo, acct, &domains);
 	if (local_is_local(&lo, sender))
 		to = xstrdup(sender);
-	else if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
-		to = xasprintf("%s@%s", pw->pw_name, qd);
-	else
+	else if ((login = util_login_name()) != NULL) {
+		to = xasprintf("%s@%s", login, qd);
+		free(login);
+	} else
 		to = xasprintf("%lu@%s", (unsigned long)getuid(), qd);
 	strlist_add(&rcpts, to);
 	m = bounce_new(orig, to, failed, why, reason, qd);

@@ -5,7 +5,6 @@
  */
 #include "autoconfig.h"
 
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -410,9 +409,7 @@ maildir_unique(void)
 	unsigned	 rnd;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
-		rnd = (unsigned)ts.tv_nsec ^ ((unsigned)getpid() << 16);
-	rnd ^= seq++;
+	rnd = util_rnd32() ^ seq++;
 	if (gethostname(name, sizeof(name)) == -1)
 		name[0] = '\0';
 	name[sizeof(name) - 1] = '\0';
