@@ -56,7 +56,7 @@ enum field {
 	F_SET_MSGID_HEADER, F_REMOVE_BCC_HEADERS, F_UNDISCLOSED_RECIPIENTS,
 	F_LOCAL_SPOOL, F_LOCAL_MAILDIR, F_QUEUE, F_QUEUE_DIR,
 	F_QUEUE_LIFETIME, F_QUEUE_FLUSH_ON_SEND, F_QUEUE_BACKOFF_MAX,
-	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_NONE
+	F_DROP_ALLOW_FROM, F_DROP_MAX_SIZE, F_MESSAGE_SIZE_LIMIT, F_NONE
 };
 #define BIT(f)	((uint64_t)1 << (f))
 
@@ -117,6 +117,7 @@ static const struct fielddef fields[F_NONE] = {
 	[F_QUEUE_BACKOFF_MAX] = I(queue_backoff_max),
 	[F_DROP_ALLOW_FROM] = I(drop_allow_from),
 	[F_DROP_MAX_SIZE] = I(drop_max_size),
+	[F_MESSAGE_SIZE_LIMIT] = I(message_size_limit),
 };
 #undef S
 #undef I
@@ -315,6 +316,8 @@ static const struct keydef keys[] = {
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, F_DROP_ALLOW_FROM, 0 },
 	{ "drop_max_size", k_size, F_DROP_MAX_SIZE, 0 },
+	/* -bs (bs.h) */
+	{ "message_size_limit", k_size, F_MESSAGE_SIZE_LIMIT, 0 },
 	/* logging */
 	{ "logfile", k_string, F_LOGFILE, K_FILE },
 	{ "syslog", k_syslog, F_SYSLOG, 0 },

@@ -103,6 +103,8 @@ struct account {
 					   file names (0: its owner's) */
 	int	 drop_max_size;		/* postie: octets of a drop file's
 					   message; 0: DROP_MAX_SIZE */
+	int	 message_size_limit;	/* postie: octets of a -bs message
+					   (SIZE); 0: none */
 };
 
 struct config {

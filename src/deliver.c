@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "aliases.h"
 #include "cli.h"
 #include "config.h"
 #include "deliver.h"
@@ -538,6 +540,39 @@ all_local(const struct local_opts *lo, const struct envelope *env,
 			    "~/.postierc, see postie.conf(5)",
 			    env->rcpts.v[i], config_system_path());
 	return 0;
+}
+
+int
+deliver_check_rcpt(const struct account *acct, const char *qd,
+    const struct aliases *al, const char *rcpt, struct error *err)
+{
+	struct strlist	 domains = STRLIST_INIT, exp = STRLIST_INIT;
+	struct local_opts lo;
+	size_t		 i;
+	int		 rv = 0;
+
+	if (acct->host != NULL)
+		return 0;
+	if (al != NULL && !addr_has_domain(rcpt))
+		aliases_expand(al, rcpt, &exp);
+	else
+		strlist_add(&exp, rcpt);
+	local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.domains = &domains;
+	for (i = 0; i < exp.n && rv == 0; i++) {
+		if (!local_is_local(&lo, exp.v[i]))
+			rv = error_set(err, EX_UNAVAILABLE, "no relay "
+			    "configured for remote recipient <%s>%s%s%s",
+			    exp.v[i], strcmp(exp.v[i], rcpt) != 0 ?
+			    " (alias of " : "", strcmp(exp.v[i], rcpt) != 0 ?
+			    rcpt : "", strcmp(exp.v[i], rcpt) != 0 ? ")" : "");
+		else
+			rv = local_check_user(exp.v[i], err);
+	}
+	strlist_release(&exp);
+	strlist_release(&domains);
+	return rv;
 }
 
 int

@@ -188,10 +188,10 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL, *spool = NULL;
 	size_t			 i;
-	int			 rv = -1, dropping;
+	int			 rv = -1, dropping, sys_unread;
 
 	/* The system file is root's alone: see drop.h. */
-	dropping = drop_prepare();
+	dropping = sys_unread = drop_prepare();
 	if ((dropping ? config_load_user(&cfg, opts->config_file, err) :
 	    config_load(&cfg, opts->config_file, err)) == -1)
 		goto out;
@@ -210,8 +210,11 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	    drop_available())
 		dropping = 1;
 	if (opts->mode == CLI_SMTP) {
+		/* routing unknown when root's account will decide it */
 		struct bs_ctx	c = { &dop, acct, qd, &mo,
-		    dropping && acct->host == NULL, 300 };
+		    dropping && acct->host == NULL,
+		    !(sys_unread && acct->host == NULL),
+		    (size_t)acct->message_size_limit };
 
 		*session = 1;
 		rv = bs_run(STDIN_FILENO, STDOUT_FILENO, &c, err);
