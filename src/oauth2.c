@@ -218,17 +218,191 @@ oauth2_cache_update(const char *old, size_t len,
 	return out;
 }
 
+/* Provider errors. */
+
+/* RFC 4648 base64 (padding optional, no white space) into out;
+ * -1 when text is not base64. */
+static int
+b64_decode(const char *text, struct buf *out)
+{
+	static const char	 alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p, *q;
+	unsigned		 acc = 0;
+	int			 bits = 0, pad = 0;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (q = strchr(alpha, *p)) == NULL)
+			return -1;
+		acc = (acc << 6) | (unsigned)(q - alpha);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addch(out, (int)((acc >> bits) & 0xff));
+		}
+	}
+	return pad > 2 ? -1 : 0;
+}
+
+/* A member as a string (a number is printed), escaped; NULL if absent. */
+static char *
+member_text(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+	struct buf		 b = BUF_INIT;
+	const char		*s;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	s = json_object_get_string(v);
+	if (s == NULL || s[0] == '\0')
+		return NULL;
+	buf_add_escaped(&b, s, strnlen(s, DESC_MAX));
+	return buf_detach(&b);
+}
+
+char *
+oauth2_explain_challenge(const char *text, const char *account)
+{
+	struct json_object	*o;
+	struct buf		 raw = BUF_INIT;
+	char			*status, *scope, *r;
+	const char		*what;
+
+	if (strncmp(text, "334", 3) == 0 && (text[3] == ' ' ||
+	    text[3] == '\0'))
+		text += text[3] == ' ' ? 4 : 3;
+	if (text[0] != '\0' && b64_decode(text, &raw) == 0)
+		while (raw.len > 0 && (raw.data[raw.len - 1] == '\n' ||
+		    raw.data[raw.len - 1] == '\r' ||
+		    raw.data[raw.len - 1] == ' '))
+			raw.len--;
+	if (raw.len == 0 || (o = json_parse(buf_str(&raw), raw.len)) == NULL) {
+		buf_release(&raw);
+		return NULL;
+	}
+	buf_release(&raw);
+	if ((status = member_text(o, "status")) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	scope = member_text(o, "scope");
+	json_object_put(o);
+	if (strcmp(status, "401") == 0 || strcmp(status, "invalid_token") == 0)
+		what = "the access token is invalid, expired or revoked, or "
+		    "belongs to another user than 'user': set 'user' to the "
+		    "mailbox that was authorized";
+	else if (strcmp(status, "400") == 0 ||
+	    strcmp(status, "invalid_request") == 0)
+		what = "the server could not use the request (Gmail: 'user' "
+		    "is not the Google account the token was issued for, or "
+		    "the token is not a Google access token)";
+	else if (strcmp(status, "403") == 0 ||
+	    strcmp(status, "insufficient_scope") == 0)
+		what = "the token was granted without the scope this server "
+		    "needs: set oauth2_scope to it";
+	else
+		what = "the server refused the token";
+	r = xasprintf("the server's OAuth2 error: status %s%s%s: %s; then "
+	    "%s%s", status, scope != NULL ? ", scope " : "",
+	    scope != NULL ? scope : "", what, account != NULL ?
+	    "run postie --oauth2-authorize " : "get a new token for the "
+	    "password or passwordeval of the account", account != NULL ?
+	    account : "");
+	free(status);
+	free(scope);
+	return r;
+}
+
+/*
+ * Microsoft Entra ID (Azure AD) sign-in errors: what to do; reauth:
+ * the fix ends with running --oauth2-authorize.
+ */
+static const struct {
+	long		 code;
+	int		 reauth;
+	const char	*hint;
+} aadsts[] = {
+	{ 70008, 1, "the refresh token expired (unused for 90 days, or the "
+	  "sign-in was revoked)" },
+	{ 700082, 1, "the refresh token expired because it was not used" },
+	{ 50173, 1, "the grant is no longer valid (the password was changed "
+	  "or the sessions were revoked)" },
+	{ 50132, 1, "the session was revoked (a password change or expiry)" },
+	{ 50133, 1, "the session was revoked (a password change or expiry)" },
+	{ 50076, 1, "the tenant requires multi-factor authentication for "
+	  "this sign-in: complete it in the browser when authorizing (the "
+	  "refresh token of an MFA sign-in keeps working)" },
+	{ 50079, 1, "the user must register for multi-factor "
+	  "authentication: sign in once at https://aka.ms/mfasetup" },
+	{ 65001, 1, "the application has no consent for the scope it asks: "
+	  "the user (or a tenant admin, for admin-only permissions) must "
+	  "consent to SMTP.Send for oauth2_client_id" },
+	{ 65004, 1, "the user declined the consent: accept it when "
+	  "authorizing" },
+	{ 53003, 0, "Conditional Access blocked the sign-in: a tenant admin "
+	  "must allow this application, device or location" },
+	{ 700016, 0, "no application with this oauth2_client_id in the "
+	  "tenant: check oauth2_client_id and oauth2_tenant" },
+	{ 7000215, 0, "the client secret is wrong: oauth2_client_secret must "
+	  "be the secret's value, not its ID" },
+	{ 7000222, 0, "the client secret expired: create a new one in the "
+	  "app registration and put it in oauth2_client_secret" },
+	{ 7000218, 0, "the app registration needs a client secret, or must "
+	  "allow public client flows: set oauth2_client_secret, or turn on "
+	  "'Allow public client flows'" },
+	{ 90002, 0, "the tenant does not exist: check oauth2_tenant" },
+	{ 70011, 0, "the scope is not valid: check oauth2_scope (Microsoft: "
+	  "https://outlook.office365.com/SMTP.Send offline_access, or "
+	  "https://outlook.office365.com/.default for client credentials)" },
+	{ 500011, 0, "the tenant has no such resource (no Exchange Online?): "
+	  "check oauth2_scope and oauth2_tenant" },
+};
+
+char *
+oauth2_explain_aadsts(const char *desc, const char *account)
+{
+	const char	*p;
+	char		*end;
+	long		 code;
+	size_t		 i;
+
+	if (desc == NULL || (p = strstr(desc, "AADSTS")) == NULL)
+		return NULL;
+	errno = 0;
+	code = strtol(p + 6, &end, 10);
+	if (end == p + 6 || errno != 0 || code <= 0)
+		return NULL;
+	for (i = 0; i < sizeof(aadsts) / sizeof(aadsts[0]); i++)
+		if (aadsts[i].code == code)
+			return xasprintf("Microsoft's AADSTS%ld: %s%s%s%s",
+			    code, aadsts[i].hint, aadsts[i].reauth ?
+			    "; then run postie --oauth2-authorize " :
+			    " (account ", account, aadsts[i].reauth ? "" :
+			    ")");
+	return xasprintf("Microsoft's AADSTS%ld: see "
+	    "https://login.microsoftonline.com/error?code=%ld", code, code);
+}
+
 /* The endpoint's words: error and error_description, escaped and cut. */
 static char *
 refusal(struct json_object *o, const char *code)
 {
 	struct buf	 b = BUF_INIT;
-	char		*desc = NULL;
+	char		*desc = NULL, *t;
 	size_t		 n;
 
 	buf_add_escaped(&b, code, strlen(code));
 	if (o != NULL && get_str(o, "error_description", &desc) == 1) {
-		n = strlen(desc);
+		/* Microsoft's tail: "\r\nTrace ID: ... Timestamp: ..." */
+		n = strcspn(desc, "\r\n");
+		if ((t = strstr(desc, " Trace ID:")) != NULL &&
+		    (size_t)(t - desc) < n)
+			n = (size_t)(t - desc);
 		buf_addstr(&b, ": ");
 		buf_add_escaped(&b, desc, n > DESC_MAX ? DESC_MAX : n);
 		if (n > DESC_MAX)
@@ -238,11 +412,24 @@ refusal(struct json_object *o, const char *code)
 	return buf_detach(&b);
 }
 
+/* err's message, then "; " and hint (freed). */
+static void
+add_hint(struct error *err, char *hint)
+{
+	char	*old = xstrdup(err->msg != NULL ? err->msg : "");
+	int	 code = err->code;
+
+	error_release(err);
+	error_set(err, code, "%s; %s", old, hint);
+	free(old);
+	free(hint);
+}
+
 static int
 refused(const struct oauth2_ctx *x, struct json_object *o, const char *code,
     struct error *err)
 {
-	char	*why = refusal(o, code);
+	char	*why = refusal(o, code), *desc = NULL, *hint;
 
 	if (strcmp(code, "invalid_grant") == 0 &&
 	    x->flow == OAUTH2_FLOW_REFRESH_TOKEN)
@@ -261,6 +448,11 @@ refused(const struct oauth2_ctx *x, struct json_object *o, const char *code,
 		    "'%s' was refused by %s (%s): check the oauth2_* settings",
 		    x->account, x->url, why);
 	free(why);
+	if (o != NULL && get_str(o, "error_description", &desc) == 1 &&
+	    (hint = oauth2_explain_aadsts(desc, x->account)) != NULL) {
+		add_hint(err, hint);
+	}
+	free(desc);
 	return -1;
 }
 

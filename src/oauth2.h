@@ -75,6 +75,27 @@ char	*oauth2_endpoint(const struct account *, int device);
  */
 const char *oauth2_scope(const struct account *);
 
+/*
+ * What a provider's refusal means, in one line with what to do (pure;
+ * allocated, or NULL when the text is not one the function knows).
+ *
+ * oauth2_explain_challenge(): the SASL error challenge an SMTP server
+ * sends after a refused XOAUTH2 or OAUTHBEARER token: the 334 reply's
+ * text (with or without "334 "), base64 of JSON: Gmail's
+ * {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}
+ * or RFC 7628's {"status":"invalid_token", ...}.
+ *
+ * oauth2_explain_aadsts(): Microsoft's AADSTSnnnn code in a token
+ * endpoint's error_description (AADSTS70008 expired grant, AADSTS50076
+ * multi-factor authentication, AADSTS65001 consent, ...); an unknown
+ * code gets Microsoft's look-up URL.
+ *
+ * account names the account in the command to run (for a challenge,
+ * NULL when the token is the account's password, not oauth2_*'s).
+ */
+char	*oauth2_explain_challenge(const char *text, const char *account);
+char	*oauth2_explain_aadsts(const char *description, const char *account);
+
 /* What a token endpoint's answer is read for (messages only). */
 struct oauth2_ctx {
 	const char	*account;

@@ -86,6 +86,8 @@ struct sendstate {
 	int			 cur_lines;
 	struct reply		 rep[TS_MAX];	/* last reply per step */
 	struct reply		 last;
+	struct reply		 challenge;	/* AUTH's last 334: an OAuth2
+						   server's error (oauth2.h) */
 	int			 in_auth;	/* AUTH exchange in progress */
 	int			 tls_up;	/* STARTTLS answered 220 */
 	int			 ehlo_auth;	/* last EHLO listed AUTH */
@@ -798,6 +800,7 @@ state_reset(struct sendstate *st)
 	for (i = 0; i < TS_MAX; i++)
 		reply_clear(&st->rep[i]);
 	reply_clear(&st->last);
+	reply_clear(&st->challenge);
 	st->in_auth = 0;
 	st->tls_up = 0;
 	st->ehlo_auth = 0;
@@ -850,6 +853,7 @@ reply_line(struct transport *t, const char *l, size_t len)
 {
 	struct sendstate	*st = &t->st;
 	const char		*text = len > 4 ? l + 4 : "";
+	size_t			 tlen;
 	int			 code = 0, last;
 
 	if (len >= 3 && l[0] >= '2' && l[0] <= '5' && l[1] >= '0' &&
@@ -865,9 +869,12 @@ reply_line(struct transport *t, const char *l, size_t len)
 		buf_addch(&st->cur_text, ' ');
 	if (code == 0)
 		text = l;
+	/* len, not the NUL: the line's buffer may still hold its CR */
+	tlen = code == 0 ? len : len > 4 ? len - 4 : 0;
+	if (tlen > REPLY_TEXT_MAX - st->cur_text.len)
+		tlen = REPLY_TEXT_MAX - st->cur_text.len;
 	if (st->cur_text.len < REPLY_TEXT_MAX)
-		buf_add(&st->cur_text, text,
-		    strnlen(text, REPLY_TEXT_MAX - st->cur_text.len));
+		buf_add(&st->cur_text, text, strnlen(text, tlen));
 	st->cur_lines++;
 	/*
 	 * libcurl 7.88.1 looks for "AUTH " exactly (case-sensitive, not the
@@ -912,8 +919,10 @@ reply_done(struct transport *t, int code, const char *text)
 		}
 		break;
 	case TS_AUTH:
-		if (code == 334)
+		if (code == 334) {
+			reply_set(&st->challenge, code, text);
 			return;		/* the exchange goes on */
+		}
 		st->in_auth = 0;
 		break;
 	case TS_STARTTLS:
@@ -1823,10 +1832,23 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 		break;
 	case TS_AUTH:
 		r = &st->rep[TS_AUTH];
-		if (r->code != 0)
-			return error_set(err, transport_exitcode(rc, r->code),
-			    "cannot send to %s: authentication failed: %s",
-			    t->where, reply_str(r, rb, sizeof(rb)));
+		/* libcurl gives up at an error challenge (Gmail's 334) */
+		if (r->code == 0 && st->challenge.code != 0)
+			r = &st->challenge;
+		if (r->code != 0) {
+			char *why = st->challenge.text == NULL ? NULL :
+			    oauth2_explain_challenge(st->challenge.text,
+			    t->oauth2_acct == NULL ? NULL :
+			    t->oauth2_acct->name != NULL ?
+			    t->oauth2_acct->name : "default");
+
+			error_set(err, transport_exitcode(rc, r->code),
+			    "cannot send to %s: authentication failed: %s%s%s",
+			    t->where, reply_str(r, rb, sizeof(rb)),
+			    why != NULL ? "; " : "", why != NULL ? why : "");
+			free(why);
+			return -1;
+		}
 		break;
 	case TS_GREETING:
 		r = &st->rep[TS_GREETING];

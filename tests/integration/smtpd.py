@@ -18,7 +18,9 @@ N in one transaction.  --delay dot=SECONDS holds the reply to the final
 "." (a client stays alive while a test looks at it), dot-once=SECONDS
 only the first message's; --xoauth2 also offers AUTH XOAUTH2 and
 --oauthbearer AUTH OAUTHBEARER (RFC 7628), both checked against --auth
-USER:TOKEN.
+USER:TOKEN; with --oauth2-error JSON a refused token first gets the
+error challenge "334 base64(JSON)" as Gmail sends it, then (after the
+client's answer) the 535.
 
 Run with Debian's /usr/bin/python3.  Exits after --lifetime seconds.
 """
@@ -125,6 +127,8 @@ class TestSMTP(SMTP):
     fails = {}
     rec = None
     implicit_tls = False
+    oauth2_error = ""
+    auth_ok = None
 
     def tls_active(self):
         return self.implicit_tls or self._tls_protocol is not None
@@ -187,7 +191,16 @@ class TestSMTP(SMTP):
         token = b""
         if len(parts) > 1 and parts[1].startswith(b"auth=Bearer "):
             token = parts[1][12:]
-        return self._authenticate("XOAUTH2", LoginPassword(user, token))
+        return await self.oauth2_result("XOAUTH2", LoginPassword(user, token))
+
+    async def oauth2_result(self, mechanism, creds):
+        """Gmail's refusal: an error challenge first, then the 535."""
+        if (TestSMTP.oauth2_error and "auth" not in TestSMTP.fails and
+                not TestSMTP.auth_ok(creds)):
+            if await self.challenge_auth(TestSMTP.oauth2_error) is MISSING:
+                return AuthResult(success=False)
+            return AuthResult(success=False, handled=False)
+        return self._authenticate(mechanism, creds)
 
     async def auth_OAUTHBEARER(self, _, args):
         """RFC 7628: base64 of "n,a=U,^Aauth=Bearer T^A^A"."""
@@ -210,7 +223,8 @@ class TestSMTP(SMTP):
         for kv in parts[1:]:
             if kv.startswith(b"auth=Bearer "):
                 token = kv[12:]
-        return self._authenticate("OAUTHBEARER", LoginPassword(user, token))
+        return await self.oauth2_result("OAUTHBEARER",
+                                        LoginPassword(user, token))
 
     async def smtp_DATA(self, arg):
         if "data" in self.fails and self.envelope.rcpt_tos:
@@ -250,6 +264,7 @@ def main():
     p.add_argument("--xoauth2", action="store_true")
     p.add_argument("--max-rcpts", type=int, default=0)
     p.add_argument("--oauthbearer", action="store_true")
+    p.add_argument("--oauth2-error", default="")
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
@@ -257,6 +272,10 @@ def main():
     TestSMTP.fails = dict(a.fail)
     TestSMTP.rec = rec
     TestSMTP.implicit_tls = a.implicit_tls is not None
+    TestSMTP.oauth2_error = a.oauth2_error
+    TestSMTP.auth_ok = staticmethod(
+        lambda c: a.auth is not None and
+        c.login + b":" + c.password == a.auth.encode())
     handler = Handler(TestSMTP.fails, rec,
                       {k: float(v) for k, v in a.delay})
     handler.max_rcpts = a.max_rcpts

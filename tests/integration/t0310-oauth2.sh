@@ -18,6 +18,9 @@
 #      renewal says re-authorize
 #  (i) a token endpoint that is slow past the timeout, or answers 503:
 #      a temporary failure (exit 75 direct, queued otherwise)
+#  (j) Gmail's refusal (334 base64 JSON, then 535) is decoded into one
+#      line with what to do; Microsoft's AADSTS code in a refused grant
+#      too
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -307,4 +310,27 @@ check_rc 0
 check_grep '^postie: queued as [^:]*: .*answered HTTP 503' "$TMP/stderr"
 check_count 0
 grep -q '"at-old"' "$TMP/token.json" || fail "the token file was changed"
+
+# (j) a token Gmail refuses with its error challenge, after the one
+# renewal: exit 77, the challenge decoded (status, scope, what to do);
+# libcurl stops at the 334 (it does not answer it and wait for the 535)
+start_tokend --token at-also-wrong
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-good" \
+    --oauth2-error '{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}'
+config xoauth2 'queue off'
+token_file at-revoked $((NOW + 3600))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "authentication failed: .*; the server's OAuth2 error: status 401, scope https://mail.google.com/: the access token is invalid, expired or revoked.*then run postie --oauth2-authorize default" "$TMP/stderr"
+[ "$(wc -l <"$TMP/stderr")" -eq 1 ] || fail "more than one line: $(cat "$TMP/stderr")"
+check_fixed_absent at-also-wrong "$TMP/stderr"
+check_count 0
+# ... and a grant Microsoft refused with AADSTS70008: the code explained
+start_tokend --refuse invalid_grant
+config xoauth2 'queue off'
+token_file at-old $((NOW - 10))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "Microsoft's AADSTS70000: see https://login.microsoftonline.com/error\?code=70000" "$TMP/stderr"
 exit 0

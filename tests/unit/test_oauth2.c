@@ -531,6 +531,131 @@ http_url_allowed__schemes_and_hosts(void **state)
 			fail_msg("case %zu: %s", i, cases[i].url);
 }
 
+/* Provider errors. */
+
+static void
+oauth2_explain_challenge__gmail_and_rfc7628__one_line_with_fix(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*account;
+		const char	*want;	/* parts, '|'-separated; NULL: none */
+	} cases[] = {
+		/* Google's XOAUTH2 documentation, trailing newline included */
+		{ "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIG1hYyIsInNjb3Bl"
+		  "IjoiaHR0cHM6Ly9tYWlsLmdvb2dsZS5jb20vIn0K", "gmail",
+		  "status 401, scope https://mail.google.com/: |invalid, "
+		  "expired or revoked|set 'user' to the mailbox|then run "
+		  "postie --oauth2-authorize gmail" },
+		{ "334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUi"
+		  "OiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==", "g",
+		  "status 400, scope https://mail.google.com/: |is not the "
+		  "Google account the token was issued for|--oauth2-authorize g" },
+		{ "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Nj"
+		  "b3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUu"
+		  "Y29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=", NULL,
+		  "status invalid_token, scope example_scope: |get a new token "
+		  "for the password or passwordeval" },
+		{ "eyJzY2hlbWVzIjoiQmVhcmVyIn0=", "a", NULL },	/* no status */
+		{ "VXNlcm5hbWU6", "a", NULL },		/* LOGIN's "Username:" */
+		{ "not base64!", "a", NULL },
+		{ "334 ", "a", NULL },
+		{ "", "a", NULL },
+	};
+	size_t	 i;
+	char	*got, *want, *part, *save;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = oauth2_explain_challenge(cases[i].text, cases[i].account);
+		if (cases[i].want == NULL) {
+			if (got != NULL)
+				fail_msg("case %zu: got %s", i, got);
+			continue;
+		}
+		if (got == NULL)
+			fail_msg("case %zu: no explanation", i);
+		assert_null(strpbrk(got, "\r\n"));
+		want = xstrdup(cases[i].want);
+		for (part = strtok_r(want, "|", &save); part != NULL;
+		    part = strtok_r(NULL, "|", &save))
+			if (strstr(got, part) == NULL)
+				fail_msg("case %zu: '%s' not in '%s'", i, part,
+				    got);
+		free(want);
+		free(got);
+	}
+}
+
+static void
+oauth2_explain_aadsts__known_codes__what_to_do(void **state)
+{
+	static const struct {
+		const char	*desc;
+		const char	*want;	/* a part; NULL: none */
+	} cases[] = {
+		{ "AADSTS70008: The provided authorization code or refresh "
+		  "token has expired due to inactivity.\r\nTrace ID: 1\r\n",
+		  "AADSTS70008: the refresh token expired (unused for 90 days, "
+		  "or the sign-in was revoked); then run postie "
+		  "--oauth2-authorize ms" },
+		{ "AADSTS50076: Due to a configuration change made by your "
+		  "administrator, or because you moved to a new location, you "
+		  "must use multi-factor authentication",
+		  "multi-factor authentication for this sign-in: complete it" },
+		{ "AADSTS65001: The user or administrator has not consented to "
+		  "use the application", "must consent to SMTP.Send for "
+		  "oauth2_client_id; then run postie --oauth2-authorize ms" },
+		{ "AADSTS7000215: Invalid client secret provided.",
+		  "the secret's value, not its ID (account ms)" },
+		{ "AADSTS12345678: something new",
+		  "AADSTS12345678: see https://login.microsoftonline.com/error?"
+		  "code=12345678" },
+		{ "invalid refresh token", NULL },
+		{ "AADSTS: no number", NULL },
+	};
+	size_t	 i;
+	char	*got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = oauth2_explain_aadsts(cases[i].desc, "ms");
+		if (cases[i].want == NULL && got != NULL)
+			fail_msg("case %zu: got %s", i, got);
+		if (cases[i].want != NULL && (got == NULL ||
+		    strstr(got, cases[i].want) == NULL))
+			fail_msg("case %zu: got %s", i, got != NULL ? got :
+			    "nothing");
+		free(got);
+	}
+}
+
+static void
+oauth2_response_parse__aadsts_description__hint_no_trace(void **state)
+{
+	static const char body[] = "{\"error\": \"invalid_grant\", "
+	    "\"error_description\": \"AADSTS70008: The refresh token has "
+	    "expired due to inactivity. Trace ID: 9f1c Correlation ID: 77 "
+	    "Timestamp: 2026-12-03 10:00:00Z\"}";
+	struct oauth2_ctx	 x = { "acct", "/tok.json", "https://t/token",
+	    OAUTH2_FLOW_REFRESH_TOKEN };
+	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
+	struct error		 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(oauth2_response_parse(&x, 400, body, strlen(body),
+	    NOW, &c, &err), -1);
+	assert_int_equal(err.code, EX_NOPERM);
+	assert_non_null(strstr(err.msg, "(invalid_grant: AADSTS70008: The "
+	    "refresh token has expired due to inactivity.): re-authorize"));
+	assert_non_null(strstr(err.msg, "; Microsoft's AADSTS70008: the "
+	    "refresh token expired"));
+	assert_non_null(strstr(err.msg, "--oauth2-authorize acct"));
+	assert_null(strstr(err.msg, "Trace ID"));
+	error_release(&err);
+	oauth2_cache_release(&c);
+}
+
 int
 main(void)
 {
@@ -554,6 +679,11 @@ main(void)
 		    oauth2_endpoint__provider_tenant_flow__url_or_null),
 		cmocka_unit_test(oauth2_scope__preset_or_account),
 		cmocka_unit_test(http_url_allowed__schemes_and_hosts),
+		cmocka_unit_test(
+		    oauth2_explain_challenge__gmail_and_rfc7628__one_line_with_fix),
+		cmocka_unit_test(oauth2_explain_aadsts__known_codes__what_to_do),
+		cmocka_unit_test(
+		    oauth2_response_parse__aadsts_description__hint_no_trace),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
