@@ -61,6 +61,9 @@ struct account {
 					   http:// to loopback */
 	char	*oauth2_device_url;	/* device authorization endpoint
 					   (RFC 8628), for --oauth2-authorize */
+	char	*oauth2_auth_url;	/* authorization endpoint (RFC 6749
+					   4.1, with PKCE), for
+					   --oauth2-authorize */
 	char	*oauth2_client_id;
 	char	*oauth2_client_secret;	/* secret; wiped on free */
 	char	*oauth2_client_secret_eval; /* command, as passwordeval */

@@ -266,15 +266,23 @@ out:
 
 static void
 oauth2_show(const char *account, const char *uri, const char *code,
-    void *arg)
+    const char *redirect, void *arg)
 {
 	(void)arg;
-	printf("To authorize postie for account '%s', open\n  %s\nand "
-	    "enter the code\n  %s\nWaiting...\n", account, uri, code);
+	if (code != NULL)
+		printf("To authorize postie for account '%s', open\n  %s\nand "
+		    "enter the code\n  %s\nWaiting...\n", account, uri, code);
+	else
+		printf("To authorize postie for account '%s', open this URL "
+		    "in a browser:\n  %s\nThe browser then comes back to "
+		    "postie at %s: on another machine, forward that port first "
+		    "(ssh -L PORT:127.0.0.1:PORT this-host, PORT from that "
+		    "address).\nWaiting...\n", account, uri, redirect);
 	fflush(stdout);
 }
 
-/* --oauth2-authorize ACCOUNT: the device flow into the token file. */
+/* --oauth2-authorize ACCOUNT: the device or code flow into the token
+ * file. */
 static int
 oauth2_command(const struct cli_opts *opts, struct error *err)
 {

@@ -6,12 +6,18 @@
 #include "autoconfig.h"
 
 #include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +26,9 @@
 #include <unistd.h>
 
 #include <json.h>
+#ifdef HAVE_OPENSSL
+#include <openssl/evp.h>
+#endif
 
 #include "config.h"
 #include "error.h"
@@ -697,6 +706,7 @@ store(const char *path, const char *text, struct error *err)
 #define MS_LOGIN	"https://login.microsoftonline.com/"
 #define GOOGLE_TOKEN	"https://oauth2.googleapis.com/token"
 #define GOOGLE_DEVICE	"https://oauth2.googleapis.com/device/code"
+#define GOOGLE_AUTH	"https://accounts.google.com/o/oauth2/v2/auth"
 
 char *
 oauth2_endpoint(const struct account *a, int device)
@@ -1087,6 +1097,441 @@ save_tokens(const struct oauth2_ctx *x, const struct oauth2_cache *c,
 	return rc;
 }
 
+/* The authorization code flow with PKCE. */
+
+#define REQUEST_MAX	8192	/* of the browser's request */
+#define REQUEST_WAIT	10	/* seconds for a connection's request */
+#define UNRESERVED	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789-._~"
+
+static void
+b64url(const unsigned char *p, size_t n, struct buf *out)
+{
+	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned		 acc = 0;
+	int			 bits = 0;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | p[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			buf_addch(out, a[(acc >> bits) & 0x3f]);
+		}
+	}
+	if (bits > 0)
+		buf_addch(out, a[(acc << (6 - bits)) & 0x3f]);
+}
+
+int
+oauth2_pkce_challenge(const char *verifier, char out[OAUTH2_CHALLENGE_LEN + 1],
+    struct error *err)
+{
+#ifdef HAVE_OPENSSL
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0;
+	struct buf	 b = BUF_INIT;
+
+	if (EVP_Digest(verifier, strlen(verifier), md, &n, EVP_sha256(),
+	    NULL) != 1 || n != 32)
+		return error_set(err, EX_SOFTWARE, "cannot compute SHA-256");
+	b64url(md, n, &b);
+	memcpy(out, b.data, OAUTH2_CHALLENGE_LEN);
+	out[OAUTH2_CHALLENGE_LEN] = '\0';
+	buf_release(&b);
+	explicit_bzero(md, sizeof(md));
+	return 0;
+#else
+	(void)verifier;
+	out[0] = '\0';
+	return error_set(err, EX_SOFTWARE, "postie was built without OpenSSL: "
+	    "no SHA-256 for the PKCE code challenge (use the device flow)");
+#endif
+}
+
+char *
+oauth2_auth_endpoint(const struct account *a)
+{
+	if (a->oauth2_auth_url != NULL)
+		return xstrdup(a->oauth2_auth_url);
+	if (a->oauth2_provider == OAUTH2_PROVIDER_GOOGLE)
+		return xstrdup(GOOGLE_AUTH);
+	return NULL;
+}
+
+static void
+pct_encode(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (strchr(UNRESERVED, *s) != NULL)
+			buf_addch(b, *s);
+		else
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+	}
+}
+
+static void
+query_add(struct buf *b, const char *name, const char *value)
+{
+	buf_addch(b, b->len == 0 || strchr(buf_str(b), '?') == NULL ? '?' :
+	    '&');
+	buf_addstr(b, name);
+	buf_addch(b, '=');
+	pct_encode(b, value);
+}
+
+char *
+oauth2_auth_url(const char *endpoint, const char *client_id,
+    const char *scope, const char *redirect_uri, const char *state,
+    const char *challenge)
+{
+	struct buf	b = BUF_INIT;
+
+	buf_addstr(&b, endpoint);
+	/* query_add() starts with '?' unless the URL has one already */
+	query_add(&b, "response_type", "code");
+	query_add(&b, "client_id", client_id);
+	query_add(&b, "redirect_uri", redirect_uri);
+	if (scope != NULL)
+		query_add(&b, "scope", scope);
+	query_add(&b, "state", state);
+	query_add(&b, "code_challenge", challenge);
+	query_add(&b, "code_challenge_method", "S256");
+	query_add(&b, "access_type", "offline");
+	query_add(&b, "prompt", "consent");
+	return buf_detach(&b);
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* application/x-www-form-urlencoded value of n bytes, decoded. */
+static char *
+pct_decode_n(const char *s, size_t n)
+{
+	struct buf	b = BUF_INIT;
+	size_t		i;
+	int		hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+')
+			buf_addch(&b, ' ');
+		else if (s[i] == '%' && i + 2 < n &&
+		    (hi = hexval(s[i + 1])) != -1 &&
+		    (lo = hexval(s[i + 2])) != -1) {
+			buf_addch(&b, hi * 16 + lo);
+			i += 2;
+		} else
+			buf_addch(&b, s[i]);
+	}
+	if (b.data == NULL)
+		buf_addstr(&b, "");
+	return buf_detach(&b);
+}
+
+/* The decoded value of name in query (up to end), or NULL. */
+static char *
+query_get(const char *q, const char *end, const char *name)
+{
+	const char	*p, *amp, *eq;
+	size_t		 n = strlen(name);
+
+	for (p = q; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq != NULL && (size_t)(eq - p) == n &&
+		    memcmp(p, name, n) == 0)
+			return pct_decode_n(eq + 1, (size_t)(amp - eq - 1));
+	}
+	return NULL;
+}
+
+int
+oauth2_redirect_parse(const char *line, const char *state, char **code,
+    struct error *err)
+{
+	const char	*target, *sp, *q;
+	char		*got_state, *error, *desc;
+	struct buf	 b = BUF_INIT;
+	int		 rc;
+
+	*code = NULL;
+	if (strncmp(line, "GET ", 4) != 0)
+		return 0;
+	target = line + 4;
+	if ((sp = strchr(target, ' ')) == NULL)
+		sp = target + strlen(target);
+	if (target[0] != '/' || (target[1] != '?' && target + 1 != sp))
+		return 0;	/* not our path, "/" */
+	q = target[1] == '?' ? target + 2 : sp;
+	error = query_get(q, sp, "error");
+	*code = query_get(q, sp, "code");
+	if (error == NULL && *code == NULL)
+		return 0;
+	got_state = query_get(q, sp, "state");
+	if (got_state == NULL || strcmp(got_state, state) != 0)
+		rc = error_set(err, EX_PROTOCOL, "the authorization redirect "
+		    "carries %s state: it is not the request this postie "
+		    "started; run --oauth2-authorize again", got_state == NULL ?
+		    "no" : "another");
+	else if (error != NULL) {
+		buf_add_escaped(&b, error, strnlen(error, DESC_MAX));
+		if ((desc = query_get(q, sp, "error_description")) != NULL) {
+			buf_addstr(&b, ": ");
+			buf_add_escaped(&b, desc, strnlen(desc, DESC_MAX));
+			free(desc);
+		}
+		rc = error_set(err, EX_NOPERM, "the OAuth2 authorization was "
+		    "%s (%s)", strcmp(error, "access_denied") == 0 ?
+		    "declined" : "refused", buf_str(&b));
+		buf_release(&b);
+	} else
+		rc = 1;
+	free(error);
+	free(got_state);
+	if (rc != 1) {
+		freezero_str(*code);
+		*code = NULL;
+	}
+	return rc;
+}
+
+/* n random characters of the unreserved set (RFC 7636 4.1). */
+static char *
+random_string(size_t n, struct error *err)
+{
+	unsigned char	*r;
+	char		*s;
+	size_t		 i;
+
+	r = xmalloc(n);
+	if (getrandom(r, n, 0) != (ssize_t)n) {
+		free(r);
+		error_set_errno(err, EX_OSERR, "cannot get random bytes");
+		return NULL;
+	}
+	s = xmalloc(n + 1);
+	for (i = 0; i < n; i++)
+		s[i] = UNRESERVED[r[i] % 64];	/* the first 64: A-Z a-z 0-9 - . */
+	s[n] = '\0';
+	explicit_bzero(r, n);
+	free(r);
+	return s;
+}
+
+/* A listening socket on 127.0.0.1 and a port the kernel picks. */
+static int
+loopback_listen(int *port, struct error *err)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return error_set_errno(err, EX_OSERR, "cannot create a socket "
+		    "for the authorization redirect");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 4) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		error_set_errno(err, EX_OSERR, "cannot listen on 127.0.0.1 for "
+		    "the authorization redirect");
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static long long
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* The request line of one connection (NULL when none came in time). */
+static char *
+read_request(int fd)
+{
+	char		 buf[REQUEST_MAX + 1];
+	size_t		 n = 0;
+	ssize_t		 r;
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	long long	 deadline = mono_now() + REQUEST_WAIT;
+	char		*eol, *line = NULL;
+
+	while (n < REQUEST_MAX) {
+		if (poll(&pfd, 1, (int)(deadline - mono_now()) * 1000) <= 0)
+			break;
+		r = read(fd, buf + n, REQUEST_MAX - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL ||
+		    strstr(buf, "\n\n") != NULL)
+			break;
+	}
+	buf[n] = '\0';
+	if ((eol = strchr(buf, '\n')) != NULL) {
+		if (eol > buf && eol[-1] == '\r')
+			eol--;
+		line = xstrndup(buf, (size_t)(eol - buf));
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return line;
+}
+
+static void
+answer(int fd, int status, const char *text)
+{
+	char	*r;
+
+	r = xasprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "Cache-Control: no-store\r\n\r\n%s\n", status, status == 200 ?
+	    "OK" : status == 404 ? "Not Found" : "Bad Request",
+	    strlen(text) + 1, text);
+	(void)util_write_all(fd, r, strlen(r));
+	free(r);
+}
+
+/*
+ * Wait for the browser at the loopback redirect: *code (a secret) from
+ * the first request that is the redirect.
+ */
+static int
+wait_code(int lfd, const char *state, char **code, struct error *err)
+{
+	struct pollfd	 pfd = { lfd, POLLIN, 0 };
+	long long	 deadline = mono_now() + OAUTH2_CODE_WAIT;
+	char		*line;
+	int		 fd, rc, r;
+
+	for (;;) {
+		if (mono_now() >= deadline)
+			return error_set(err, EX_TEMPFAIL, "no browser came "
+			    "back with the authorization within %d seconds: "
+			    "run --oauth2-authorize again", OAUTH2_CODE_WAIT);
+		r = poll(&pfd, 1, (int)(deadline - mono_now()) * 1000);
+		if (r == -1 && errno != EINTR)
+			return error_set_errno(err, EX_OSERR, "cannot wait for "
+			    "the authorization redirect");
+		if (r <= 0)
+			continue;
+		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		line = read_request(fd);
+		rc = line != NULL ? oauth2_redirect_parse(line, state, code,
+		    err) : 0;
+		if (line != NULL)
+			freezero_str(line);
+		if (rc == 1)
+			answer(fd, 200, "postie has the authorization; you may "
+			    "close this window.");
+		else if (rc == -1)
+			answer(fd, 400, err->msg);
+		else
+			answer(fd, 404, "Not the authorization redirect.");
+		close(fd);
+		if (rc != 0)
+			return rc == 1 ? 0 : -1;
+	}
+}
+
+/* The code for tokens at the token endpoint (c gets them). */
+static int
+code_exchange(const struct account *a, const struct oauth2_ctx *x,
+    const char *code, const char *verifier, const char *redirect,
+    struct oauth2_cache *c, struct error *err)
+{
+	struct http_response	 res = HTTP_RESPONSE_INIT;
+	const char		*f[15];
+	char			*secret;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (client_secret(a, c, &secret, err) == -1)
+		return -1;
+	f[n++] = "grant_type";
+	f[n++] = "authorization_code";
+	f[n++] = "code";
+	f[n++] = code;
+	f[n++] = "redirect_uri";
+	f[n++] = redirect;
+	f[n++] = "client_id";
+	f[n++] = a->oauth2_client_id;
+	f[n++] = "code_verifier";
+	f[n++] = verifier;
+	if (secret != NULL) {
+		f[n++] = "client_secret";
+		f[n++] = secret;
+	}
+	f[n] = NULL;
+	rc = post(a, x->url, f, &res, err);
+	freezero_str(secret);
+	if (rc == 0)
+		rc = oauth2_response_parse(x, res.status, res.body, res.len,
+		    (long long)time(NULL), c, err);
+	http_response_release(&res);
+	if (rc == 0 && c->refresh_token == NULL)
+		rc = error_set(err, EX_PROTOCOL, "%s gave account '%s' no "
+		    "refresh_token: postie could not renew the access token "
+		    "(the provider must grant offline access)", x->url,
+		    x->account);
+	return rc;
+}
+
+static int
+code_flow(const struct account *a, const struct oauth2_ctx *x,
+    const char *endpoint, oauth2_show_fn show, void *arg,
+    struct oauth2_cache *c, struct error *err)
+{
+	char	 challenge[OAUTH2_CHALLENGE_LEN + 1];
+	char	*verifier = NULL, *state = NULL, *redirect = NULL, *url = NULL;
+	char	*code = NULL;
+	int	 lfd = -1, port = 0, rc = -1;
+
+	if ((verifier = random_string(OAUTH2_VERIFIER_LEN, err)) == NULL ||
+	    (state = random_string(24, err)) == NULL ||
+	    oauth2_pkce_challenge(verifier, challenge, err) == -1 ||
+	    (lfd = loopback_listen(&port, err)) == -1)
+		goto done;
+	redirect = xasprintf("http://127.0.0.1:%d/", port);
+	url = oauth2_auth_url(endpoint, a->oauth2_client_id, oauth2_scope(a),
+	    redirect, state, challenge);
+	show(x->account, url, NULL, redirect, arg);
+	if (wait_code(lfd, state, &code, err) == 0 &&
+	    code_exchange(a, x, code, verifier, redirect, c, err) == 0)
+		rc = 0;
+done:
+	if (lfd != -1)
+		close(lfd);
+	freezero_str(verifier);
+	freezero_str(code);
+	free(state);
+	free(redirect);
+	free(url);
+	return rc;
+}
+
 int
 oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
     struct error *err)
@@ -1095,20 +1540,23 @@ oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
 	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
 	struct oauth2_ctx	 x;
 	const char		*missing = NULL;
-	char			*token_url, *device_url;
+	char			*token_url, *device_url, *auth_url = NULL;
 	int			 rc = -1;
 
 	x.account = a->name != NULL ? a->name : "default";
 	x.file = a->oauth2_token_file;
 	x.flow = OAUTH2_FLOW_REFRESH_TOKEN;
 	token_url = oauth2_endpoint(a, 0);
-	device_url = oauth2_endpoint(a, 1);
+	/* the code flow unless a device endpoint is named */
+	if (a->oauth2_device_url == NULL)
+		auth_url = oauth2_auth_endpoint(a);
+	device_url = auth_url == NULL ? oauth2_endpoint(a, 1) : NULL;
 	x.url = token_url;
 	if (x.file == NULL)
 		missing = "oauth2_token_file";
 	else if (token_url == NULL)
 		missing = "oauth2_token_url";
-	else if (device_url == NULL)
+	else if (device_url == NULL && auth_url == NULL)
 		missing = "oauth2_device_endpoint";
 	else if (a->oauth2_client_id == NULL)
 		missing = "oauth2_client_id";
@@ -1116,17 +1564,23 @@ oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
 		error_set(err, EX_CONFIG, "%s:%d: account '%s' has no %s: "
 		    "--oauth2-authorize needs oauth2_token_file, "
 		    "oauth2_client_id and oauth2_provider (or "
-		    "oauth2_token_url and oauth2_device_endpoint)",
+		    "oauth2_token_url and oauth2_device_endpoint or "
+		    "oauth2_authorization_endpoint)",
 		    a->file != NULL ? a->file : "?", a->line, x.account,
 		    missing);
-	else if (device_start(a, &x, device_url, &d, err) == 0) {
-		show(x.account, d.uri, d.user_code, arg);
+	else if (auth_url != NULL) {
+		if (code_flow(a, &x, auth_url, show, arg, &c, err) == 0 &&
+		    save_tokens(&x, &c, err) == 0)
+			rc = 0;
+	} else if (device_start(a, &x, device_url, &d, err) == 0) {
+		show(x.account, d.uri, d.user_code, NULL, arg);
 		if (device_poll(a, &x, &d, &c, err) == 0 &&
 		    save_tokens(&x, &c, err) == 0)
 			rc = 0;
 	}
 	free(token_url);
 	free(device_url);
+	free(auth_url);
 	oauth2_device_release(&d);
 	oauth2_cache_release(&c);
 	return rc;

@@ -656,6 +656,122 @@ oauth2_response_parse__aadsts_description__hint_no_trace(void **state)
 	oauth2_cache_release(&c);
 }
 
+/* The authorization code flow with PKCE. */
+
+static void
+oauth2_pkce_challenge__known_verifier__s256(void **state)
+{
+	char		 out[OAUTH2_CHALLENGE_LEN + 1];
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+#ifdef HAVE_OPENSSL
+	/* BASE64URL(SHA-256(verifier)), from Python's hashlib */
+	assert_int_equal(oauth2_pkce_challenge(
+	    "dBjftJeZ4CVP-mJ92K1ObAwo5vPfOpvyt7hRvLOD4Ec", out, &err), 0);
+	assert_string_equal(out, "1SNQ6zHJLNf4i_4WEaKo8CT0EC_EZOXuTj2l3JdbHrc");
+	assert_int_equal(oauth2_pkce_challenge("", out, &err), 0);
+	assert_string_equal(out, "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+#else
+	assert_int_equal(oauth2_pkce_challenge("x", out, &err), -1);
+	assert_int_equal(err.code, EX_SOFTWARE);
+	error_release(&err);
+#endif
+}
+
+static void
+oauth2_auth_url__fields__percent_encoded(void **state)
+{
+	char	*u;
+
+	(void)state;
+	u = oauth2_auth_url("https://accounts.google.com/o/oauth2/v2/auth",
+	    "id 1.apps", "https://mail.google.com/", "http://127.0.0.1:5/",
+	    "st", "ch");
+	assert_string_equal(u, "https://accounts.google.com/o/oauth2/v2/auth"
+	    "?response_type=code&client_id=id%201.apps&redirect_uri="
+	    "http%3A%2F%2F127.0.0.1%3A5%2F&scope=https%3A%2F%2Fmail.google."
+	    "com%2F&state=st&code_challenge=ch&code_challenge_method=S256"
+	    "&access_type=offline&prompt=consent");
+	free(u);
+	u = oauth2_auth_url("https://a/auth?tenant=x", "c", NULL, "r", "s",
+	    "h");
+	assert_string_equal(u, "https://a/auth?tenant=x&response_type=code"
+	    "&client_id=c&redirect_uri=r&state=s&code_challenge=h"
+	    "&code_challenge_method=S256&access_type=offline&prompt=consent");
+	free(u);
+}
+
+static void
+oauth2_redirect_parse__requests__code_or_error(void **state)
+{
+	static const struct {
+		const char	*line;
+		int		 rc;
+		int		 code;		/* EX_* when rc is -1 */
+		const char	*want;		/* the code, or a message part */
+	} cases[] = {
+		{ "GET /?state=S1&code=4%2F0Ab%2Bx&scope=a+b HTTP/1.1", 1, 0,
+		  "4/0Ab+x" },
+		{ "GET /?code=c&state=S1", 1, 0, "c" },
+		{ "GET /favicon.ico HTTP/1.1", 0, 0, NULL },
+		{ "GET / HTTP/1.1", 0, 0, NULL },
+		{ "GET /?foo=bar HTTP/1.1", 0, 0, NULL },
+		{ "POST /?code=c&state=S1 HTTP/1.1", 0, 0, NULL },
+		{ "GET /?code=c&state=S2 HTTP/1.1", -1, EX_PROTOCOL,
+		  "carries another state" },
+		{ "GET /?code=c HTTP/1.1", -1, EX_PROTOCOL, "carries no state" },
+		{ "GET /?error=access_denied&state=S1 HTTP/1.1", -1, EX_NOPERM,
+		  "was declined (access_denied)" },
+		{ "GET /?error=invalid_scope&error_description=bad%1Bx&"
+		  "state=S1 HTTP/1.1", -1, EX_NOPERM,
+		  "was refused (invalid_scope: bad\\x1bx)" },
+	};
+	struct error	 err = ERROR_INIT;
+	size_t		 i;
+	char		*code;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = oauth2_redirect_parse(cases[i].line, "S1", &code, &err);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: %d", i, rc);
+		if (rc == 1)
+			assert_string_equal(code, cases[i].want);
+		else
+			assert_null(code);
+		if (rc == -1 && (err.code != cases[i].code ||
+		    strstr(err.msg, cases[i].want) == NULL))
+			fail_msg("case %zu: %d %s", i, err.code, err.msg);
+		free(code);
+		error_release(&err);
+	}
+}
+
+static void
+oauth2_auth_endpoint__google_preset_or_key(void **state)
+{
+	struct account	a;
+	char		*u;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_null(oauth2_auth_endpoint(&a));
+	a.oauth2_provider = OAUTH2_PROVIDER_GOOGLE;
+	u = oauth2_auth_endpoint(&a);
+	assert_string_equal(u, "https://accounts.google.com/o/oauth2/v2/auth");
+	free(u);
+	a.oauth2_auth_url = xstrdup("https://127.0.0.1:1/authorize");
+	u = oauth2_auth_endpoint(&a);
+	assert_string_equal(u, "https://127.0.0.1:1/authorize");
+	free(u);
+	free(a.oauth2_auth_url);
+	a.oauth2_provider = OAUTH2_PROVIDER_MICROSOFT;
+	a.oauth2_auth_url = NULL;
+	assert_null(oauth2_auth_endpoint(&a));	/* the device flow */
+}
+
 int
 main(void)
 {
@@ -684,6 +800,11 @@ main(void)
 		cmocka_unit_test(oauth2_explain_aadsts__known_codes__what_to_do),
 		cmocka_unit_test(
 		    oauth2_response_parse__aadsts_description__hint_no_trace),
+		cmocka_unit_test(oauth2_pkce_challenge__known_verifier__s256),
+		cmocka_unit_test(oauth2_auth_url__fields__percent_encoded),
+		cmocka_unit_test(
+		    oauth2_redirect_parse__requests__code_or_error),
+		cmocka_unit_test(oauth2_auth_endpoint__google_preset_or_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
