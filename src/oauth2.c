@@ -2,6 +2,18 @@
  * OAuth2 token refresh: the token file (JSON through json-c), its lock,
  * the token endpoint (http.h) and the atomic rewrite.  Every token and
  * client secret is wiped when it is let go.
+ *
+ * What json-c holds of a secret, and how it is wiped:
+ *   - parsing: the tokener's string buffer (sized once for the whole
+ *     text, so it never moves, and zeroed before json_tokener_free())
+ *     and each string object (json_wipe() zeroes the top-level strings,
+ *     inline or allocated, before json_object_put());
+ *   - writing the token file: json-c never sees the tokens.  The object
+ *     is serialised with random placeholders, which are then replaced
+ *     in a buffer of our own sized once (oauth2_cache_update()).
+ * Not wiped: member names (linkhash keys: not secrets), nested values
+ * (postie reads only top-level members; a token nested deeper in a
+ * provider's answer is freed unwiped), and json-c's allocator slack.
  */
 #include "autoconfig.h"
 
@@ -90,8 +102,14 @@ json_parse(const char *text, size_t len)
 	struct json_tokener	*tok;
 	struct json_object	*o;
 
-	if (len > INT_MAX || (tok = json_tokener_new()) == NULL)
+	if (len > INT_MAX - 1 || (tok = json_tokener_new()) == NULL)
 		return NULL;
+	/* No string is longer than the text: the buffer never moves. */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) == -1) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	printbuf_reset(tok->pb);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len ||
@@ -99,6 +117,7 @@ json_parse(const char *text, size_t len)
 		json_free(o);
 		o = NULL;
 	}
+	explicit_bzero(tok->pb->buf, (size_t)tok->pb->size);
 	json_tokener_free(tok);
 	return o;
 }
@@ -203,28 +222,64 @@ set_str(struct json_object *o, const char *key, const char *v)
 		json_object_object_add(o, key, json_object_new_string(v));
 }
 
+/* Replace "\"mark\"" in text by v as a JSON string (v NULL: none was
+ * set, the member is absent). */
+static void
+put_secret(struct buf *out, const char *text, const char *mark,
+    const char *v)
+{
+	char		*q = xasprintf("\"%s\"", mark);
+	const char	*at = strstr(text, q);
+
+	if (at == NULL || v == NULL)
+		buf_addstr(out, text);
+	else {
+		buf_add(out, text, (size_t)(at - text));
+		buf_add_json_str(out, v);
+		buf_addstr(out, at + strlen(q));
+	}
+	free(q);
+}
+
 char *
 oauth2_cache_update(const char *old, size_t len,
     const struct oauth2_cache *c)
 {
 	struct json_object	*o = NULL;
+	struct buf		 mid = BUF_INIT, out = BUF_INIT;
 	const char		*s;
-	char			*out;
+	char			 at[40], rt[40];
+	size_t			 room;
 
 	if (len > 0)
 		o = json_parse(old, len);
 	if (o == NULL)
 		o = json_object_new_object();
-	set_str(o, "access_token", c->access_token);
-	set_str(o, "refresh_token", c->refresh_token);
+	/* placeholders for json-c; the tokens go in below */
+	snprintf(at, sizeof(at), "postie-access-%08x%08x", util_rnd32(),
+	    util_rnd32());
+	snprintf(rt, sizeof(rt), "postie-refresh-%08x%08x", util_rnd32(),
+	    util_rnd32());
+	set_str(o, "access_token", c->access_token != NULL ? at : NULL);
+	set_str(o, "refresh_token", c->refresh_token != NULL ? rt : NULL);
 	json_object_object_add(o, "expires_at",
 	    json_object_new_int64((int64_t)c->expires_at));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	out = xasprintf("%s\n", s);
+	/* sized once (6 octets per escaped byte at most): never moved */
+	room = strlen(s) + 2 + 6 * (strlen(c->access_token != NULL ?
+	    c->access_token : "") + strlen(c->refresh_token != NULL ?
+	    c->refresh_token : ""));
+	buf_grow(&mid, room);
+	buf_grow(&out, room);
+	put_secret(&mid, s, at, c->access_token);
+	put_secret(&out, buf_str(&mid), rt, c->refresh_token);
+	buf_addch(&out, '\n');
+	explicit_bzero(mid.data, mid.len);
+	buf_release(&mid);
 	explicit_bzero((void *)(uintptr_t)s, strlen(s));
 	json_free(o);
-	return out;
+	return buf_detach(&out);
 }
 
 /* Provider errors. */

@@ -182,6 +182,38 @@ oauth2_cache_update__old_members__kept_tokens_replaced(void **state)
 }
 
 static void
+oauth2_cache_update__awkward_tokens__placeholders_gone_round_trip(void **state)
+{
+	struct oauth2_cache	 in = OAUTH2_CACHE_INIT, out = OAUTH2_CACHE_INIT;
+	struct error		 err = ERROR_INIT;
+	char			*text;
+
+	(void)state;
+	/* json-c never sees the tokens: they replace placeholders, escaped
+	 * as JSON by postie */
+	in.access_token = xstrdup("a\"b\\c\x01/d");
+	in.refresh_token = xstrdup("postie-access-x \"quoted\"");
+	in.expires_at = NOW;
+	text = oauth2_cache_update("", 0, &in);
+	assert_null(strstr(text, "postie-refresh-"));
+	assert_non_null(strstr(text, "\"access_token\": \"a\\\"b\\\\c\\u0001/d\""));
+	assert_int_equal(oauth2_cache_parse(text, strlen(text), "t", &out,
+	    &err), 0);
+	assert_string_equal(out.access_token, in.access_token);
+	assert_string_equal(out.refresh_token, in.refresh_token);
+	freezero_str(text);
+	oauth2_cache_release(&out);
+	/* no refresh token: the member is absent, not a placeholder */
+	freezero_str(in.refresh_token);
+	in.refresh_token = NULL;
+	text = oauth2_cache_update("{\"refresh_token\": \"rt\"}", 23, &in);
+	assert_null(strstr(text, "refresh_token"));
+	assert_null(strstr(text, "postie-"));
+	freezero_str(text);
+	oauth2_cache_release(&in);
+}
+
+static void
 oauth2_cache_update__empty_or_garbage__fresh_object(void **state)
 {
 	static const char *const olds[] = { "", "not json", "[1,2]" };
@@ -801,6 +833,8 @@ main(void)
 		cmocka_unit_test(
 		    oauth2_response_parse__aadsts_description__hint_no_trace),
 		cmocka_unit_test(oauth2_pkce_challenge__known_verifier__s256),
+		cmocka_unit_test(
+		    oauth2_cache_update__awkward_tokens__placeholders_gone_round_trip),
 		cmocka_unit_test(oauth2_auth_url__fields__percent_encoded),
 		cmocka_unit_test(
 		    oauth2_redirect_parse__requests__code_or_error),
