@@ -1421,6 +1421,15 @@ mono_now(void)
 	return (long long)ts.tv_sec;
 }
 
+/* Milliseconds left until deadline (seconds), for poll(): never < 0. */
+static int
+ms_left(long long deadline)
+{
+	long long	left = deadline - mono_now();
+
+	return left <= 0 ? 0 : (int)(left * 1000);
+}
+
 /* The request line of one connection (NULL when none came in time). */
 static char *
 read_request(int fd)
@@ -1433,7 +1442,7 @@ read_request(int fd)
 	char		*eol, *line = NULL;
 
 	while (n < REQUEST_MAX) {
-		if (poll(&pfd, 1, (int)(deadline - mono_now()) * 1000) <= 0)
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0)
 			break;
 		r = read(fd, buf + n, REQUEST_MAX - n);
 		if (r <= 0)
@@ -1485,7 +1494,7 @@ wait_code(int lfd, const char *state, char **code, struct error *err)
 			return error_set(err, EX_TEMPFAIL, "no browser came "
 			    "back with the authorization within %d seconds: "
 			    "run --oauth2-authorize again", OAUTH2_CODE_WAIT);
-		r = poll(&pfd, 1, (int)(deadline - mono_now()) * 1000);
+		r = poll(&pfd, 1, ms_left(deadline));
 		if (r == -1 && errno != EINTR)
 			return error_set_errno(err, EX_OSERR, "cannot wait for "
 			    "the authorization redirect");

@@ -236,9 +236,10 @@ check_grep '^Subject: small' "$SMTPD_DIR/$(printf '%04d' $((n0 + 1))).eml"
 n0=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
 export POSTIE_TEST_BS_TIMEOUTS=1,1
 mkfifo "$TMP/fifo"
-# stalled FILE: postie -bs reads FILE's lines, then nothing for 4 s
+# stalled FILE: postie -bs reads FILE's lines, then nothing (30 s at most:
+# the writer is stopped once postie is done)
 stalled() {
-	{ cat "$1"; exec sleep 4; } >"$TMP/fifo" &
+	{ cat "$1"; exec sleep 30; } >"$TMP/fifo" &
 	writer=$!
 	run_postie -C "$TMP/config" -bs <"$TMP/fifo"
 	kill "$writer" 2>/dev/null || :
