@@ -277,7 +277,9 @@ oauth2_show(const char *account, const char *uri, const char *code,
 		    "in a browser:\n  %s\nThe browser then comes back to "
 		    "postie at %s: on another machine, forward that port first "
 		    "(ssh -L PORT:127.0.0.1:PORT this-host, PORT from that "
-		    "address).\nWaiting...\n", account, uri, redirect);
+		    "address), or paste here the address the browser ends on "
+		    "when it cannot connect.\nWaiting...\n", account, uri,
+		    redirect);
 	fflush(stdout);
 }
 

@@ -1478,29 +1478,102 @@ answer(int fd, int status, const char *text)
 }
 
 /*
- * Wait for the browser at the loopback redirect: *code (a secret) from
- * the first request that is the redirect.
+ * A line pasted on standard input: the address the browser ended on
+ * (http://127.0.0.1:PORT/?code=...&state=..., when it could not reach
+ * this machine), read as the redirect's request.  0 when it is not one.
+ */
+static int
+pasted(const char *line, const char *state, char **code, struct error *err)
+{
+	const char	*q = strchr(line, '?');
+	char		*req;
+	size_t		 n;
+	int		 rc;
+
+	if (q == NULL)
+		return 0;
+	n = strcspn(q, " \t\r\n");
+	req = xasprintf("GET /%.*s HTTP/1.1", (int)n, q);
+	rc = oauth2_redirect_parse(req, state, code, err);
+	freezero_str(req);
+	return rc;
+}
+
+/* Take what stdin has: 1 with a whole line in *b, 0 for more, -1 at its
+ * end (or error: stdin is no longer watched). */
+static int
+stdin_line(struct buf *b)
+{
+	char	 c[512], *nl;
+	ssize_t	 r;
+
+	r = read(STDIN_FILENO, c, sizeof(c));
+	if (r <= 0)
+		return -1;
+	if (b->len < REQUEST_MAX)
+		buf_add(b, c, (size_t)r);
+	explicit_bzero(c, sizeof(c));
+	if ((nl = memchr(b->data, '\n', b->len)) == NULL) {
+		if (b->len >= REQUEST_MAX) {	/* no address is that long */
+			explicit_bzero(b->data, b->len);
+			buf_reset(b);
+		}
+		return 0;
+	}
+	*nl = '\0';
+	return 1;
+}
+
+/*
+ * Wait for the browser at the loopback redirect, or for its address
+ * pasted on standard input: *code (a secret) from the first request
+ * that is the redirect.
  */
 static int
 wait_code(int lfd, const char *state, char **code, struct error *err)
 {
-	struct pollfd	 pfd = { lfd, POLLIN, 0 };
+	struct pollfd	 pfd[2] = { { lfd, POLLIN, 0 },
+			    { STDIN_FILENO, POLLIN, 0 } };
+	struct buf	 in = BUF_INIT;
 	long long	 deadline = mono_now() + OAUTH2_CODE_WAIT;
 	char		*line;
-	int		 fd, rc, r;
+	nfds_t		 nfds = 2;
+	int		 fd, rc = 0, r;
 
-	for (;;) {
-		if (mono_now() >= deadline)
-			return error_set(err, EX_TEMPFAIL, "no browser came "
+	buf_grow(&in, REQUEST_MAX + 512);	/* never moves */
+	while (rc == 0) {
+		if (mono_now() >= deadline) {
+			rc = error_set(err, EX_TEMPFAIL, "no browser came "
 			    "back with the authorization within %d seconds: "
 			    "run --oauth2-authorize again", OAUTH2_CODE_WAIT);
-		r = poll(&pfd, 1, ms_left(deadline));
-		if (r == -1 && errno != EINTR)
-			return error_set_errno(err, EX_OSERR, "cannot wait for "
+			break;
+		}
+		r = poll(pfd, nfds, ms_left(deadline));
+		if (r == -1 && errno != EINTR) {
+			rc = error_set_errno(err, EX_OSERR, "cannot wait for "
 			    "the authorization redirect");
+			break;
+		}
 		if (r <= 0)
 			continue;
-		if ((fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		if (nfds == 2 && pfd[1].revents != 0) {
+			r = stdin_line(&in);
+			if (r == -1)
+				nfds = 1;	/* no more input: the browser */
+			else if (r == 1) {
+				rc = pasted(in.data, state, code, err);
+				if (rc == 0)
+					log_warnx("that is not the address "
+					    "the browser ended on (it starts "
+					    "with http://127.0.0.1:): paste it "
+					    "whole, or wait for the browser");
+				explicit_bzero(in.data, in.cap);
+				buf_reset(&in);
+			}
+			continue;
+		}
+		if ((pfd[0].revents & POLLIN) == 0 ||
+		    (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 			continue;
 		line = read_request(fd);
 		rc = line != NULL ? oauth2_redirect_parse(line, state, code,
@@ -1515,9 +1588,11 @@ wait_code(int lfd, const char *state, char **code, struct error *err)
 		else
 			answer(fd, 404, "Not the authorization redirect.");
 		close(fd);
-		if (rc != 0)
-			return rc == 1 ? 0 : -1;
 	}
+	if (in.data != NULL)
+		explicit_bzero(in.data, in.cap);
+	buf_release(&in);
+	return rc == 1 ? 0 : -1;
 }
 
 /* The code for tokens at the token endpoint (c gets them). */

@@ -239,7 +239,8 @@ typedef void (*oauth2_show_fn)(const char *account, const char *uri,
  * (oauth2_authorization_endpoint, or oauth2_provider google) and no
  * oauth2_device_endpoint: the authorization code flow with PKCE (S256)
  * and a loopback redirect (http://127.0.0.1:PORT/, a port the kernel
- * picks), the code exchanged at oauth2_token_url with its
+ * picks; or the address the browser ended on, pasted as a line on
+ * standard input), the code exchanged at oauth2_token_url with its
  * code_verifier.  Else the device flow at oauth2_device_endpoint, then
  * polling oauth2_token_url until the user has approved (or the code
  * expires).  The tokens are written into oauth2_token_file (created

@@ -26,6 +26,8 @@
 #      against the verifier, the tokens stored 0600; a declined
 #      authorization is exit 77 and a redirect with another state 76,
 #      both writing nothing
+#  (l) the code flow without the loopback: the browser's last address
+#      pasted on standard input
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -423,4 +425,44 @@ check_rc 76
 check_grep "carries another state: it is not the request this postie started" "$TMP/stderr"
 [ ! -e "$TMP/token.json" ] || fail "a foreign redirect wrote a token file"
 [ "$(requests)" -eq 1 ] || fail "a foreign redirect's code was exchanged"
+# (l) a browser that cannot reach this machine (over SSH, no port
+# forward): the address it ends on, pasted on standard input, gives
+# postie the code just as the redirect would
+start_tokend --token at-code
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
+mkfifo "$TMP/paste"
+exec 7<>"$TMP/paste"	# held open: postie's stdin neither blocks nor ends
+POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" \
+    --oauth2-authorize default <"$TMP/paste" >"$TMP/stdout" 2>"$TMP/stderr" &
+apid=$!
+SMTPD_PIDS="$SMTPD_PIDS $apid"
+i=0
+while ! grep -q '^  https://' "$TMP/stdout"; do
+	i=$((i + 1))
+	[ $i -le 100 ] || fail "no URL printed: $(cat "$TMP/stderr")"
+	sleep 0.1
+done
+url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
+"$PYTHON" - "$url" "$C/ca.pem" >"$TMP/location" <<'PY' || fail "no redirect from /authorize"
+import http.client, ssl, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=20)
+c.request("GET", u.path + "?" + u.query)
+r = c.getresponse()
+assert r.status == 302, r.status
+print(r.getheader("Location"))
+PY
+printf 'not the address\n' >"$TMP/paste"
+sed 's/^/  /' "$TMP/location" >"$TMP/paste"	# as pasted, with blanks
+set +e
+wait "$apid"
+rc=$?
+set -e
+exec 7>&-
+check_rc 0
+check_grep 'not the address the browser ended on' "$TMP/stderr"
+grep -q '"refresh_token": "rt-code"' "$TMP/token.json" || fail "no refresh token stored"
+[ "$(requests)" -eq 2 ] || fail "$(requests) requests, expected the authorize and the exchange"
 exit 0
