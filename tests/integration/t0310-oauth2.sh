@@ -344,8 +344,15 @@ check_grep "Microsoft's AADSTS70000: see https://login.microsoftonline.com/error
 # (k) the code flow.  browse: postie --oauth2-authorize in the
 # background; the URL it prints opened as a browser would (Python,
 # following the redirect to postie's loopback address); then its exit.
+# Under valgrind as run_postie runs it (POSTIE_VALGRIND=1; exit 99).
+VG=
+if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
+	VG="valgrind -q --error-exitcode=99 --leak-check=full
+	    --errors-for-leak-kinds=definite,indirect --log-file=$TMP/vg.%p"
+fi
 browse() {
-	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" \
+	# shellcheck disable=SC2086
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" $VG "$POSTIE" -C "$TMP/config" \
 	    --oauth2-authorize default </dev/null >"$TMP/stdout" \
 	    2>"$TMP/stderr" &
 	apid=$!
@@ -353,7 +360,7 @@ browse() {
 	i=0
 	while ! grep -q '^  https://' "$TMP/stdout"; do
 		i=$((i + 1))
-		[ $i -le 100 ] || fail "no URL printed: $(cat "$TMP/stderr")"
+		[ $i -le 300 ] || fail "no URL printed: $(cat "$TMP/stderr")"
 		sleep 0.1
 	done
 	url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
@@ -433,14 +440,15 @@ rm -f "$TMP/token.json"
 config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
 mkfifo "$TMP/paste"
 exec 7<>"$TMP/paste"	# held open: postie's stdin neither blocks nor ends
-POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" \
+# shellcheck disable=SC2086
+POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" $VG "$POSTIE" -C "$TMP/config" \
     --oauth2-authorize default <"$TMP/paste" >"$TMP/stdout" 2>"$TMP/stderr" &
 apid=$!
 SMTPD_PIDS="$SMTPD_PIDS $apid"
 i=0
 while ! grep -q '^  https://' "$TMP/stdout"; do
 	i=$((i + 1))
-	[ $i -le 100 ] || fail "no URL printed: $(cat "$TMP/stderr")"
+	[ $i -le 300 ] || fail "no URL printed: $(cat "$TMP/stderr")"
 	sleep 0.1
 done
 url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
