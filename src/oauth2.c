@@ -1259,18 +1259,6 @@ oauth2_auth_url(const char *endpoint, const char *client_id,
 	return buf_detach(&b);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* application/x-www-form-urlencoded value of n bytes, decoded. */
 static char *
 pct_decode_n(const char *s, size_t n)
@@ -1283,8 +1271,8 @@ pct_decode_n(const char *s, size_t n)
 		if (s[i] == '+')
 			buf_addch(&b, ' ');
 		else if (s[i] == '%' && i + 2 < n &&
-		    (hi = hexval(s[i + 1])) != -1 &&
-		    (lo = hexval(s[i + 2])) != -1) {
+		    (hi = util_hexval(s[i + 1])) != -1 &&
+		    (lo = util_hexval(s[i + 2])) != -1) {
 			buf_addch(&b, hi * 16 + lo);
 			i += 2;
 		} else

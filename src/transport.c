@@ -138,7 +138,6 @@ static int	fp_index = -1;	/* our SSL_CTX ex_data slot */
 #endif
 
 static int	global_init(struct error *);
-static int	hexval(int);
 static int	parse_fingerprint(struct transport *, const char *,
 		    const char **, struct error *);
 static int	auth_options(const struct account *, const char **,
@@ -318,18 +317,6 @@ global_init(struct error *err)
 	return 0;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /*
  * tls_fingerprint comes in two forms:
  *  - "sha256//BASE64": libcurl's pin of the SHA-256 of the server's
@@ -362,8 +349,8 @@ parse_fingerprint(struct transport *t, const char *s, const char **pin,
 			s++;
 			continue;
 		}
-		if (n == FP_LEN || (hi = hexval(s[0])) < 0 ||
-		    (lo = hexval(s[1])) < 0)
+		if (n == FP_LEN || (hi = util_hexval(s[0])) < 0 ||
+		    (lo = util_hexval(s[1])) < 0)
 			break;
 		t->fp[n++] = (unsigned char)(hi << 4 | lo);
 		s += 2;

@@ -350,11 +350,12 @@ if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
 	VG="valgrind -q --error-exitcode=99 --leak-check=full
 	    --errors-for-leak-kinds=definite,indirect --log-file=$TMP/vg.%p"
 fi
-browse() {
+# authorize_start STDIN: postie --oauth2-authorize in the background
+# (apid), the URL it prints (url); authorize_end: its exit status (rc)
+authorize_start() {
 	# shellcheck disable=SC2086
 	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" $VG "$POSTIE" -C "$TMP/config" \
-	    --oauth2-authorize default </dev/null >"$TMP/stdout" \
-	    2>"$TMP/stderr" &
+	    --oauth2-authorize default <"$1" >"$TMP/stdout" 2>"$TMP/stderr" &
 	apid=$!
 	SMTPD_PIDS="$SMTPD_PIDS $apid"	# stopped by cleanup if we fail
 	i=0
@@ -364,6 +365,15 @@ browse() {
 		sleep 0.1
 	done
 	url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
+}
+authorize_end() {
+	set +e
+	wait "$apid"
+	rc=$?
+	set -e
+}
+browse() {
+	authorize_start /dev/null
 	"$PYTHON" - "$url" "$C/ca.pem" >"$TMP/browser" 2>&1 <<'PY' || :
 import ssl, sys, urllib.error, urllib.request
 ctx = ssl.create_default_context(cafile=sys.argv[2])
@@ -373,10 +383,7 @@ try:
 except urllib.error.HTTPError as e:
     print(e.code, e.read().decode())
 PY
-	set +e
-	wait "$apid"
-	rc=$?
-	set -e
+	authorize_end
 }
 start_tokend --token at-code
 start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
@@ -440,18 +447,7 @@ rm -f "$TMP/token.json"
 config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
 mkfifo "$TMP/paste"
 exec 7<>"$TMP/paste"	# held open: postie's stdin neither blocks nor ends
-# shellcheck disable=SC2086
-POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" $VG "$POSTIE" -C "$TMP/config" \
-    --oauth2-authorize default <"$TMP/paste" >"$TMP/stdout" 2>"$TMP/stderr" &
-apid=$!
-SMTPD_PIDS="$SMTPD_PIDS $apid"
-i=0
-while ! grep -q '^  https://' "$TMP/stdout"; do
-	i=$((i + 1))
-	[ $i -le 300 ] || fail "no URL printed: $(cat "$TMP/stderr")"
-	sleep 0.1
-done
-url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
+authorize_start "$TMP/paste"
 "$PYTHON" - "$url" "$C/ca.pem" >"$TMP/location" <<'PY' || fail "no redirect from /authorize"
 import http.client, ssl, sys, urllib.parse
 u = urllib.parse.urlsplit(sys.argv[1])
@@ -464,10 +460,7 @@ print(r.getheader("Location"))
 PY
 printf 'not the address\n' >"$TMP/paste"
 sed 's/^/  /' "$TMP/location" >"$TMP/paste"	# as pasted, with blanks
-set +e
-wait "$apid"
-rc=$?
-set -e
+authorize_end
 exec 7>&-
 check_rc 0
 check_grep 'not the address the browser ended on' "$TMP/stderr"
