@@ -1487,29 +1487,44 @@ pasted(const char *line, const char *state, char **code, struct error *err)
 	return rc;
 }
 
-/* Take what stdin has: 1 with a whole line in *b, 0 for more, -1 at its
- * end (or error: stdin is no longer watched). */
+/* Append what stdin has to b: 0, or -1 at its end (or an error: stdin
+ * is then no longer watched). */
 static int
-stdin_line(struct buf *b)
+stdin_more(struct buf *b)
 {
-	char	 c[512], *nl;
+	char	 c[512];
 	ssize_t	 r;
 
 	r = read(STDIN_FILENO, c, sizeof(c));
 	if (r <= 0)
 		return -1;
+	if (b->len >= REQUEST_MAX && memchr(b->data, '\n', b->len) == NULL) {
+		explicit_bzero(b->data, b->len);	/* no address is that */
+		buf_reset(b);				/* long: drop it */
+	}
 	if (b->len < REQUEST_MAX)
 		buf_add(b, c, (size_t)r);
 	explicit_bzero(c, sizeof(c));
-	if ((nl = memchr(b->data, '\n', b->len)) == NULL) {
-		if (b->len >= REQUEST_MAX) {	/* no address is that long */
-			explicit_bzero(b->data, b->len);
-			buf_reset(b);
-		}
-		return 0;
-	}
-	*nl = '\0';
-	return 1;
+	return 0;
+}
+
+/* The first whole line of b, taken out of it (allocated, a secret), or
+ * NULL when there is none yet. */
+static char *
+next_line(struct buf *b)
+{
+	char	*nl, *line;
+	size_t	 n;
+
+	if (b->len == 0 || (nl = memchr(b->data, '\n', b->len)) == NULL)
+		return NULL;
+	n = (size_t)(nl - b->data);
+	line = xstrndup(b->data, n);
+	memmove(b->data, nl + 1, b->len - n - 1);
+	explicit_bzero(b->data + b->len - n - 1, n + 1);
+	b->len -= n + 1;
+	b->data[b->len] = '\0';
+	return line;
 }
 
 /*
@@ -1545,18 +1560,16 @@ wait_code(int lfd, const char *state, char **code, struct error *err)
 		if (r <= 0)
 			continue;
 		if (nfds == 2 && pfd[1].revents != 0) {
-			r = stdin_line(&in);
-			if (r == -1)
+			if (stdin_more(&in) == -1)
 				nfds = 1;	/* no more input: the browser */
-			else if (r == 1) {
-				rc = pasted(in.data, state, code, err);
+			while (rc == 0 && (line = next_line(&in)) != NULL) {
+				rc = pasted(line, state, code, err);
 				if (rc == 0)
 					log_warnx("that is not the address "
 					    "the browser ended on (it starts "
 					    "with http://127.0.0.1:): paste it "
 					    "whole, or wait for the browser");
-				explicit_bzero(in.data, in.cap);
-				buf_reset(&in);
+				freezero_str(line);
 			}
 			continue;
 		}

@@ -351,10 +351,12 @@ if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
 	    --errors-for-leak-kinds=definite,indirect --log-file=$TMP/vg.%p"
 fi
 # authorize_start STDIN: postie --oauth2-authorize in the background
-# (apid), the URL it prints (url); authorize_end: its exit status (rc)
+# (apid), the URL it prints (url); authorize_end: its exit status (rc;
+# 124 when it still waited for the browser after 120 s)
 authorize_start() {
 	# shellcheck disable=SC2086
-	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" $VG "$POSTIE" -C "$TMP/config" \
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" timeout 120 $VG "$POSTIE" \
+	    -C "$TMP/config" \
 	    --oauth2-authorize default <"$1" >"$TMP/stdout" 2>"$TMP/stderr" &
 	apid=$!
 	SMTPD_PIDS="$SMTPD_PIDS $apid"	# stopped by cleanup if we fail
@@ -458,8 +460,9 @@ r = c.getresponse()
 assert r.status == 302, r.status
 print(r.getheader("Location"))
 PY
-printf 'not the address\n' >"$TMP/paste"
-sed 's/^/  /' "$TMP/location" >"$TMP/paste"	# as pasted, with blanks
+# a wrong line, then the address as pasted (with blanks), in one go:
+# postie takes them one line at a time
+{ printf 'not the address\n'; sed 's/^/  /' "$TMP/location"; } >"$TMP/paste"
 authorize_end
 exec 7>&-
 check_rc 0
