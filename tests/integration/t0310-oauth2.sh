@@ -354,6 +354,7 @@ fi
 # (apid), the URL it prints (url); authorize_end: its exit status (rc;
 # 124 when it still waited for the browser after 120 s)
 authorize_start() {
+	: >"$TMP/stdout"	# now: the job's own redirection may come late
 	# shellcheck disable=SC2086
 	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" timeout 120 $VG "$POSTIE" \
 	    -C "$TMP/config" \
