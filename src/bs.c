@@ -23,9 +23,11 @@
 
 #define REASON_MAX	400	/* octets of a reason in a reply */
 
+static int	rcpt(struct smtpd *, const struct bs_ctx *, struct error *);
 static int	one_txn(struct smtpd *, const struct bs_ctx *,
 		    struct smtpd_txn *, unsigned, struct error *);
 static char	*reason(const char *);
+static void	timeouts(struct smtpd_opts *);
 
 int
 bs_run(int in, int out, const struct bs_ctx *c, struct error *err)
@@ -38,9 +40,17 @@ bs_run(int in, int out, const struct bs_ctx *c, struct error *err)
 
 	memset(&so, 0, sizeof(so));
 	so.hostname = c->qd;
-	so.timeout = c->timeout;
+	so.size_limit = c->size_limit;
+	so.check_rcpt = c->check_rcpt;
+	timeouts(&so);
 	s = smtpd_new(in, out, &so);
-	while ((r = smtpd_next(s, &txn, err)) == 1) {
+	while ((r = smtpd_next(s, &txn, err)) > 0) {
+		if (r == SMTPD_RCPT) {
+			r = rcpt(s, c, err);
+			if (r == -1)
+				break;
+			continue;
+		}
 		r = one_txn(s, c, &txn, ++n, err);
 		smtpd_txn_release(&txn);
 		if (r == -1)
@@ -48,6 +58,71 @@ bs_run(int in, int out, const struct bs_ctx *c, struct error *err)
 	}
 	smtpd_free(s);
 	return r == -1 ? -1 : 0;
+}
+
+/* The server timeouts: RFC 5321's, or the tests' (bs.h). */
+static void
+timeouts(struct smtpd_opts *so)
+{
+	const char	*v = getenv(BS_TIMEOUTS_ENV);
+	int		 cmd, data;
+	char		 junk;
+
+	so->cmd_timeout = SMTPD_CMD_TIMEOUT;
+	so->data_timeout = SMTPD_DATA_TIMEOUT;
+	if (v != NULL && sscanf(v, "%d,%d%c", &cmd, &data, &junk) == 2 &&
+	    cmd > 0 && data > 0) {
+		so->cmd_timeout = cmd;
+		so->data_timeout = data;
+	}
+}
+
+void
+bs_rcpt_verdict(const struct bs_ctx *c, const char *rcpt, int *code,
+    const char **enhanced, char **text)
+{
+	struct error	e = ERROR_INIT;
+
+	if (deliver_check_rcpt(c->acct, c->qd, c->mo->aliases, rcpt,
+	    &e) == 0) {
+		*code = 250;
+		*enhanced = "2.1.5";
+		*text = xstrdup("Ok");
+		return;
+	}
+	switch (e.code) {
+	case EX_UNAVAILABLE:
+		*code = 550;
+		*enhanced = "5.1.2";
+		break;
+	case EX_NOUSER:
+		*code = 550;
+		*enhanced = "5.1.1";
+		break;
+	default:
+		*code = 451;
+		*enhanced = "4.3.0";
+		break;
+	}
+	*text = reason(e.msg);
+	error_release(&e);
+}
+
+/* Answer the RCPT awaiting its verdict; -1 on a reply error. */
+static int
+rcpt(struct smtpd *s, const struct bs_ctx *c, struct error *err)
+{
+	const char	*enh;
+	char		*text;
+	int		 code, rv;
+
+	bs_rcpt_verdict(c, smtpd_rcpt(s), &code, &enh, &text);
+	if (code != 250)
+		log_warnx("SMTP session: RCPT TO:<%s> refused: %s",
+		    smtpd_rcpt(s), text);
+	rv = smtpd_rcpt_verdict(s, code, enh, text, err);
+	free(text);
+	return rv;
 }
 
 /* An id for a reply when the relay named none: time, pid, count. */

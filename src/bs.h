@@ -4,6 +4,8 @@
  * client's envelope) and goes through deliver_message(), and the reply
  * to its final dot says what became of it:
  *
+ *	(at RCPT) a recipient the account cannot route: 550 5.1.2, an
+ *	unknown local user: 550 5.1.1; after the dot:
  *	delivered or durably queued	250 2.0.0 Ok: queued as ID
  *	refused (some or all rcpts)	550 5.x.x reason
  *	not delivered, nothing kept	451 4.3.0 reason
@@ -28,8 +30,18 @@ struct bs_ctx {
 	const struct message_opts *mo;
 	int			 hand_over;	/* to the drop directory
 						   (deliver_hand_over()) */
-	int			 timeout;	/* seconds per command */
+	int			 check_rcpt;	/* the account's routing is
+						   the one that will deliver:
+						   judge each RCPT by it
+						   (deliver_check_rcpt()) */
+	size_t			 size_limit;	/* octets; 0: none */
 };
+
+/*
+ * For tests: POSTIE_TEST_BS_TIMEOUTS="CMD,DATA" (seconds) replaces the
+ * server timeouts of smtpd.h (SMTPD_CMD_TIMEOUT, SMTPD_DATA_TIMEOUT).
+ */
+#define BS_TIMEOUTS_ENV	"POSTIE_TEST_BS_TIMEOUTS"
 
 /*
  * Run the session on in/out until QUIT or EOF (returns 0; an open
@@ -37,6 +49,12 @@ struct bs_ctx {
  * dialogue breaks (read or write error, timeout).
  */
 int	bs_run(int in, int out, const struct bs_ctx *, struct error *);
+
+/* The reply to RCPT for rcpt: 250, or the refusal of
+ * deliver_check_rcpt() (550 5.1.2 no relay, 550 5.1.1 unknown user,
+ * 451 4.3.0 lookup failure); text allocated.  */
+void	bs_rcpt_verdict(const struct bs_ctx *, const char *rcpt, int *code,
+	    const char **enhanced, char **text);
 
 /* A session that cannot start (config error): "421 4.3.0 reason" on
  * out instead of the greeting.  Write errors are ignored. */

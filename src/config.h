@@ -62,6 +62,9 @@ struct account {
 					   http:// to loopback */
 	char	*oauth2_device_url;	/* device authorization endpoint
 					   (RFC 8628), for --oauth2-authorize */
+	char	*oauth2_auth_url;	/* authorization endpoint (RFC 6749
+					   4.1, with PKCE), for
+					   --oauth2-authorize */
 	char	*oauth2_client_id;
 	char	*oauth2_client_secret;	/* secret; wiped on free */
 	char	*oauth2_client_secret_eval; /* command, as passwordeval */
@@ -120,6 +123,8 @@ struct account {
 	const struct account **failover_to;	/* owned array */
 	size_t	 nfailover;
 	const struct route_table *routes;	/* the config's, or NULL */
+	int	 message_size_limit;	/* postie: octets of a -bs message
+					   (SIZE); 0: none */
 };
 
 struct config {

@@ -160,6 +160,8 @@ const struct keydef keys[] = {
 	{ "oauth2_token_url", k_token_url, S(oauth2_token_url), 0 },
 	{ "oauth2_token_endpoint", k_token_url, S(oauth2_token_url), 0 },
 	{ "oauth2_device_endpoint", k_token_url, S(oauth2_device_url), 0 },
+	{ "oauth2_authorization_endpoint", k_token_url, S(oauth2_auth_url),
+	    0 },
 	{ "oauth2_client_id", k_string, S(oauth2_client_id), 0 },
 	{ "oauth2_client_secret", k_client_secret, S(oauth2_client_secret),
 	    0 },
@@ -192,6 +194,8 @@ const struct keydef keys[] = {
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, I(drop_allow_from), 0 },
 	{ "drop_max_size", k_size, I(drop_max_size), 0 },
+	/* -bs (bs.h) */
+	{ "message_size_limit", k_size, I(message_size_limit), 0 },
 	/* relay policy (route.h, relay.h) */
 	{ "route", k_route, NOFIELD, 0 },
 	{ "failover", k_failover, S(failover), 0 },

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "addr.h"
+#include "aliases.h"
 #include "config.h"
 #include "deliver.h"
 #include "bounce.h"
@@ -410,6 +412,39 @@ keep(const struct account *acct, const struct message *msg,
 	error_release(&qerr);
 	error_release(&derr);
 	return -1;
+}
+
+int
+deliver_check_rcpt(const struct account *acct, const char *qd,
+    const struct aliases *al, const char *rcpt, struct error *err)
+{
+	struct strlist	 domains = STRLIST_INIT, exp = STRLIST_INIT;
+	struct local_opts lo;
+	size_t		 i;
+	int		 rv = 0;
+
+	if (acct->host != NULL)
+		return 0;
+	if (al != NULL && !addr_has_domain(rcpt))
+		aliases_expand(al, rcpt, &exp);
+	else
+		strlist_add(&exp, rcpt);
+	send_local_domains(&domains, qd);
+	memset(&lo, 0, sizeof(lo));
+	lo.domains = &domains;
+	for (i = 0; i < exp.n && rv == 0; i++) {
+		if (!local_is_local(&lo, exp.v[i]))
+			rv = error_set(err, EX_UNAVAILABLE, "no relay "
+			    "configured for remote recipient <%s>%s%s%s",
+			    exp.v[i], strcmp(exp.v[i], rcpt) != 0 ?
+			    " (alias of " : "", strcmp(exp.v[i], rcpt) != 0 ?
+			    rcpt : "", strcmp(exp.v[i], rcpt) != 0 ? ")" : "");
+		else
+			rv = local_check_user(exp.v[i], err);
+	}
+	strlist_release(&exp);
+	strlist_release(&domains);
+	return rv;
 }
 
 int

@@ -84,6 +84,18 @@ int	deliver_message(const struct deliver_opts *, const struct account *,
 	    const char *qd, const struct message *, struct deliver_report *,
 	    struct error *);
 /*
+ * Whether the account can route one recipient as an SMTP client gave it
+ * (before aliases and qualification, which are applied here as the
+ * formatter applies them), for -bs's answer at RCPT time.  With a relay,
+ * always 0: the relay decides.  With none (local delivery), every
+ * address it expands to must be local and a user of this host.
+ * Errors: EX_UNAVAILABLE (a remote address and no relay), EX_NOUSER
+ * (no such local user), EX_TEMPFAIL (the user database failed).
+ */
+struct aliases;
+int	deliver_check_rcpt(const struct account *, const char *qd,
+	    const struct aliases *, const char *rcpt, struct error *);
+/*
  * --dry-run: print on stderr the account, relay, port, TLS mode and AUTH
  * (mechanism and user, never the password) a send would use, or the
  * local delivery, and fail as the routing would: EX_UNAVAILABLE for a

@@ -1,6 +1,9 @@
 /*
  * HTTPS POST on a libcurl easy handle, for the OAuth2 token endpoint.
- * The request body and the response may hold secrets: both are wiped.
+ * The request body and the response may hold secrets: both are wiped,
+ * and each is one buffer sized before the first byte goes in, so no
+ * realloc() leaves a copy behind.  libcurl's own send and receive
+ * buffers and OpenSSL's record buffers are not ours to wipe.
  */
 #include "autoconfig.h"
 
@@ -126,7 +129,12 @@ static int
 form_body(CURL *h, const char *const *fields, struct buf *body)
 {
 	char	*e;
-	size_t	 i;
+	size_t	 i, room = 0;
+
+	/* sized once (3 octets per encoded byte): a secret never moves */
+	for (i = 0; fields[i] != NULL && fields[i + 1] != NULL; i += 2)
+		room += 3 * (strlen(fields[i]) + strlen(fields[i + 1])) + 2;
+	buf_grow(body, room);
 
 	for (i = 0; fields[i] != NULL && fields[i + 1] != NULL; i += 2) {
 		if (i > 0)
@@ -210,6 +218,8 @@ post(CURL *h, const char *url, const char *shown, const char *const *fields,
 	CURLcode		 rc;
 	int			 ret = -1;
 
+	/* the answer holds tokens: its buffer is sized once, never moved */
+	buf_grow(&sink.b, HTTP_BODY_MAX);
 	hdrs = curl_slist_append(NULL, "Accept: application/json");
 	if (hdrs == NULL || form_body(h, fields, &body) == -1) {
 		error_set(err, EX_OSERR, "%s: out of memory", shown);

@@ -117,6 +117,19 @@ local_user(const char *mailbox)
 }
 
 int
+local_check_user(const char *mailbox, struct error *err)
+{
+	struct user	 u;
+	char		*name = local_user(mailbox);
+	int		 rc;
+
+	if ((rc = user_lookup(name, &u, err)) == 0)
+		user_release(&u);
+	free(name);
+	return rc;
+}
+
+int
 local_deliver(const struct local_opts *opts, const struct message *msg,
     struct outcome *res, struct error *err)
 {

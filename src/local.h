@@ -31,6 +31,13 @@ int	local_is_local(const struct local_opts *, const char *);
 char	*local_user(const char *);
 
 /*
+ * Whether local_deliver() would find the user of a local mailbox:
+ * 0, or -1 with EX_NOUSER ("unknown local user 'x'") or EX_TEMPFAIL
+ * (the user database failed).  For -bs's answer at RCPT.
+ */
+int	local_check_user(const char *mailbox, struct error *);
+
+/*
  * Deliver the message to every local recipient of the envelope; each
  * outcome goes in res (RCPT_ACCEPTED, RCPT_PERMFAIL for an unknown user,
  * RCPT_TEMPFAIL for a lock timeout or a full disk).  Returns 0 when at

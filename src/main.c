@@ -243,10 +243,10 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	struct strlist		 rcpts = STRLIST_INIT;	/* compose mode */
 	char			*qd = NULL, *spool = NULL, *env_from = NULL;
 	size_t			 i;
-	int			 rv = -1, dropping;
+	int			 rv = -1, dropping, sys_unread;
 
 	/* The system file is root's alone: see drop.h. */
-	dropping = drop_prepare();
+	dropping = sys_unread = drop_prepare();
 	if ((dropping ? config_load_user(&cfg, opts->config_file, err) :
 	    config_load(&cfg, opts->config_file, err)) == -1)
 		goto out;
@@ -264,8 +264,11 @@ send_message(const struct cli_opts *opts, int *session, struct error *err)
 	    drop_available())
 		dropping = 1;
 	if (opts->mode == CLI_SMTP) {
+		/* routing unknown when root's account will decide it */
 		struct bs_ctx	c = { &dop, acct, qd, &mo,
-		    dropping && acct->host == NULL, 300 };
+		    dropping && acct->host == NULL,
+		    !(sys_unread && acct->host == NULL),
+		    (size_t)acct->message_size_limit };
 
 		*session = 1;
 		rv = bs_run(STDIN_FILENO, STDOUT_FILENO, &c, err);
@@ -385,15 +388,25 @@ header_sender(const struct message *msg, struct error *err)
 
 static void
 oauth2_show(const char *account, const char *uri, const char *code,
-    void *arg)
+    const char *redirect, void *arg)
 {
 	(void)arg;
-	printf("To authorize postie for account '%s', open\n  %s\nand "
-	    "enter the code\n  %s\nWaiting...\n", account, uri, code);
+	if (code != NULL)
+		printf("To authorize postie for account '%s', open\n  %s\nand "
+		    "enter the code\n  %s\nWaiting...\n", account, uri, code);
+	else
+		printf("To authorize postie for account '%s', open this URL "
+		    "in a browser:\n  %s\nThe browser then comes back to "
+		    "postie at %s: on another machine, forward that port first "
+		    "(ssh -L PORT:127.0.0.1:PORT this-host, PORT from that "
+		    "address), or paste here the address the browser ends on "
+		    "when it cannot connect.\nWaiting...\n", account, uri,
+		    redirect);
 	fflush(stdout);
 }
 
-/* --oauth2-authorize ACCOUNT: the device flow into the token file. */
+/* --oauth2-authorize ACCOUNT: the device or code flow into the token
+ * file. */
 static int
 oauth2_command(const struct cli_opts *opts, struct error *err)
 {

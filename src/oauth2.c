@@ -2,16 +2,34 @@
  * OAuth2 token refresh: the token file (JSON through json-c), its lock,
  * the token endpoint (http.h) and the atomic rewrite.  Every token and
  * client secret is wiped when it is let go.
+ *
+ * What json-c holds of a secret, and how it is wiped:
+ *   - parsing: the tokener's string buffer (sized once for the whole
+ *     text, so it never moves, and zeroed before json_tokener_free())
+ *     and each string object (json_wipe() zeroes the top-level strings,
+ *     inline or allocated, before json_object_put());
+ *   - writing the token file: json-c never sees the tokens.  The object
+ *     is serialised with random placeholders, which are then replaced
+ *     in a buffer of our own sized once (oauth2_cache_update()).
+ * Not wiped: member names (linkhash keys: not secrets), nested values
+ * (postie reads only top-level members; a token nested deeper in a
+ * provider's answer is freed unwiped), and json-c's allocator slack.
  */
 #include "autoconfig.h"
 
 #include <sys/file.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +38,9 @@
 #include <unistd.h>
 
 #include <json.h>
+#ifdef HAVE_OPENSSL
+#include <openssl/evp.h>
+#endif
 
 #include "config.h"
 #include "error.h"
@@ -81,8 +102,14 @@ json_parse(const char *text, size_t len)
 	struct json_tokener	*tok;
 	struct json_object	*o;
 
-	if (len > INT_MAX || (tok = json_tokener_new()) == NULL)
+	if (len > INT_MAX - 1 || (tok = json_tokener_new()) == NULL)
 		return NULL;
+	/* No string is longer than the text: the buffer never moves. */
+	if (printbuf_memset(tok->pb, 0, 0, (int)len + 1) == -1) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	printbuf_reset(tok->pb);
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	if (o != NULL && (json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != len ||
@@ -90,6 +117,7 @@ json_parse(const char *text, size_t len)
 		json_free(o);
 		o = NULL;
 	}
+	explicit_bzero(tok->pb->buf, (size_t)tok->pb->size);
 	json_tokener_free(tok);
 	return o;
 }
@@ -194,28 +222,234 @@ set_str(struct json_object *o, const char *key, const char *v)
 		json_object_object_add(o, key, json_object_new_string(v));
 }
 
+/* Replace "\"mark\"" in text by v as a JSON string (v NULL: none was
+ * set, the member is absent). */
+static void
+put_secret(struct buf *out, const char *text, const char *mark,
+    const char *v)
+{
+	char		*q = xasprintf("\"%s\"", mark);
+	const char	*at = strstr(text, q);
+
+	if (at == NULL || v == NULL)
+		buf_addstr(out, text);
+	else {
+		buf_add(out, text, (size_t)(at - text));
+		buf_add_json_str(out, v);
+		buf_addstr(out, at + strlen(q));
+	}
+	free(q);
+}
+
 char *
 oauth2_cache_update(const char *old, size_t len,
     const struct oauth2_cache *c)
 {
 	struct json_object	*o = NULL;
+	struct buf		 mid = BUF_INIT, out = BUF_INIT;
 	const char		*s;
-	char			*out;
+	char			 at[40], rt[40];
+	size_t			 room;
 
 	if (len > 0)
 		o = json_parse(old, len);
 	if (o == NULL)
 		o = json_object_new_object();
-	set_str(o, "access_token", c->access_token);
-	set_str(o, "refresh_token", c->refresh_token);
+	/* placeholders for json-c; the tokens go in below */
+	snprintf(at, sizeof(at), "postie-access-%08x%08x", util_rnd32(),
+	    util_rnd32());
+	snprintf(rt, sizeof(rt), "postie-refresh-%08x%08x", util_rnd32(),
+	    util_rnd32());
+	set_str(o, "access_token", c->access_token != NULL ? at : NULL);
+	set_str(o, "refresh_token", c->refresh_token != NULL ? rt : NULL);
 	json_object_object_add(o, "expires_at",
 	    json_object_new_int64((int64_t)c->expires_at));
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
 	    JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE);
-	out = xasprintf("%s\n", s);
+	/* sized once (6 octets per escaped byte at most): never moved */
+	room = strlen(s) + 2 + 6 * (strlen(c->access_token != NULL ?
+	    c->access_token : "") + strlen(c->refresh_token != NULL ?
+	    c->refresh_token : ""));
+	buf_grow(&mid, room);
+	buf_grow(&out, room);
+	put_secret(&mid, s, at, c->access_token);
+	put_secret(&out, buf_str(&mid), rt, c->refresh_token);
+	buf_addch(&out, '\n');
+	explicit_bzero(mid.data, mid.len);
+	buf_release(&mid);
 	explicit_bzero((void *)(uintptr_t)s, strlen(s));
 	json_free(o);
-	return out;
+	return buf_detach(&out);
+}
+
+/* Provider errors. */
+
+/* RFC 4648 base64 (padding optional, no white space) into out;
+ * -1 when text is not base64. */
+static int
+b64_decode(const char *text, struct buf *out)
+{
+	static const char	 alpha[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char		*p, *q;
+	unsigned		 acc = 0;
+	int			 bits = 0, pad = 0;
+
+	for (p = text; *p != '\0'; p++) {
+		if (*p == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0 || (q = strchr(alpha, *p)) == NULL)
+			return -1;
+		acc = (acc << 6) | (unsigned)(q - alpha);
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			buf_addch(out, (int)((acc >> bits) & 0xff));
+		}
+	}
+	return pad > 2 ? -1 : 0;
+}
+
+/* A member as a string (a number is printed), escaped; NULL if absent. */
+static char *
+member_text(struct json_object *o, const char *key)
+{
+	struct json_object	*v;
+	struct buf		 b = BUF_INIT;
+	const char		*s;
+
+	if (!json_object_object_get_ex(o, key, &v) || v == NULL)
+		return NULL;
+	s = json_object_get_string(v);
+	if (s == NULL || s[0] == '\0')
+		return NULL;
+	buf_add_escaped(&b, s, strnlen(s, DESC_MAX));
+	return buf_detach(&b);
+}
+
+char *
+oauth2_explain_challenge(const char *text, const char *account)
+{
+	struct json_object	*o;
+	struct buf		 raw = BUF_INIT;
+	char			*status, *scope, *r;
+	const char		*what;
+
+	if (strncmp(text, "334", 3) == 0 && (text[3] == ' ' ||
+	    text[3] == '\0'))
+		text += text[3] == ' ' ? 4 : 3;
+	if (text[0] != '\0' && b64_decode(text, &raw) == 0)
+		while (raw.len > 0 && (raw.data[raw.len - 1] == '\n' ||
+		    raw.data[raw.len - 1] == '\r' ||
+		    raw.data[raw.len - 1] == ' '))
+			raw.len--;
+	if (raw.len == 0 || (o = json_parse(buf_str(&raw), raw.len)) == NULL) {
+		buf_release(&raw);
+		return NULL;
+	}
+	buf_release(&raw);
+	if ((status = member_text(o, "status")) == NULL) {
+		json_object_put(o);
+		return NULL;
+	}
+	scope = member_text(o, "scope");
+	json_object_put(o);
+	if (strcmp(status, "401") == 0 || strcmp(status, "invalid_token") == 0)
+		what = "the access token is invalid, expired or revoked, or "
+		    "belongs to another user than 'user': set 'user' to the "
+		    "mailbox that was authorized";
+	else if (strcmp(status, "400") == 0 ||
+	    strcmp(status, "invalid_request") == 0)
+		what = "the server could not use the request (Gmail: 'user' "
+		    "is not the Google account the token was issued for, or "
+		    "the token is not a Google access token)";
+	else if (strcmp(status, "403") == 0 ||
+	    strcmp(status, "insufficient_scope") == 0)
+		what = "the token was granted without the scope this server "
+		    "needs: set oauth2_scope to it";
+	else
+		what = "the server refused the token";
+	r = xasprintf("the server's OAuth2 error: status %s%s%s: %s; then "
+	    "%s%s", status, scope != NULL ? ", scope " : "",
+	    scope != NULL ? scope : "", what, account != NULL ?
+	    "run postie --oauth2-authorize " : "get a new token for the "
+	    "password or passwordeval of the account", account != NULL ?
+	    account : "");
+	free(status);
+	free(scope);
+	return r;
+}
+
+/*
+ * Microsoft Entra ID (Azure AD) sign-in errors: what to do; reauth:
+ * the fix ends with running --oauth2-authorize.
+ */
+static const struct {
+	long		 code;
+	int		 reauth;
+	const char	*hint;
+} aadsts[] = {
+	{ 70008, 1, "the refresh token expired (unused for 90 days, or the "
+	  "sign-in was revoked)" },
+	{ 700082, 1, "the refresh token expired because it was not used" },
+	{ 50173, 1, "the grant is no longer valid (the password was changed "
+	  "or the sessions were revoked)" },
+	{ 50132, 1, "the session was revoked (a password change or expiry)" },
+	{ 50133, 1, "the session was revoked (a password change or expiry)" },
+	{ 50076, 1, "the tenant requires multi-factor authentication for "
+	  "this sign-in: complete it in the browser when authorizing (the "
+	  "refresh token of an MFA sign-in keeps working)" },
+	{ 50079, 1, "the user must register for multi-factor "
+	  "authentication: sign in once at https://aka.ms/mfasetup" },
+	{ 65001, 1, "the application has no consent for the scope it asks: "
+	  "the user (or a tenant admin, for admin-only permissions) must "
+	  "consent to SMTP.Send for oauth2_client_id" },
+	{ 65004, 1, "the user declined the consent: accept it when "
+	  "authorizing" },
+	{ 53003, 0, "Conditional Access blocked the sign-in: a tenant admin "
+	  "must allow this application, device or location" },
+	{ 700016, 0, "no application with this oauth2_client_id in the "
+	  "tenant: check oauth2_client_id and oauth2_tenant" },
+	{ 7000215, 0, "the client secret is wrong: oauth2_client_secret must "
+	  "be the secret's value, not its ID" },
+	{ 7000222, 0, "the client secret expired: create a new one in the "
+	  "app registration and put it in oauth2_client_secret" },
+	{ 7000218, 0, "the app registration needs a client secret, or must "
+	  "allow public client flows: set oauth2_client_secret, or turn on "
+	  "'Allow public client flows'" },
+	{ 90002, 0, "the tenant does not exist: check oauth2_tenant" },
+	{ 70011, 0, "the scope is not valid: check oauth2_scope (Microsoft: "
+	  "https://outlook.office365.com/SMTP.Send offline_access, or "
+	  "https://outlook.office365.com/.default for client credentials)" },
+	{ 500011, 0, "the tenant has no such resource (no Exchange Online?): "
+	  "check oauth2_scope and oauth2_tenant" },
+};
+
+char *
+oauth2_explain_aadsts(const char *desc, const char *account)
+{
+	const char	*p;
+	char		*end;
+	long		 code;
+	size_t		 i;
+
+	if (desc == NULL || (p = strstr(desc, "AADSTS")) == NULL)
+		return NULL;
+	errno = 0;
+	code = strtol(p + 6, &end, 10);
+	if (end == p + 6 || errno != 0 || code <= 0)
+		return NULL;
+	for (i = 0; i < sizeof(aadsts) / sizeof(aadsts[0]); i++)
+		if (aadsts[i].code == code)
+			return xasprintf("Microsoft's AADSTS%ld: %s%s%s%s",
+			    code, aadsts[i].hint, aadsts[i].reauth ?
+			    "; then run postie --oauth2-authorize " :
+			    " (account ", account, aadsts[i].reauth ? "" :
+			    ")");
+	return xasprintf("Microsoft's AADSTS%ld: see "
+	    "https://login.microsoftonline.com/error?code=%ld", code, code);
 }
 
 /* The endpoint's words: error and error_description, escaped and cut. */
@@ -223,12 +457,16 @@ static char *
 refusal(struct json_object *o, const char *code)
 {
 	struct buf	 b = BUF_INIT;
-	char		*desc = NULL;
+	char		*desc = NULL, *t;
 	size_t		 n;
 
 	buf_add_escaped(&b, code, strlen(code));
 	if (o != NULL && get_str(o, "error_description", &desc) == 1) {
-		n = strlen(desc);
+		/* Microsoft's tail: "\r\nTrace ID: ... Timestamp: ..." */
+		n = strcspn(desc, "\r\n");
+		if ((t = strstr(desc, " Trace ID:")) != NULL &&
+		    (size_t)(t - desc) < n)
+			n = (size_t)(t - desc);
 		buf_addstr(&b, ": ");
 		buf_add_escaped(&b, desc, n > DESC_MAX ? DESC_MAX : n);
 		if (n > DESC_MAX)
@@ -238,11 +476,24 @@ refusal(struct json_object *o, const char *code)
 	return buf_detach(&b);
 }
 
+/* err's message, then "; " and hint (freed). */
+static void
+add_hint(struct error *err, char *hint)
+{
+	char	*old = xstrdup(err->msg != NULL ? err->msg : "");
+	int	 code = err->code;
+
+	error_release(err);
+	error_set(err, code, "%s; %s", old, hint);
+	free(old);
+	free(hint);
+}
+
 static int
 refused(const struct oauth2_ctx *x, struct json_object *o, const char *code,
     struct error *err)
 {
-	char	*why = refusal(o, code);
+	char	*why = refusal(o, code), *desc = NULL, *hint;
 
 	if (strcmp(code, "invalid_grant") == 0 &&
 	    x->flow == OAUTH2_FLOW_REFRESH_TOKEN)
@@ -261,6 +512,11 @@ refused(const struct oauth2_ctx *x, struct json_object *o, const char *code,
 		    "'%s' was refused by %s (%s): check the oauth2_* settings",
 		    x->account, x->url, why);
 	free(why);
+	if (o != NULL && get_str(o, "error_description", &desc) == 1 &&
+	    (hint = oauth2_explain_aadsts(desc, x->account)) != NULL) {
+		add_hint(err, hint);
+	}
+	free(desc);
 	return -1;
 }
 
@@ -505,6 +761,7 @@ store(const char *path, const char *text, struct error *err)
 #define MS_LOGIN	"https://login.microsoftonline.com/"
 #define GOOGLE_TOKEN	"https://oauth2.googleapis.com/token"
 #define GOOGLE_DEVICE	"https://oauth2.googleapis.com/device/code"
+#define GOOGLE_AUTH	"https://accounts.google.com/o/oauth2/v2/auth"
 
 char *
 oauth2_endpoint(const struct account *a, int device)
@@ -895,6 +1152,526 @@ save_tokens(const struct oauth2_ctx *x, const struct oauth2_cache *c,
 	return rc;
 }
 
+/* The authorization code flow with PKCE. */
+
+#define REQUEST_MAX	8192	/* of the browser's request */
+#define REQUEST_WAIT	10	/* seconds for a connection's request */
+#define UNRESERVED	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789-._~"
+
+static void
+b64url(const unsigned char *p, size_t n, struct buf *out)
+{
+	static const char	 a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789-_";
+	unsigned		 acc = 0;
+	int			 bits = 0;
+	size_t			 i;
+
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | p[i];
+		bits += 8;
+		while (bits >= 6) {
+			bits -= 6;
+			buf_addch(out, a[(acc >> bits) & 0x3f]);
+		}
+	}
+	if (bits > 0)
+		buf_addch(out, a[(acc << (6 - bits)) & 0x3f]);
+}
+
+int
+oauth2_pkce_challenge(const char *verifier, char out[OAUTH2_CHALLENGE_LEN + 1],
+    struct error *err)
+{
+#ifdef HAVE_OPENSSL
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0;
+	struct buf	 b = BUF_INIT;
+
+	if (EVP_Digest(verifier, strlen(verifier), md, &n, EVP_sha256(),
+	    NULL) != 1 || n != 32)
+		return error_set(err, EX_SOFTWARE, "cannot compute SHA-256");
+	b64url(md, n, &b);
+	memcpy(out, b.data, OAUTH2_CHALLENGE_LEN);
+	out[OAUTH2_CHALLENGE_LEN] = '\0';
+	buf_release(&b);
+	explicit_bzero(md, sizeof(md));
+	return 0;
+#else
+	(void)verifier;
+	out[0] = '\0';
+	return error_set(err, EX_SOFTWARE, "postie was built without OpenSSL: "
+	    "no SHA-256 for the PKCE code challenge (use the device flow)");
+#endif
+}
+
+char *
+oauth2_auth_endpoint(const struct account *a)
+{
+	if (a->oauth2_auth_url != NULL)
+		return xstrdup(a->oauth2_auth_url);
+	if (a->oauth2_provider == OAUTH2_PROVIDER_GOOGLE)
+		return xstrdup(GOOGLE_AUTH);
+	return NULL;
+}
+
+static void
+pct_encode(struct buf *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (strchr(UNRESERVED, *s) != NULL)
+			buf_addch(b, *s);
+		else
+			buf_printf(b, "%%%02X", (unsigned char)*s);
+	}
+}
+
+static void
+query_add(struct buf *b, const char *name, const char *value)
+{
+	buf_addch(b, b->len == 0 || strchr(buf_str(b), '?') == NULL ? '?' :
+	    '&');
+	buf_addstr(b, name);
+	buf_addch(b, '=');
+	pct_encode(b, value);
+}
+
+char *
+oauth2_auth_url(const char *endpoint, const char *client_id,
+    const char *scope, const char *redirect_uri, const char *state,
+    const char *challenge)
+{
+	struct buf	b = BUF_INIT;
+
+	buf_addstr(&b, endpoint);
+	/* query_add() starts with '?' unless the URL has one already */
+	query_add(&b, "response_type", "code");
+	query_add(&b, "client_id", client_id);
+	query_add(&b, "redirect_uri", redirect_uri);
+	if (scope != NULL)
+		query_add(&b, "scope", scope);
+	query_add(&b, "state", state);
+	query_add(&b, "code_challenge", challenge);
+	query_add(&b, "code_challenge_method", "S256");
+	query_add(&b, "access_type", "offline");
+	query_add(&b, "prompt", "consent");
+	return buf_detach(&b);
+}
+
+/* application/x-www-form-urlencoded value of n bytes, decoded. */
+static char *
+pct_decode_n(const char *s, size_t n)
+{
+	struct buf	b = BUF_INIT;
+	size_t		i;
+	int		hi, lo;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] == '+')
+			buf_addch(&b, ' ');
+		else if (s[i] == '%' && i + 2 < n &&
+		    (hi = util_hexval(s[i + 1])) != -1 &&
+		    (lo = util_hexval(s[i + 2])) != -1) {
+			buf_addch(&b, hi * 16 + lo);
+			i += 2;
+		} else
+			buf_addch(&b, s[i]);
+	}
+	if (b.data == NULL)
+		buf_addstr(&b, "");
+	return buf_detach(&b);
+}
+
+/* The decoded value of name in query (up to end), or NULL. */
+static char *
+query_get(const char *q, const char *end, const char *name)
+{
+	const char	*p, *amp, *eq;
+	size_t		 n = strlen(name);
+
+	for (p = q; p < end; p = amp + 1) {
+		if ((amp = memchr(p, '&', (size_t)(end - p))) == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq != NULL && (size_t)(eq - p) == n &&
+		    memcmp(p, name, n) == 0)
+			return pct_decode_n(eq + 1, (size_t)(amp - eq - 1));
+	}
+	return NULL;
+}
+
+int
+oauth2_redirect_parse(const char *line, const char *state, char **code,
+    struct error *err)
+{
+	const char	*target, *sp, *q;
+	char		*got_state, *error, *desc;
+	struct buf	 b = BUF_INIT;
+	int		 rc;
+
+	*code = NULL;
+	if (strncmp(line, "GET ", 4) != 0)
+		return 0;
+	target = line + 4;
+	if ((sp = strchr(target, ' ')) == NULL)
+		sp = target + strlen(target);
+	if (target[0] != '/' || (target[1] != '?' && target + 1 != sp))
+		return 0;	/* not our path, "/" */
+	q = target[1] == '?' ? target + 2 : sp;
+	error = query_get(q, sp, "error");
+	*code = query_get(q, sp, "code");
+	if (error == NULL && *code == NULL)
+		return 0;
+	got_state = query_get(q, sp, "state");
+	if (got_state == NULL || strcmp(got_state, state) != 0)
+		rc = error_set(err, EX_PROTOCOL, "the authorization redirect "
+		    "carries %s state: it is not the request this postie "
+		    "started; run --oauth2-authorize again", got_state == NULL ?
+		    "no" : "another");
+	else if (error != NULL) {
+		buf_add_escaped(&b, error, strnlen(error, DESC_MAX));
+		if ((desc = query_get(q, sp, "error_description")) != NULL) {
+			buf_addstr(&b, ": ");
+			buf_add_escaped(&b, desc, strnlen(desc, DESC_MAX));
+			free(desc);
+		}
+		rc = error_set(err, EX_NOPERM, "the OAuth2 authorization was "
+		    "%s (%s)", strcmp(error, "access_denied") == 0 ?
+		    "declined" : "refused", buf_str(&b));
+		buf_release(&b);
+	} else
+		rc = 1;
+	free(error);
+	free(got_state);
+	if (rc != 1) {
+		freezero_str(*code);
+		*code = NULL;
+	}
+	return rc;
+}
+
+/* n random characters of the unreserved set (RFC 7636 4.1). */
+static char *
+random_string(size_t n, struct error *err)
+{
+	unsigned char	*r;
+	char		*s;
+	size_t		 i;
+
+	r = xmalloc(n);
+	if (getrandom(r, n, 0) != (ssize_t)n) {
+		free(r);
+		error_set_errno(err, EX_OSERR, "cannot get random bytes");
+		return NULL;
+	}
+	s = xmalloc(n + 1);
+	for (i = 0; i < n; i++)
+		s[i] = UNRESERVED[r[i] % 64];	/* the first 64: A-Z a-z 0-9 - . */
+	s[n] = '\0';
+	explicit_bzero(r, n);
+	free(r);
+	return s;
+}
+
+/* A listening socket on 127.0.0.1 and a port the kernel picks. */
+static int
+loopback_listen(int *port, struct error *err)
+{
+	struct sockaddr_in	sin;
+	socklen_t		len = sizeof(sin);
+	int			fd;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return error_set_errno(err, EX_OSERR, "cannot create a socket "
+		    "for the authorization redirect");
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(fd, 4) == -1 ||
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == -1) {
+		error_set_errno(err, EX_OSERR, "cannot listen on 127.0.0.1 for "
+		    "the authorization redirect");
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static long long
+mono_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec;
+}
+
+/* Milliseconds left until deadline (seconds), for poll(): never < 0. */
+static int
+ms_left(long long deadline)
+{
+	long long	left = deadline - mono_now();
+
+	return left <= 0 ? 0 : (int)(left * 1000);
+}
+
+/* The request line of one connection (NULL when none came in time). */
+static char *
+read_request(int fd)
+{
+	char		 buf[REQUEST_MAX + 1];
+	size_t		 n = 0;
+	ssize_t		 r;
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
+	long long	 deadline = mono_now() + REQUEST_WAIT;
+	char		*eol, *line = NULL;
+
+	while (n < REQUEST_MAX) {
+		if (poll(&pfd, 1, ms_left(deadline)) <= 0)
+			break;
+		r = read(fd, buf + n, REQUEST_MAX - n);
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strstr(buf, "\r\n\r\n") != NULL ||
+		    strstr(buf, "\n\n") != NULL)
+			break;
+	}
+	buf[n] = '\0';
+	if ((eol = strchr(buf, '\n')) != NULL) {
+		if (eol > buf && eol[-1] == '\r')
+			eol--;
+		line = xstrndup(buf, (size_t)(eol - buf));
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return line;
+}
+
+static void
+answer(int fd, int status, const char *text)
+{
+	char	*r;
+
+	r = xasprintf("HTTP/1.1 %d %s\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Length: %zu\r\nConnection: close\r\n"
+	    "Cache-Control: no-store\r\n\r\n%s\n", status, status == 200 ?
+	    "OK" : status == 404 ? "Not Found" : "Bad Request",
+	    strlen(text) + 1, text);
+	(void)util_write_all(fd, r, strlen(r));
+	free(r);
+}
+
+/*
+ * A line pasted on standard input: the address the browser ended on
+ * (http://127.0.0.1:PORT/?code=...&state=..., when it could not reach
+ * this machine), read as the redirect's request.  0 when it is not one.
+ */
+static int
+pasted(const char *line, const char *state, char **code, struct error *err)
+{
+	const char	*q = strchr(line, '?');
+	char		*req;
+	size_t		 n;
+	int		 rc;
+
+	if (q == NULL)
+		return 0;
+	n = strcspn(q, " \t\r\n");
+	req = xasprintf("GET /%.*s HTTP/1.1", (int)n, q);
+	rc = oauth2_redirect_parse(req, state, code, err);
+	freezero_str(req);
+	return rc;
+}
+
+/* Append what stdin has to b: 0, or -1 at its end (or an error: stdin
+ * is then no longer watched). */
+static int
+stdin_more(struct buf *b)
+{
+	char	 c[512];
+	ssize_t	 r;
+
+	r = read(STDIN_FILENO, c, sizeof(c));
+	if (r <= 0)
+		return -1;
+	if (b->len >= REQUEST_MAX && memchr(b->data, '\n', b->len) == NULL) {
+		explicit_bzero(b->data, b->len);	/* no address is that */
+		buf_reset(b);				/* long: drop it */
+	}
+	if (b->len < REQUEST_MAX)
+		buf_add(b, c, (size_t)r);
+	explicit_bzero(c, sizeof(c));
+	return 0;
+}
+
+/* The first whole line of b, taken out of it (allocated, a secret), or
+ * NULL when there is none yet. */
+static char *
+next_line(struct buf *b)
+{
+	char	*nl, *line;
+	size_t	 n;
+
+	if (b->len == 0 || (nl = memchr(b->data, '\n', b->len)) == NULL)
+		return NULL;
+	n = (size_t)(nl - b->data);
+	line = xstrndup(b->data, n);
+	memmove(b->data, nl + 1, b->len - n - 1);
+	explicit_bzero(b->data + b->len - n - 1, n + 1);
+	b->len -= n + 1;
+	b->data[b->len] = '\0';
+	return line;
+}
+
+/*
+ * Wait for the browser at the loopback redirect, or for its address
+ * pasted on standard input: *code (a secret) from the first request
+ * that is the redirect.
+ */
+static int
+wait_code(int lfd, const char *state, char **code, struct error *err)
+{
+	struct pollfd	 pfd[2] = { { lfd, POLLIN, 0 },
+			    { STDIN_FILENO, POLLIN, 0 } };
+	struct buf	 in = BUF_INIT;
+	long long	 deadline = mono_now() + OAUTH2_CODE_WAIT;
+	char		*line;
+	nfds_t		 nfds = 2;
+	int		 fd, rc = 0, r;
+
+	buf_grow(&in, REQUEST_MAX + 512);	/* never moves */
+	while (rc == 0) {
+		if (mono_now() >= deadline) {
+			rc = error_set(err, EX_TEMPFAIL, "no browser came "
+			    "back with the authorization within %d seconds: "
+			    "run --oauth2-authorize again", OAUTH2_CODE_WAIT);
+			break;
+		}
+		r = poll(pfd, nfds, ms_left(deadline));
+		if (r == -1 && errno != EINTR) {
+			rc = error_set_errno(err, EX_OSERR, "cannot wait for "
+			    "the authorization redirect");
+			break;
+		}
+		if (r <= 0)
+			continue;
+		if (nfds == 2 && pfd[1].revents != 0) {
+			if (stdin_more(&in) == -1)
+				nfds = 1;	/* no more input: the browser */
+			while (rc == 0 && (line = next_line(&in)) != NULL) {
+				rc = pasted(line, state, code, err);
+				if (rc == 0)
+					log_warnx("that is not the address "
+					    "the browser ended on (it starts "
+					    "with http://127.0.0.1:): paste it "
+					    "whole, or wait for the browser");
+				freezero_str(line);
+			}
+			continue;
+		}
+		if ((pfd[0].revents & POLLIN) == 0 ||
+		    (fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+			continue;
+		line = read_request(fd);
+		rc = line != NULL ? oauth2_redirect_parse(line, state, code,
+		    err) : 0;
+		if (line != NULL)
+			freezero_str(line);
+		if (rc == 1)
+			answer(fd, 200, "postie has the authorization; you may "
+			    "close this window.");
+		else if (rc == -1)
+			answer(fd, 400, err->msg);
+		else
+			answer(fd, 404, "Not the authorization redirect.");
+		close(fd);
+	}
+	if (in.data != NULL)
+		explicit_bzero(in.data, in.cap);
+	buf_release(&in);
+	return rc == 1 ? 0 : -1;
+}
+
+/* The code for tokens at the token endpoint (c gets them). */
+static int
+code_exchange(const struct account *a, const struct oauth2_ctx *x,
+    const char *code, const char *verifier, const char *redirect,
+    struct oauth2_cache *c, struct error *err)
+{
+	struct http_response	 res = HTTP_RESPONSE_INIT;
+	const char		*f[15];
+	char			*secret;
+	size_t			 n = 0;
+	int			 rc;
+
+	if (client_secret(a, c, &secret, err) == -1)
+		return -1;
+	f[n++] = "grant_type";
+	f[n++] = "authorization_code";
+	f[n++] = "code";
+	f[n++] = code;
+	f[n++] = "redirect_uri";
+	f[n++] = redirect;
+	f[n++] = "client_id";
+	f[n++] = a->oauth2_client_id;
+	f[n++] = "code_verifier";
+	f[n++] = verifier;
+	if (secret != NULL) {
+		f[n++] = "client_secret";
+		f[n++] = secret;
+	}
+	f[n] = NULL;
+	rc = post(a, x->url, f, &res, err);
+	freezero_str(secret);
+	if (rc == 0)
+		rc = oauth2_response_parse(x, res.status, res.body, res.len,
+		    (long long)time(NULL), c, err);
+	http_response_release(&res);
+	if (rc == 0 && c->refresh_token == NULL)
+		rc = error_set(err, EX_PROTOCOL, "%s gave account '%s' no "
+		    "refresh_token: postie could not renew the access token "
+		    "(the provider must grant offline access)", x->url,
+		    x->account);
+	return rc;
+}
+
+static int
+code_flow(const struct account *a, const struct oauth2_ctx *x,
+    const char *endpoint, oauth2_show_fn show, void *arg,
+    struct oauth2_cache *c, struct error *err)
+{
+	char	 challenge[OAUTH2_CHALLENGE_LEN + 1];
+	char	*verifier = NULL, *state = NULL, *redirect = NULL, *url = NULL;
+	char	*code = NULL;
+	int	 lfd = -1, port = 0, rc = -1;
+
+	if ((verifier = random_string(OAUTH2_VERIFIER_LEN, err)) == NULL ||
+	    (state = random_string(24, err)) == NULL ||
+	    oauth2_pkce_challenge(verifier, challenge, err) == -1 ||
+	    (lfd = loopback_listen(&port, err)) == -1)
+		goto done;
+	redirect = xasprintf("http://127.0.0.1:%d/", port);
+	url = oauth2_auth_url(endpoint, a->oauth2_client_id, oauth2_scope(a),
+	    redirect, state, challenge);
+	show(x->account, url, NULL, redirect, arg);
+	if (wait_code(lfd, state, &code, err) == 0 &&
+	    code_exchange(a, x, code, verifier, redirect, c, err) == 0)
+		rc = 0;
+done:
+	if (lfd != -1)
+		close(lfd);
+	freezero_str(verifier);
+	freezero_str(code);
+	free(state);
+	free(redirect);
+	free(url);
+	return rc;
+}
+
 int
 oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
     struct error *err)
@@ -903,20 +1680,23 @@ oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
 	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
 	struct oauth2_ctx	 x;
 	const char		*missing = NULL;
-	char			*token_url, *device_url;
+	char			*token_url, *device_url, *auth_url = NULL;
 	int			 rc = -1;
 
 	x.account = a->name != NULL ? a->name : "default";
 	x.file = a->oauth2_token_file;
 	x.flow = OAUTH2_FLOW_REFRESH_TOKEN;
 	token_url = oauth2_endpoint(a, 0);
-	device_url = oauth2_endpoint(a, 1);
+	/* the code flow unless a device endpoint is named */
+	if (a->oauth2_device_url == NULL)
+		auth_url = oauth2_auth_endpoint(a);
+	device_url = auth_url == NULL ? oauth2_endpoint(a, 1) : NULL;
 	x.url = token_url;
 	if (x.file == NULL)
 		missing = "oauth2_token_file";
 	else if (token_url == NULL)
 		missing = "oauth2_token_url";
-	else if (device_url == NULL)
+	else if (device_url == NULL && auth_url == NULL)
 		missing = "oauth2_device_endpoint";
 	else if (a->oauth2_client_id == NULL)
 		missing = "oauth2_client_id";
@@ -924,17 +1704,23 @@ oauth2_authorize(const struct account *a, oauth2_show_fn show, void *arg,
 		error_set(err, EX_CONFIG, "%s:%d: account '%s' has no %s: "
 		    "--oauth2-authorize needs oauth2_token_file, "
 		    "oauth2_client_id and oauth2_provider (or "
-		    "oauth2_token_url and oauth2_device_endpoint)",
+		    "oauth2_token_url and oauth2_device_endpoint or "
+		    "oauth2_authorization_endpoint)",
 		    a->file != NULL ? a->file : "?", a->line, x.account,
 		    missing);
-	else if (device_start(a, &x, device_url, &d, err) == 0) {
-		show(x.account, d.uri, d.user_code, arg);
+	else if (auth_url != NULL) {
+		if (code_flow(a, &x, auth_url, show, arg, &c, err) == 0 &&
+		    save_tokens(&x, &c, err) == 0)
+			rc = 0;
+	} else if (device_start(a, &x, device_url, &d, err) == 0) {
+		show(x.account, d.uri, d.user_code, NULL, arg);
 		if (device_poll(a, &x, &d, &c, err) == 0 &&
 		    save_tokens(&x, &c, err) == 0)
 			rc = 0;
 	}
 	free(token_url);
 	free(device_url);
+	free(auth_url);
 	oauth2_device_release(&d);
 	oauth2_cache_release(&c);
 	return rc;

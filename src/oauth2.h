@@ -75,6 +75,27 @@ char	*oauth2_endpoint(const struct account *, int device);
  */
 const char *oauth2_scope(const struct account *);
 
+/*
+ * What a provider's refusal means, in one line with what to do (pure;
+ * allocated, or NULL when the text is not one the function knows).
+ *
+ * oauth2_explain_challenge(): the SASL error challenge an SMTP server
+ * sends after a refused XOAUTH2 or OAUTHBEARER token: the 334 reply's
+ * text (with or without "334 "), base64 of JSON: Gmail's
+ * {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}
+ * or RFC 7628's {"status":"invalid_token", ...}.
+ *
+ * oauth2_explain_aadsts(): Microsoft's AADSTSnnnn code in a token
+ * endpoint's error_description (AADSTS70008 expired grant, AADSTS50076
+ * multi-factor authentication, AADSTS65001 consent, ...); an unknown
+ * code gets Microsoft's look-up URL.
+ *
+ * account names the account in the command to run (for a challenge,
+ * NULL when the token is the account's password, not oauth2_*'s).
+ */
+char	*oauth2_explain_challenge(const char *text, const char *account);
+char	*oauth2_explain_aadsts(const char *description, const char *account);
+
 /* What a token endpoint's answer is read for (messages only). */
 struct oauth2_ctx {
 	const char	*account;
@@ -163,18 +184,72 @@ int	oauth2_poll_parse(const struct oauth2_ctx *, long status,
 	    const char *body, size_t len, long long now,
 	    struct oauth2_cache *, struct error *);
 
-/* Tells the user where to go and what code to enter. */
-typedef void (*oauth2_show_fn)(const char *account, const char *uri,
-	    const char *code, void *arg);
+/* The authorization code flow with PKCE (RFC 6749 4.1, RFC 7636). */
+
+#define OAUTH2_VERIFIER_LEN	64	/* code_verifier: 43 to 128 */
+#define OAUTH2_CHALLENGE_LEN	43	/* BASE64URL(SHA-256), no padding */
+#define OAUTH2_CODE_WAIT	600	/* seconds for the browser */
 
 /*
- * --oauth2-authorize: the device flow at oauth2_device_endpoint, then
+ * The S256 code_challenge of a code_verifier into out (NUL-terminated).
+ * Errors: EX_SOFTWARE when postie was built without OpenSSL.  Pure.
+ */
+int	oauth2_pkce_challenge(const char *verifier,
+	    char out[OAUTH2_CHALLENGE_LEN + 1], struct error *);
+
+/*
+ * The account's authorization endpoint: oauth2_authorization_endpoint,
+ * else Google's for oauth2_provider google, else NULL.  Allocated.
+ */
+char	*oauth2_auth_endpoint(const struct account *);
+
+/*
+ * The URL the user opens: the endpoint with response_type=code,
+ * client_id, redirect_uri, scope, state, code_challenge,
+ * code_challenge_method=S256, access_type=offline and prompt=consent
+ * (Google's, for a refresh token every time), each percent-encoded.
+ * Allocated.  Pure.
+ */
+char	*oauth2_auth_url(const char *endpoint, const char *client_id,
+	    const char *scope, const char *redirect_uri, const char *state,
+	    const char *challenge);
+
+/*
+ * The browser's request to the loopback redirect, its request line
+ * ("GET /?code=...&state=... HTTP/1.1"): 1 with *code (allocated, a
+ * secret) when it carries the code and state, 0 when it is not the
+ * redirect (another path, no code and no error: a favicon), -1 with
+ * EX_NOPERM (error=access_denied or another error the provider
+ * names) or EX_PROTOCOL (state missing or not ours: not the request
+ * postie started).  Pure.
+ */
+int	oauth2_redirect_parse(const char *request_line, const char *state,
+	    char **code, struct error *);
+
+/*
+ * Tells the user where to go: the device flow's URI and user code
+ * (redirect NULL), or the code flow's URL and its loopback redirect
+ * URI (code NULL).
+ */
+typedef void (*oauth2_show_fn)(const char *account, const char *uri,
+	    const char *code, const char *redirect, void *arg);
+
+/*
+ * --oauth2-authorize.  With an authorization endpoint
+ * (oauth2_authorization_endpoint, or oauth2_provider google) and no
+ * oauth2_device_endpoint: the authorization code flow with PKCE (S256)
+ * and a loopback redirect (http://127.0.0.1:PORT/, a port the kernel
+ * picks; or the address the browser ended on, pasted as a line on
+ * standard input), the code exchanged at oauth2_token_url with its
+ * code_verifier.  Else the device flow at oauth2_device_endpoint, then
  * polling oauth2_token_url until the user has approved (or the code
- * expires), and the tokens written into oauth2_token_file (created 0600;
- * an existing file must pass oauth2_token()'s checks and keeps its other
- * members).  show is called once with the URI and the user code.
+ * expires).  The tokens are written into oauth2_token_file (created
+ * 0600; an existing file must pass oauth2_token()'s checks and keeps
+ * its other members).  show is called once.
  * Errors: EX_CONFIG (settings missing), EX_NOPERM (declined, expired,
- * refused), those of http_post_form() and oauth2_response_parse().
+ * refused), EX_PROTOCOL (a redirect that is not ours), EX_TEMPFAIL (no
+ * browser came back within OAUTH2_CODE_WAIT), those of
+ * http_post_form() and oauth2_response_parse().
  */
 int	oauth2_authorize(const struct account *, oauth2_show_fn, void *arg,
 	    struct error *);

@@ -18,9 +18,11 @@
 
 #include <curl/curl.h>
 
+#include "config.h"
 #include "error.h"
 #include "log.h"
 #include "message.h"
+#include "oauth2.h"
 #include "transport.h"
 #include "transport_int.h"
 #include "xmalloc.h"
@@ -525,10 +527,23 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 		break;
 	case TS_AUTH:
 		r = &st->rep[TS_AUTH];
-		if (r->code != 0)
-			return error_set(err, transport_exitcode(rc, r->code),
-			    "cannot send to %s: authentication failed: %s",
-			    t->where, reply_str(r, rb, sizeof(rb)));
+		/* libcurl gives up at an error challenge (Gmail's 334) */
+		if (r->code == 0 && st->challenge.code != 0)
+			r = &st->challenge;
+		if (r->code != 0) {
+			char *why = st->challenge.text == NULL ? NULL :
+			    oauth2_explain_challenge(st->challenge.text,
+			    t->oauth2_acct == NULL ? NULL :
+			    t->oauth2_acct->name != NULL ?
+			    t->oauth2_acct->name : "default");
+
+			error_set(err, transport_exitcode(rc, r->code),
+			    "cannot send to %s: authentication failed: %s%s%s",
+			    t->where, reply_str(r, rb, sizeof(rb)),
+			    why != NULL ? "; " : "", why != NULL ? why : "");
+			free(why);
+			return -1;
+		}
 		break;
 	case TS_GREETING:
 		r = &st->rep[TS_GREETING];

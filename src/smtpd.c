@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -34,6 +35,7 @@ enum verdict {
 	V_CONTINUE = 0,		/* next command */
 	V_TXN,			/* a transaction is complete */
 	V_QUIT,			/* QUIT or EOF */
+	V_RCPT,			/* a recipient awaits a verdict */
 	V_ERROR = -1		/* I/O error or timeout: err is set */
 };
 
@@ -42,7 +44,13 @@ struct smtpd {
 	int		 out;
 	char		*hostname;
 	size_t		 size_limit;
-	int		 timeout;
+	int		 cmd_timeout;
+	int		 data_timeout;
+	int		 check_rcpt;
+	int		 in_data;	/* reading DATA: data_timeout applies */
+	long long	 deadline;	/* ms (monotonic) for the command being
+					   read; 0: none */
+	char		*pending;	/* a recipient awaiting its verdict */
 	int		 greeted;
 	int		 helo;
 	int		 errors;
@@ -88,7 +96,9 @@ smtpd_new(int in, int out, const struct smtpd_opts *o)
 	s->hostname = xstrdup(o->hostname != NULL && o->hostname[0] != '\0' ?
 	    o->hostname : "localhost");
 	s->size_limit = o->size_limit;
-	s->timeout = o->timeout;
+	s->cmd_timeout = o->cmd_timeout;
+	s->data_timeout = o->data_timeout;
+	s->check_rcpt = o->check_rcpt;
 	txn_init(&s->cur);
 	return s;
 }
@@ -104,6 +114,7 @@ smtpd_free(struct smtpd *s)
 		error_release(&err);
 	smtpd_txn_release(&s->cur);
 	buf_release(&s->ob);
+	free(s->pending);
 	free(s->hostname);
 	free(s);
 }
@@ -134,6 +145,9 @@ smtpd_next(struct smtpd *s, struct smtpd_txn *txn, struct error *err)
 	int	r, toolong;
 
 	txn_init(txn);
+	if (s->pending != NULL &&
+	    smtpd_rcpt_verdict(s, 250, "2.1.5", "Ok", err) == -1)
+		return -1;
 	if (!s->greeted) {
 		s->greeted = 1;
 		buf_printf(&s->ob, "220 %s ESMTP postie\r\n", s->hostname);
@@ -154,12 +168,44 @@ smtpd_next(struct smtpd *s, struct smtpd_txn *txn, struct error *err)
 			continue;
 		if (r == V_ERROR)
 			return -1;
+		if (r == V_RCPT)
+			return SMTPD_RCPT;	/* replies wait for the verdict */
 		if (flush_out(s, err) == -1) {
 			smtpd_txn_release(txn);
 			return -1;
 		}
-		return r == V_TXN ? 1 : 0;
+		return r == V_TXN ? SMTPD_TXN : 0;
 	}
+}
+
+const char *
+smtpd_rcpt(const struct smtpd *s)
+{
+	return s->pending;
+}
+
+int
+smtpd_rcpt_verdict(struct smtpd *s, int code, const char *enhanced,
+    const char *text, struct error *err)
+{
+	int	rc = 0;
+
+	if (s->pending == NULL)
+		return error_set(err, EX_SOFTWARE, "smtpd: no recipient "
+		    "awaits a verdict");
+	if (code < 200 || code > 599 || str_has_crlf(text) ||
+	    (enhanced != NULL && str_has_crlf(enhanced))) {
+		rc = error_set(err, EX_SOFTWARE, "smtpd: bad reply %d", code);
+		code = 451;
+		enhanced = "4.3.0";
+		text = "Error: internal error";
+	}
+	if (code < 300)
+		strlist_add(&s->cur.rcpts, s->pending);
+	reply(s, code, enhanced, text);
+	free(s->pending);
+	s->pending = NULL;
+	return rc;
 }
 
 int
@@ -210,9 +256,47 @@ flush_out(struct smtpd *s, struct error *err)
 	return 0;
 }
 
+static long long
+now_ms(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The poll timeout for the next read (ms, -1: none; 0: time is up). */
+static int
+wait_ms(const struct smtpd *s)
+{
+	long long	left;
+
+	if (s->in_data)
+		return s->data_timeout > 0 ? s->data_timeout * 1000 : -1;
+	if (s->deadline == 0)
+		return -1;
+	left = s->deadline - now_ms();
+	return left <= 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+static int
+timed_out(struct smtpd *s, struct error *err)
+{
+	buf_printf(&s->ob, "421 4.4.2 %s Error: timeout exceeded\r\n",
+	    s->hostname);
+	if (flush_out(s, err) == -1)
+		error_release(err);
+	if (s->in_data)
+		return error_set(err, EX_IOERR, "SMTP client sent no data "
+		    "for %d seconds in the middle of DATA", s->data_timeout);
+	return error_set(err, EX_IOERR, "SMTP client timed out after %d "
+	    "seconds waiting for a command", s->cmd_timeout);
+}
+
 /*
  * Read more input: replies are written first (the client may wait for
- * them), then one read with the command timeout.  Returns the count
+ * them), then one read within the phase's timeout.  Returns the count
  * read, 0 at EOF, -1 on error or timeout (a 421 is sent).
  */
 static int
@@ -220,7 +304,7 @@ fill(struct smtpd *s, struct error *err)
 {
 	struct pollfd	pfd;
 	ssize_t		n;
-	int		r;
+	int		r, ms;
 
 	if (s->eof)
 		return 0;
@@ -233,20 +317,16 @@ fill(struct smtpd *s, struct error *err)
 	}
 	pfd.fd = s->in;
 	pfd.events = POLLIN;
-	do
-		r = poll(&pfd, 1, s->timeout > 0 ? s->timeout * 1000 : -1);
-	while (r == -1 && errno == EINTR);
+	do {
+		if ((ms = wait_ms(s)) == 0)
+			return timed_out(s, err);
+		r = poll(&pfd, 1, ms);
+	} while (r == -1 && errno == EINTR);
 	if (r == -1)
 		return error_set_errno(err, EX_IOERR, "cannot read the SMTP "
 		    "input");
-	if (r == 0) {
-		buf_printf(&s->ob, "421 4.4.2 %s Error: timeout exceeded\r\n",
-		    s->hostname);
-		if (flush_out(s, err) == -1)
-			error_release(err);
-		return error_set(err, EX_IOERR, "SMTP client timed out after "
-		    "%d seconds", s->timeout);
-	}
+	if (r == 0)
+		return timed_out(s, err);
 	do
 		n = read(s->in, s->ib + s->ilen, sizeof(s->ib) - s->ilen);
 	while (n == -1 && errno == EINTR);
@@ -309,6 +389,8 @@ read_cmd(struct smtpd *s, char *cmd, int *toolong, struct error *err)
 	int		r;
 
 	*toolong = 0;
+	s->deadline = s->cmd_timeout > 0 ? now_ms() +
+	    (long long)s->cmd_timeout * 1000 : 0;
 	do {
 		if ((r = next_frag(s, &f, err)) != 1)
 			return r;
@@ -525,6 +607,10 @@ do_rcpt(struct smtpd *s, char *arg)
 		reply(s, 452, "4.5.3", "Error: too many recipients");
 		return V_CONTINUE;
 	}
+	if (s->check_rcpt) {
+		s->pending = xstrdup(path);
+		return V_RCPT;
+	}
 	strlist_add(&s->cur.rcpts, path);
 	reply(s, 250, "2.1.5", "Ok");
 	return V_CONTINUE;
@@ -550,7 +636,10 @@ do_data(struct smtpd *s, const char *arg, struct smtpd_txn *txn,
 	}
 	reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 	s->cur.fd = fd;
-	if ((r = read_data(s, fd, &over, err)) != 1) {
+	s->in_data = 1;
+	r = read_data(s, fd, &over, err);
+	s->in_data = 0;
+	if (r != 1) {
 		/* EOF or error: the transaction is discarded */
 		smtpd_txn_release(&s->cur);
 		return r == 0 ? V_QUIT : V_ERROR;

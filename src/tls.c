@@ -18,22 +18,11 @@
 
 #include "error.h"
 #include "transport_int.h"
+#include "util.h"
 
 #ifdef HAVE_OPENSSL
 int	fp_index = -1;	/* our SSL_CTX ex_data slot */
 #endif
-
-int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /*
  * tls_fingerprint comes in two forms:
@@ -67,8 +56,8 @@ parse_fingerprint(struct transport *t, const char *s, const char **pin,
 			s++;
 			continue;
 		}
-		if (n == FP_LEN || (hi = hexval(s[0])) < 0 ||
-		    (lo = hexval(s[1])) < 0)
+		if (n == FP_LEN || (hi = util_hexval(s[0])) < 0 ||
+		    (lo = util_hexval(s[1])) < 0)
 			break;
 		t->fp[n++] = (unsigned char)(hi << 4 | lo);
 		s += 2;

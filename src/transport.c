@@ -587,6 +587,7 @@ state_reset(struct sendstate *st)
 	for (i = 0; i < TS_MAX; i++)
 		reply_clear(&st->rep[i]);
 	reply_clear(&st->last);
+	reply_clear(&st->challenge);
 	st->in_auth = 0;
 	st->tls_up = 0;
 	st->ehlo_auth = 0;
@@ -646,6 +647,7 @@ reply_line(struct transport *t, const char *l, size_t len)
 {
 	struct sendstate	*st = &t->st;
 	const char		*text = len > 4 ? l + 4 : "";
+	size_t			 tlen;
 	int			 code = 0, last;
 
 	if (len >= 3 && l[0] >= '2' && l[0] <= '5' && l[1] >= '0' &&
@@ -661,9 +663,12 @@ reply_line(struct transport *t, const char *l, size_t len)
 		buf_addch(&st->cur_text, ' ');
 	if (code == 0)
 		text = l;
+	/* len, not the NUL: the line's buffer may still hold its CR */
+	tlen = code == 0 ? len : len > 4 ? len - 4 : 0;
+	if (tlen > REPLY_TEXT_MAX - st->cur_text.len)
+		tlen = REPLY_TEXT_MAX - st->cur_text.len;
 	if (st->cur_text.len < REPLY_TEXT_MAX)
-		buf_add(&st->cur_text, text,
-		    strnlen(text, REPLY_TEXT_MAX - st->cur_text.len));
+		buf_add(&st->cur_text, text, strnlen(text, tlen));
 	st->cur_lines++;
 	/*
 	 * libcurl 7.88.1 looks for "AUTH " exactly (case-sensitive, not the
@@ -708,8 +713,10 @@ reply_done(struct transport *t, int code, const char *text)
 		}
 		break;
 	case TS_AUTH:
-		if (code == 334)
+		if (code == 334) {
+			reply_set(&st->challenge, code, text);
 			return;		/* the exchange goes on */
+		}
 		st->in_auth = 0;
 		break;
 	case TS_STARTTLS:

@@ -63,6 +63,8 @@ struct sendstate {
 	int			 cur_lines;
 	struct reply		 rep[TS_MAX];	/* last reply per step */
 	struct reply		 last;
+	struct reply		 challenge;	/* AUTH's last 334: an OAuth2
+						   server's error (oauth2.h) */
 	int			 in_auth;	/* AUTH exchange in progress */
 	int			 tls_up;	/* STARTTLS answered 220 */
 	int			 ehlo_auth;	/* last EHLO listed AUTH */
@@ -149,7 +151,6 @@ void	finish_accepted(struct outcome *, enum rcpt_state,
 const char *reply_str(const struct reply *, char *, size_t);
 
 /* tls.c */
-int	hexval(int);
 int	parse_fingerprint(struct transport *, const char *, const char **,
 	    struct error *);
 #ifdef HAVE_OPENSSL

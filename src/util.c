@@ -637,3 +637,15 @@ buf_add_clean(struct buf *b, const char *s, size_t max)
 		buf_addch(b, (unsigned char)s[i] < 0x20 || s[i] == 0x7f ?
 		    ' ' : s[i]);
 }
+
+int
+util_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

@@ -169,6 +169,8 @@ int	 util_tmpfile(struct error *);
 /* 32 random bits (getrandom), or time and pid when there is no entropy
  * yet (early boot): for names made unique with O_EXCL, never secrets. */
 unsigned int util_rnd32(void);
+/* The value of a hexadecimal digit (either case), or -1. */
+int	 util_hexval(int);
 /* s (up to max octets, NULL: nothing) as one line: CR, LF and other
  * controls become spaces. */
 void	 buf_add_clean(struct buf *, const char *s, size_t max);

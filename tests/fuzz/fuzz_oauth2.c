@@ -65,6 +65,33 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A refusal's explanation is one line; a redirect is ours or not. */
+static void
+provider_words(const char *text, size_t size)
+{
+	struct error	 err = ERROR_INIT;
+	char		*z = xstrndup(text, size), *r, *code;
+	int		 rc;
+
+	if ((r = oauth2_explain_challenge(z, "a")) != NULL) {
+		FUZZ_ASSERT(strpbrk(r, "\r\n") == NULL);
+		free(r);
+	}
+	if ((r = oauth2_explain_aadsts(z, "a")) != NULL) {
+		FUZZ_ASSERT(strpbrk(r, "\r\n") == NULL);
+		free(r);
+	}
+	rc = oauth2_redirect_parse(z, "S", &code, &err);
+	FUZZ_ASSERT(rc >= -1 && rc <= 1);
+	FUZZ_ASSERT((rc == 1) == (code != NULL));
+	if (rc == -1) {
+		check_err(&err);
+		error_release(&err);
+	}
+	free(code);
+	free(z);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -111,5 +138,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(&err);
 		error_release(&err);
 	}
+	provider_words(text, size);
 	return 0;
 }

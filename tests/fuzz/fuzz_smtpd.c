@@ -74,7 +74,7 @@ check_replies(int fd)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct smtpd_opts o = { "fuzz.example", 4096, 0 };
+	static const struct smtpd_opts o = { "fuzz.example", 4096, 0, 0, 1 };
 	struct error	 err = ERROR_INIT;
 	struct smtpd	*s;
 	struct smtpd_txn txn;
@@ -89,7 +89,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_ASSERT(util_write_all(in, data, size) == 0);
 	FUZZ_ASSERT(lseek(in, 0, SEEK_SET) == 0);
 	s = smtpd_new(in, out, &o);
-	while ((r = smtpd_next(s, &txn, &err)) == 1) {
+	while ((r = smtpd_next(s, &txn, &err)) > 0) {
+		if (r == SMTPD_RCPT) {
+			/* every other recipient refused, by its length */
+			FUZZ_ASSERT(smtpd_rcpt(s) != NULL);
+			if (strlen(smtpd_rcpt(s)) % 2 == 0)
+				FUZZ_ASSERT(smtpd_rcpt_verdict(s, 550, "5.1.1",
+				    "no", &err) == 0);
+			continue;
+		}
 		check_txn(&txn);
 		FUZZ_ASSERT(smtpd_reply(s, 250, "2.0.0", "Ok", &err) == 0);
 		smtpd_txn_release(&txn);

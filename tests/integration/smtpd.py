@@ -19,7 +19,9 @@ N in one transaction.  --delay dot=SECONDS holds the reply to the final
 only the first message's; greeting=, ehlo=, mail=, rcpt= and data=
 SECONDS hold that reply (data: the 354); --xoauth2 also offers AUTH XOAUTH2 and
 --oauthbearer AUTH OAUTHBEARER (RFC 7628), both checked against --auth
-USER:TOKEN.
+USER:TOKEN; with --oauth2-error JSON a refused token first gets the
+error challenge "334 base64(JSON)" as Gmail sends it, then (after the
+client's answer) the 535.
 
 --vrfy ADDR=REPLY answers VRFY ADDR, --expn LIST=REPLY answers EXPN LIST
 (a " SMTPUTF8" parameter is ignored) and --help-reply REPLY answers HELP;
@@ -140,6 +142,8 @@ class TestSMTP(SMTP):
     delays = {}
     rec = None
     implicit_tls = False
+    oauth2_error = ""
+    login_ok = None   # not auth_*: aiosmtpd offers every auth_X as AUTH X
 
     def tls_active(self):
         return self.implicit_tls or self._tls_protocol is not None
@@ -204,7 +208,16 @@ class TestSMTP(SMTP):
         token = b""
         if len(parts) > 1 and parts[1].startswith(b"auth=Bearer "):
             token = parts[1][12:]
-        return self._authenticate("XOAUTH2", LoginPassword(user, token))
+        return await self.oauth2_result("XOAUTH2", LoginPassword(user, token))
+
+    async def oauth2_result(self, mechanism, creds):
+        """Gmail's refusal: an error challenge first, then the 535."""
+        if (TestSMTP.oauth2_error and "auth" not in TestSMTP.fails and
+                not TestSMTP.login_ok(creds)):
+            if await self.challenge_auth(TestSMTP.oauth2_error) is MISSING:
+                return AuthResult(success=False)
+            return AuthResult(success=False, handled=False)
+        return self._authenticate(mechanism, creds)
 
     async def auth_OAUTHBEARER(self, _, args):
         """RFC 7628: base64 of "n,a=U,^Aauth=Bearer T^A^A"."""
@@ -227,7 +240,8 @@ class TestSMTP(SMTP):
         for kv in parts[1:]:
             if kv.startswith(b"auth=Bearer "):
                 token = kv[12:]
-        return self._authenticate("OAUTHBEARER", LoginPassword(user, token))
+        return await self.oauth2_result("OAUTHBEARER",
+                                        LoginPassword(user, token))
 
     @syntax("EHLO hostname")     # kept in HELP's list, as before
     async def smtp_EHLO(self, arg):
@@ -297,6 +311,7 @@ def main():
     p.add_argument("--vrfy", action="append", type=parse_fail, default=[])
     p.add_argument("--expn", action="append", type=parse_fail, default=[])
     p.add_argument("--help-reply")
+    p.add_argument("--oauth2-error", default="")
     a = p.parse_args()
 
     logging.basicConfig(level=logging.CRITICAL)
@@ -309,6 +324,10 @@ def main():
     TestSMTP.rec = rec
     TestSMTP.implicit_tls = a.implicit_tls is not None
     TestSMTP.delays = {k: float(v) for k, v in a.delay}
+    TestSMTP.oauth2_error = a.oauth2_error
+    TestSMTP.login_ok = staticmethod(
+        lambda c: a.auth is not None and
+        c.login + b":" + c.password == a.auth.encode())
     handler = Handler(TestSMTP.fails, rec,
                       {k: float(v) for k, v in a.delay})
     handler.max_rcpts = a.max_rcpts

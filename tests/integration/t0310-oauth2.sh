@@ -18,6 +18,16 @@
 #      renewal says re-authorize
 #  (i) a token endpoint that is slow past the timeout, or answers 503:
 #      a temporary failure (exit 75 direct, queued otherwise)
+#  (j) Gmail's refusal (334 base64 JSON, then 535) is decoded into one
+#      line with what to do; Microsoft's AADSTS code in a refused grant
+#      too
+#  (k) --oauth2-authorize with the authorization code flow and PKCE
+#      (Google's): the loopback redirect, the S256 challenge checked
+#      against the verifier, the tokens stored 0600; a declined
+#      authorization is exit 77 and a redirect with another state 76,
+#      both writing nothing
+#  (l) the code flow without the loopback: the browser's last address
+#      pasted on standard input
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 TOKEND="$POSTIE_SRCDIR/tests/integration/tokend.py"
@@ -307,4 +317,157 @@ check_rc 0
 check_grep '^postie: queued as [^:]*: .*answered HTTP 503' "$TMP/stderr"
 check_count 0
 grep -q '"at-old"' "$TMP/token.json" || fail "the token file was changed"
+
+# (j) a token Gmail refuses with its error challenge, after the one
+# renewal: exit 77, the challenge decoded (status, scope, what to do);
+# libcurl stops at the 334 (it does not answer it and wait for the 535)
+start_tokend --token at-also-wrong
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-good" \
+    --oauth2-error '{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}'
+config xoauth2 'queue off'
+token_file at-revoked $((NOW + 3600))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "authentication failed: .*; the server's OAuth2 error: status 401, scope https://mail.google.com/: the access token is invalid, expired or revoked.*then run postie --oauth2-authorize default" "$TMP/stderr"
+[ "$(wc -l <"$TMP/stderr")" -eq 1 ] || fail "more than one line: $(cat "$TMP/stderr")"
+check_fixed_absent at-also-wrong "$TMP/stderr"
+check_count 0
+# ... and a grant refused with an AADSTS code postie has no words for
+# (tokend.py's 70000): Microsoft's look-up URL for it
+start_tokend --refuse invalid_grant
+config xoauth2 'queue off'
+token_file at-old $((NOW - 10))
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "Microsoft's AADSTS70000: see https://login.microsoftonline.com/error\?code=70000" "$TMP/stderr"
+# (k) the code flow.  browse: postie --oauth2-authorize in the
+# background; the URL it prints opened as a browser would (Python,
+# following the redirect to postie's loopback address); then its exit.
+# Under valgrind as run_postie runs it (POSTIE_VALGRIND=1; exit 99).
+VG=
+if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
+	VG="valgrind -q --error-exitcode=99 --leak-check=full
+	    --errors-for-leak-kinds=definite,indirect --log-file=$TMP/vg.%p"
+fi
+# authorize_start STDIN: postie --oauth2-authorize in the background
+# (apid), the URL it prints (url); authorize_end: its exit status (rc;
+# 124 when it still waited for the browser after 120 s)
+authorize_start() {
+	: >"$TMP/stdout"	# now: the job's own redirection may come late
+	# shellcheck disable=SC2086
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" timeout 120 $VG "$POSTIE" \
+	    -C "$TMP/config" \
+	    --oauth2-authorize default <"$1" >"$TMP/stdout" 2>"$TMP/stderr" &
+	apid=$!
+	SMTPD_PIDS="$SMTPD_PIDS $apid"	# stopped by cleanup if we fail
+	i=0
+	while ! grep -q '^  https://' "$TMP/stdout"; do
+		i=$((i + 1))
+		[ $i -le 300 ] || fail "no URL printed: $(cat "$TMP/stderr")"
+		sleep 0.1
+	done
+	url=$(sed -n 's/^  \(https:.*\)$/\1/p' "$TMP/stdout")
+}
+authorize_end() {
+	set +e
+	wait "$apid"
+	rc=$?
+	set -e
+}
+browse() {
+	authorize_start /dev/null
+	"$PYTHON" - "$url" "$C/ca.pem" >"$TMP/browser" 2>&1 <<'PY' || :
+import ssl, sys, urllib.error, urllib.request
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+try:
+    r = urllib.request.urlopen(sys.argv[1], context=ctx, timeout=20)
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+PY
+	authorize_end
+}
+start_tokend --token at-code
+start_smtpd --starttls "$C/server.pem" "$C/server.key" --xoauth2 \
+    --auth "user@example.org:at-code"
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
+browse
+check_rc 0
+check_grep '^200 postie has the authorization' "$TMP/browser"
+check_grep '^The browser then comes back to postie at http://127.0.0.1:[0-9]+/' "$TMP/stdout"
+check_grep "^The tokens of account 'default' are in $TMP/token.json" "$TMP/stdout"
+[ "$(mode_of "$TMP/token.json")" = 600 ] || fail "token file mode $(mode_of "$TMP/token.json")"
+grep -q '"refresh_token": "rt-code"' "$TMP/token.json" || fail "no refresh token stored"
+check_fixed_absent ac-1 "$TMP/stdout"
+check_fixed_absent rt-code "$TMP/stdout"
+check_fixed_absent rt-code "$TMP/stderr"
+"$PYTHON" - "$TOKEND_DIR/requests.log" "$url" <<'PY' || fail "code flow requests wrong"
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])]
+assert len(r) == 2, r
+q = r[0]["form"]
+assert r[0]["path"].startswith("/authorize?"), r[0]
+assert q["response_type"] == "code" and q["client_id"] == "client-1", q
+assert q["code_challenge_method"] == "S256", q
+assert q["scope"] == "https://mail.example/.default", q
+assert q["access_type"] == "offline" and q["prompt"] == "consent", q
+f = r[1]["form"]
+assert r[1]["path"] == "/token", r[1]
+assert f["grant_type"] == "authorization_code" and f["code"] == "ac-1", f
+assert f["redirect_uri"] == q["redirect_uri"], (f, q)
+assert len(f["code_verifier"]) == 64, f
+assert f["code_verifier"] not in sys.argv[2], "verifier in the URL"
+assert f["client_secret"] == "s3cret", f
+PY
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 0
+check_count 1
+[ "$(requests)" -eq 2 ] || fail "the fresh token was not used"
+
+start_tokend --authorize-deny
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
+browse
+check_rc 77
+check_grep "the OAuth2 authorization was declined \(access_denied\)" "$TMP/stderr"
+check_grep '^400 ' "$TMP/browser"
+[ ! -e "$TMP/token.json" ] || fail "a declined authorization wrote a token file"
+
+start_tokend --authorize-bad-state
+config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
+browse
+check_rc 76
+check_grep "carries another state: it is not the request this postie started" "$TMP/stderr"
+[ ! -e "$TMP/token.json" ] || fail "a foreign redirect wrote a token file"
+[ "$(requests)" -eq 1 ] || fail "a foreign redirect's code was exchanged"
+# (l) a browser that cannot reach this machine (over SSH, no port
+# forward): the address it ends on, pasted on standard input, gives
+# postie the code just as the redirect would
+start_tokend --token at-code
+rm -f "$TMP/token.json"
+config xoauth2 "oauth2_authorization_endpoint https://127.0.0.1:$TOKEND_PORT/authorize"
+mkfifo "$TMP/paste"
+exec 7<>"$TMP/paste"	# held open: postie's stdin neither blocks nor ends
+authorize_start "$TMP/paste"
+"$PYTHON" - "$url" "$C/ca.pem" >"$TMP/location" <<'PY' || fail "no redirect from /authorize"
+import http.client, ssl, sys, urllib.parse
+u = urllib.parse.urlsplit(sys.argv[1])
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+c = http.client.HTTPSConnection(u.hostname, u.port, context=ctx, timeout=20)
+c.request("GET", u.path + "?" + u.query)
+r = c.getresponse()
+assert r.status == 302, r.status
+print(r.getheader("Location"))
+PY
+# a wrong line, then the address as pasted (with blanks), in one go:
+# postie takes them one line at a time
+{ printf 'not the address\n'; sed 's/^/  /' "$TMP/location"; } >"$TMP/paste"
+authorize_end
+exec 7>&-
+check_rc 0
+check_grep 'not the address the browser ended on' "$TMP/stderr"
+grep -q '"refresh_token": "rt-code"' "$TMP/token.json" || fail "no refresh token stored"
+[ "$(requests)" -eq 2 ] || fail "$(requests) requests, expected the authorize and the exchange"
 exit 0

@@ -2,7 +2,9 @@
 # -bs (issue 12): an SMTP dialogue on stdin/stdout, as symfony/mailer,
 # Laravel and Alpine drive it.  Several messages in one session, RSET,
 # dot-stuffing, bad commands, a recipient the relay refuses, EOF in the
-# middle of DATA, relay down -> queued; stderr stays empty throughout.
+# middle of DATA, relay down -> queued; with no relay, recipients that
+# cannot be delivered are refused at RCPT; message_size_limit; the
+# command and DATA timeouts; stderr stays empty throughout.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 start_smtpd --fail 'rcpt:bad@example.com=550 5.1.1 user unknown'
@@ -169,4 +171,92 @@ run_postie -C "$TMP/nonexistent" -bs <"$TMP/in"
 [ "$rc" -ne 0 ] || fail "exit 0 without a config"
 check_reply 1 '421 4.3.0 *'
 check_grep 'nonexistent' "$TMP/stderr"
+
+# 7. No relay (local delivery): a remote recipient and an unknown local
+# user are refused at RCPT (5xx there, not after the dot), a known user
+# is accepted and gets the message; a transaction left with no
+# recipient cannot start DATA.
+me=$(id -un)
+mkdir -p "$TMP/spool"
+write_config "$TMP/local" <<CONF
+qualify_domain example.org
+local_spool $TMP/spool
+queue_dir $TMP/lqueue
+CONF
+printf '%s\r\n' 'EHLO c' 'MAIL FROM:<env@example.org>' \
+    'RCPT TO:<far@remote.example>' 'RCPT TO:<no-such-user-p0stie>' \
+    "RCPT TO:<$me@example.org>" 'DATA' 'Subject: local' '' 'v' '.' \
+    'MAIL FROM:<env@example.org>' 'RCPT TO:<far@remote.example>' 'DATA' \
+    'QUIT' >"$TMP/in"
+run_postie -C "$TMP/local" -bs <"$TMP/in"
+check_rc 0
+no_stderr
+check_reply 8 '550 5.1.2 no relay configured for remote recipient <far@remote.example>*'
+check_reply 9 "550 5.1.1 unknown local user 'no-such-user-p0stie'"
+check_reply 10 '250 2.1.5 Ok'
+check_reply 11 '354 *'
+check_reply 12 '250 2.0.0 Ok: queued as ?*'
+check_reply 13 '250 2.1.0 Ok'
+check_reply 14 '550 5.1.2 *'
+check_reply 15 '503 5.5.1 Error: need RCPT command'
+check_reply 16 '221 2.0.0 Bye'
+check_grep '^Subject: local$' "$TMP/spool/$me"
+[ "$(grep -c '^Subject: ' "$TMP/spool/$me")" -eq 1 ] ||
+    fail "the mbox has more than the one message"
+check_no_grep 'far@remote|no-such-user' "$TMP/spool/$me"
+
+# 8. message_size_limit: advertised in EHLO, a MAIL SIZE= over it is 552
+# 5.3.4, data over it is 552 after the dot and nothing is sent; the
+# session goes on and a small message goes out.
+conf "$SMTPD_PORT"
+printf 'message_size_limit 200\n' >>"$TMP/config"
+n0=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+big=$(printf '%0300d' 0)
+printf '%s\r\n' 'EHLO c' 'MAIL FROM:<env@example.org> SIZE=201' \
+    'MAIL FROM:<env@example.org> SIZE=150' 'RCPT TO:<h@example.com>' \
+    'DATA' 'Subject: big' '' "$big" '.' \
+    'MAIL FROM:<env@example.org>' 'RCPT TO:<h@example.com>' 'DATA' \
+    'Subject: small' '' 's' '.' 'QUIT' >"$TMP/in"
+run_postie -C "$TMP/config" -bs <"$TMP/in"
+check_rc 0
+no_stderr
+check_grep '^250-SIZE 200.$' "$TMP/stdout"
+check_reply 7 '552 5.3.4 *'
+check_reply 8 '250 2.1.0 Ok'
+check_reply 10 '354 *'
+check_reply 11 '552 5.3.4 *'
+check_reply 15 '250 2.0.0 Ok: queued as ?*'
+check_count $((n0 + 1))
+check_grep '^Subject: small' "$SMTPD_DIR/$(printf '%04d' $((n0 + 1))).eml"
+
+# 9. The server timeouts (RFC 5321 4.5.3.2; shortened for the test, see
+# tests/README): a client that goes quiet while postie waits for a
+# command, and one that goes quiet in the middle of DATA, get 421 4.4.2
+# and the session ends with status 74, the message never sent.
+n0=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+export POSTIE_TEST_BS_TIMEOUTS=1,1
+mkfifo "$TMP/fifo"
+# stalled FILE: postie -bs reads FILE's lines, then nothing (30 s at most:
+# the writer is stopped once postie is done)
+stalled() {
+	{ cat "$1"; exec sleep 30; } >"$TMP/fifo" &
+	writer=$!
+	run_postie -C "$TMP/config" -bs <"$TMP/fifo"
+	kill "$writer" 2>/dev/null || :
+	wait "$writer" 2>/dev/null || :
+}
+printf 'EHLO c\r\n' >"$TMP/in"
+stalled "$TMP/in"
+check_rc 74
+no_stderr
+check_reply 7 '421 4.4.2 *timeout exceeded'
+printf '%s\r\n' 'EHLO c' 'MAIL FROM:<env@example.org>' \
+    'RCPT TO:<i@example.com>' 'DATA' 'Subject: stalled' '' >"$TMP/in"
+stalled "$TMP/in"
+check_rc 74
+no_stderr
+check_reply 9 '354 *'
+check_reply 10 '421 4.4.2 *timeout exceeded'
+unset POSTIE_TEST_BS_TIMEOUTS
+check_count "$n0"
 exit 0

@@ -22,8 +22,22 @@ The device flow (RFC 8628): POST /devicecode answers device_code
 "dc-1", user_code "ABCD-1234" and interval 1; the token endpoint answers
 the device_code grant with authorization_pending --device-pending times,
 then with the token and refresh token "rt-dev" (or access_denied with
---device-deny).  Exits after --lifetime seconds.
+--device-deny).
+
+The authorization code flow with PKCE (RFC 6749 4.1, RFC 7636): GET
+/authorize (what a browser opens) checks response_type=code, the
+client_id, a redirect_uri to http://127.0.0.1:PORT/ and
+code_challenge_method=S256, keeps the code_challenge and answers 302 to
+redirect_uri?code=ac-1&state=STATE (error=access_denied with
+--authorize-deny; another state with --authorize-bad-state).  The
+token endpoint's authorization_code grant wants code ac-1, the same
+redirect_uri and a code_verifier whose BASE64URL(SHA-256) is that
+challenge (else invalid_grant), and answers the token and refresh token
+"rt-code".  Exits after --lifetime seconds.
 """
+
+import base64
+import hashlib
 
 import argparse
 import json
@@ -41,6 +55,8 @@ class Handler(BaseHTTPRequestHandler):
     lock = threading.Lock()
     count = 0
     polls = 0
+    challenge = None
+    redirect = None
 
     def log_message(self, *args):
         pass
@@ -76,6 +92,37 @@ class Handler(BaseHTTPRequestHandler):
             with open(path) as f:
                 return f.read().strip()
         return o.refuse
+
+    def do_GET(self):
+        o = self.opts
+        url = urllib.parse.urlsplit(self.path)
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(
+            url.query, keep_blank_values=True).items()}
+        self.record(q)
+        if url.path != "/authorize":
+            return self.answer(404, {"error": "not_found"})
+        redirect = q.get("redirect_uri", "")
+        if (q.get("response_type") != "code" or
+                q.get("client_id") != o.client_id or
+                not redirect.startswith("http://127.0.0.1:") or
+                q.get("code_challenge_method") != "S256" or
+                len(q.get("code_challenge", "")) != 43 or
+                "state" not in q):
+            return self.answer(400, {"error": "invalid_request"})
+        with Handler.lock:
+            Handler.challenge = q["code_challenge"]
+            Handler.redirect = redirect
+        if o.authorize_deny:
+            back = {"error": "access_denied", "state": q["state"]}
+        else:
+            back = {"code": "ac-1", "state": q["state"]}
+        if o.authorize_bad_state:
+            back["state"] = "not-" + q["state"]
+        self.send_response(302)
+        self.send_header("Location",
+                         redirect + "?" + urllib.parse.urlencode(back))
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self):
         o = self.opts
@@ -123,6 +170,21 @@ class Handler(BaseHTTPRequestHandler):
             return self.answer(200, {
                 "access_token": o.token, "token_type": "Bearer",
                 "expires_in": o.expires_in, "refresh_token": "rt-dev"})
+        elif grant == "authorization_code":
+            verifier = form.get("code_verifier", "")
+            digest = base64.urlsafe_b64encode(hashlib.sha256(
+                verifier.encode()).digest()).rstrip(b"=").decode()
+            if (form.get("code") != "ac-1" or
+                    form.get("redirect_uri") != Handler.redirect or
+                    not 43 <= len(verifier) <= 128 or
+                    digest != Handler.challenge):
+                return self.answer(400, {
+                    "error": "invalid_grant",
+                    "error_description": "code, redirect_uri or "
+                                         "code_verifier wrong"})
+            return self.answer(200, {
+                "access_token": o.token, "token_type": "Bearer",
+                "expires_in": o.expires_in, "refresh_token": "rt-code"})
         elif grant != "client_credentials":
             return self.answer(400, {"error": "unsupported_grant_type"})
         reply = {"access_token": o.token, "token_type": "Bearer",
@@ -150,6 +212,8 @@ def main():
     p.add_argument("--rotate", action="store_true")
     p.add_argument("--device-pending", type=int, default=0)
     p.add_argument("--device-deny", action="store_true")
+    p.add_argument("--authorize-deny", action="store_true")
+    p.add_argument("--authorize-bad-state", action="store_true")
     a = p.parse_args()
 
     Handler.opts = a

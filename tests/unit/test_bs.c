@@ -13,7 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aliases.h"
 #include "bs.h"
+#include "config.h"
+#include "message.h"
 #include "deliver.h"
 #include "error.h"
 #include "outcome.h"
@@ -129,12 +132,78 @@ bs_reply_for__long_reason__bounded(void **state)
 	deliver_report_release(&rep);
 }
 
+static void
+bs_rcpt_verdict__no_relay__remote_and_unknown_refused(void **state)
+{
+	static const char al_text[] = "postmaster: root\n"
+	    "sales: someone@remote.example\n";
+	static const struct {
+		const char	*rcpt;
+		int		 code;
+		const char	*enhanced;
+		const char	*text;	/* a prefix */
+	} want[] = {
+		{ "root", 250, "2.1.5", "Ok" },
+		{ "root@example.org", 250, "2.1.5", "Ok" },
+		{ "ROOT@localhost", 250, "2.1.5", "Ok" },
+		{ "postmaster", 250, "2.1.5", "Ok" },
+		{ "someone@remote.example", 550, "5.1.2",
+		  "no relay configured for remote recipient "
+		  "<someone@remote.example>" },
+		{ "sales", 550, "5.1.2", "no relay configured for remote "
+		  "recipient <someone@remote.example> (alias of sales)" },
+		{ "no-such-user-p0stie@example.org", 550, "5.1.1",
+		  "unknown local user 'no-such-user-p0stie'" },
+	};
+	struct error		 e = ERROR_INIT;
+	struct account		 acct;
+	struct message_opts	 mo;
+	struct bs_ctx		 c;
+	struct aliases		*al;
+	const char		*enh;
+	char			*text;
+	size_t			 i;
+	int			 code;
+
+	(void)state;
+	al = aliases_parse(al_text, strlen(al_text), "aliases", &e);
+	assert_non_null(al);
+	memset(&acct, 0, sizeof(acct));
+	memset(&mo, 0, sizeof(mo));
+	memset(&c, 0, sizeof(c));
+	mo.aliases = al;
+	c.acct = &acct;
+	c.qd = "example.org";
+	c.mo = &mo;
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		bs_rcpt_verdict(&c, want[i].rcpt, &code, &enh, &text);
+		if (code != want[i].code ||
+		    strcmp(enh, want[i].enhanced) != 0 ||
+		    strncmp(text, want[i].text, strlen(want[i].text)) != 0)
+			fail_msg("%s: got %d %s %s", want[i].rcpt, code, enh,
+			    text);
+		free(text);
+	}
+	/* with a relay, the relay decides */
+	acct.host = xstrdup("relay.example");
+	bs_rcpt_verdict(&c, "someone@remote.example", &code, &enh, &text);
+	assert_int_equal(code, 250);
+	free(text);
+	bs_rcpt_verdict(&c, "no-such-user-p0stie", &code, &enh, &text);
+	assert_int_equal(code, 250);
+	free(text);
+	free(acct.host);
+	aliases_free(al);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(bs_reply_for__table__matches),
 		cmocka_unit_test(bs_reply_for__long_reason__bounded),
+		cmocka_unit_test(
+		    bs_rcpt_verdict__no_relay__remote_and_unknown_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

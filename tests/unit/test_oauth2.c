@@ -182,6 +182,38 @@ oauth2_cache_update__old_members__kept_tokens_replaced(void **state)
 }
 
 static void
+oauth2_cache_update__awkward_tokens__placeholders_gone_round_trip(void **state)
+{
+	struct oauth2_cache	 in = OAUTH2_CACHE_INIT, out = OAUTH2_CACHE_INIT;
+	struct error		 err = ERROR_INIT;
+	char			*text;
+
+	(void)state;
+	/* json-c never sees the tokens: they replace placeholders, escaped
+	 * as JSON by postie */
+	in.access_token = xstrdup("a\"b\\c\x01/d");
+	in.refresh_token = xstrdup("postie-access-x \"quoted\"");
+	in.expires_at = NOW;
+	text = oauth2_cache_update("", 0, &in);
+	assert_null(strstr(text, "postie-refresh-"));
+	assert_non_null(strstr(text, "\"access_token\": \"a\\\"b\\\\c\\u0001/d\""));
+	assert_int_equal(oauth2_cache_parse(text, strlen(text), "t", &out,
+	    &err), 0);
+	assert_string_equal(out.access_token, in.access_token);
+	assert_string_equal(out.refresh_token, in.refresh_token);
+	freezero_str(text);
+	oauth2_cache_release(&out);
+	/* no refresh token: the member is absent, not a placeholder */
+	freezero_str(in.refresh_token);
+	in.refresh_token = NULL;
+	text = oauth2_cache_update("{\"refresh_token\": \"rt\"}", 23, &in);
+	assert_null(strstr(text, "refresh_token"));
+	assert_null(strstr(text, "postie-"));
+	freezero_str(text);
+	oauth2_cache_release(&in);
+}
+
+static void
 oauth2_cache_update__empty_or_garbage__fresh_object(void **state)
 {
 	static const char *const olds[] = { "", "not json", "[1,2]" };
@@ -531,6 +563,247 @@ http_url_allowed__schemes_and_hosts(void **state)
 			fail_msg("case %zu: %s", i, cases[i].url);
 }
 
+/* Provider errors. */
+
+static void
+oauth2_explain_challenge__gmail_and_rfc7628__one_line_with_fix(void **state)
+{
+	static const struct {
+		const char	*text;
+		const char	*account;
+		const char	*want;	/* parts, '|'-separated; NULL: none */
+	} cases[] = {
+		/* Google's XOAUTH2 documentation, trailing newline included */
+		{ "eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiYmVhcmVyIG1hYyIsInNjb3Bl"
+		  "IjoiaHR0cHM6Ly9tYWlsLmdvb2dsZS5jb20vIn0K", "gmail",
+		  "status 401, scope https://mail.google.com/: |invalid, "
+		  "expired or revoked|set 'user' to the mailbox|then run "
+		  "postie --oauth2-authorize gmail" },
+		{ "334 eyJzdGF0dXMiOiI0MDAiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2NvcGUi"
+		  "OiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==", "g",
+		  "status 400, scope https://mail.google.com/: |is not the "
+		  "Google account the token was issued for|--oauth2-authorize g" },
+		{ "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFtcGxlX3Nj"
+		  "b3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1wbGUu"
+		  "Y29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=", NULL,
+		  "status invalid_token, scope example_scope: |get a new token "
+		  "for the password or passwordeval" },
+		{ "eyJzY2hlbWVzIjoiQmVhcmVyIn0=", "a", NULL },	/* no status */
+		{ "VXNlcm5hbWU6", "a", NULL },		/* LOGIN's "Username:" */
+		{ "not base64!", "a", NULL },
+		{ "334 ", "a", NULL },
+		{ "", "a", NULL },
+	};
+	size_t	 i;
+	char	*got, *want, *part, *save;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = oauth2_explain_challenge(cases[i].text, cases[i].account);
+		if (cases[i].want == NULL) {
+			if (got != NULL)
+				fail_msg("case %zu: got %s", i, got);
+			continue;
+		}
+		if (got == NULL)
+			fail_msg("case %zu: no explanation", i);
+		assert_null(strpbrk(got, "\r\n"));
+		want = xstrdup(cases[i].want);
+		for (part = strtok_r(want, "|", &save); part != NULL;
+		    part = strtok_r(NULL, "|", &save))
+			if (strstr(got, part) == NULL)
+				fail_msg("case %zu: '%s' not in '%s'", i, part,
+				    got);
+		free(want);
+		free(got);
+	}
+}
+
+static void
+oauth2_explain_aadsts__known_codes__what_to_do(void **state)
+{
+	static const struct {
+		const char	*desc;
+		const char	*want;	/* a part; NULL: none */
+	} cases[] = {
+		{ "AADSTS70008: The provided authorization code or refresh "
+		  "token has expired due to inactivity.\r\nTrace ID: 1\r\n",
+		  "AADSTS70008: the refresh token expired (unused for 90 days, "
+		  "or the sign-in was revoked); then run postie "
+		  "--oauth2-authorize ms" },
+		{ "AADSTS50076: Due to a configuration change made by your "
+		  "administrator, or because you moved to a new location, you "
+		  "must use multi-factor authentication",
+		  "multi-factor authentication for this sign-in: complete it" },
+		{ "AADSTS65001: The user or administrator has not consented to "
+		  "use the application", "must consent to SMTP.Send for "
+		  "oauth2_client_id; then run postie --oauth2-authorize ms" },
+		{ "AADSTS7000215: Invalid client secret provided.",
+		  "the secret's value, not its ID (account ms)" },
+		{ "AADSTS12345678: something new",
+		  "AADSTS12345678: see https://login.microsoftonline.com/error?"
+		  "code=12345678" },
+		{ "invalid refresh token", NULL },
+		{ "AADSTS: no number", NULL },
+	};
+	size_t	 i;
+	char	*got;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		got = oauth2_explain_aadsts(cases[i].desc, "ms");
+		if (cases[i].want == NULL && got != NULL)
+			fail_msg("case %zu: got %s", i, got);
+		if (cases[i].want != NULL && (got == NULL ||
+		    strstr(got, cases[i].want) == NULL))
+			fail_msg("case %zu: got %s", i, got != NULL ? got :
+			    "nothing");
+		free(got);
+	}
+}
+
+static void
+oauth2_response_parse__aadsts_description__hint_no_trace(void **state)
+{
+	static const char body[] = "{\"error\": \"invalid_grant\", "
+	    "\"error_description\": \"AADSTS70008: The refresh token has "
+	    "expired due to inactivity. Trace ID: 9f1c Correlation ID: 77 "
+	    "Timestamp: 2026-12-03 10:00:00Z\"}";
+	struct oauth2_ctx	 x = { "acct", "/tok.json", "https://t/token",
+	    OAUTH2_FLOW_REFRESH_TOKEN };
+	struct oauth2_cache	 c = OAUTH2_CACHE_INIT;
+	struct error		 err = ERROR_INIT;
+
+	(void)state;
+	assert_int_equal(oauth2_response_parse(&x, 400, body, strlen(body),
+	    NOW, &c, &err), -1);
+	assert_int_equal(err.code, EX_NOPERM);
+	assert_non_null(strstr(err.msg, "(invalid_grant: AADSTS70008: The "
+	    "refresh token has expired due to inactivity.): re-authorize"));
+	assert_non_null(strstr(err.msg, "; Microsoft's AADSTS70008: the "
+	    "refresh token expired"));
+	assert_non_null(strstr(err.msg, "--oauth2-authorize acct"));
+	assert_null(strstr(err.msg, "Trace ID"));
+	error_release(&err);
+	oauth2_cache_release(&c);
+}
+
+/* The authorization code flow with PKCE. */
+
+static void
+oauth2_pkce_challenge__known_verifier__s256(void **state)
+{
+	char		 out[OAUTH2_CHALLENGE_LEN + 1];
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+#ifdef HAVE_OPENSSL
+	/* BASE64URL(SHA-256(verifier)), from Python's hashlib */
+	assert_int_equal(oauth2_pkce_challenge(
+	    "dBjftJeZ4CVP-mJ92K1ObAwo5vPfOpvyt7hRvLOD4Ec", out, &err), 0);
+	assert_string_equal(out, "1SNQ6zHJLNf4i_4WEaKo8CT0EC_EZOXuTj2l3JdbHrc");
+	assert_int_equal(oauth2_pkce_challenge("", out, &err), 0);
+	assert_string_equal(out, "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU");
+#else
+	assert_int_equal(oauth2_pkce_challenge("x", out, &err), -1);
+	assert_int_equal(err.code, EX_SOFTWARE);
+	error_release(&err);
+#endif
+}
+
+static void
+oauth2_auth_url__fields__percent_encoded(void **state)
+{
+	char	*u;
+
+	(void)state;
+	u = oauth2_auth_url("https://accounts.google.com/o/oauth2/v2/auth",
+	    "id 1.apps", "https://mail.google.com/", "http://127.0.0.1:5/",
+	    "st", "ch");
+	assert_string_equal(u, "https://accounts.google.com/o/oauth2/v2/auth"
+	    "?response_type=code&client_id=id%201.apps&redirect_uri="
+	    "http%3A%2F%2F127.0.0.1%3A5%2F&scope=https%3A%2F%2Fmail.google."
+	    "com%2F&state=st&code_challenge=ch&code_challenge_method=S256"
+	    "&access_type=offline&prompt=consent");
+	free(u);
+	u = oauth2_auth_url("https://a/auth?tenant=x", "c", NULL, "r", "s",
+	    "h");
+	assert_string_equal(u, "https://a/auth?tenant=x&response_type=code"
+	    "&client_id=c&redirect_uri=r&state=s&code_challenge=h"
+	    "&code_challenge_method=S256&access_type=offline&prompt=consent");
+	free(u);
+}
+
+static void
+oauth2_redirect_parse__requests__code_or_error(void **state)
+{
+	static const struct {
+		const char	*line;
+		int		 rc;
+		int		 code;		/* EX_* when rc is -1 */
+		const char	*want;		/* the code, or a message part */
+	} cases[] = {
+		{ "GET /?state=S1&code=4%2F0Ab%2Bx&scope=a+b HTTP/1.1", 1, 0,
+		  "4/0Ab+x" },
+		{ "GET /?code=c&state=S1", 1, 0, "c" },
+		{ "GET /favicon.ico HTTP/1.1", 0, 0, NULL },
+		{ "GET / HTTP/1.1", 0, 0, NULL },
+		{ "GET /?foo=bar HTTP/1.1", 0, 0, NULL },
+		{ "POST /?code=c&state=S1 HTTP/1.1", 0, 0, NULL },
+		{ "GET /?code=c&state=S2 HTTP/1.1", -1, EX_PROTOCOL,
+		  "carries another state" },
+		{ "GET /?code=c HTTP/1.1", -1, EX_PROTOCOL, "carries no state" },
+		{ "GET /?error=access_denied&state=S1 HTTP/1.1", -1, EX_NOPERM,
+		  "was declined (access_denied)" },
+		{ "GET /?error=invalid_scope&error_description=bad%1Bx&"
+		  "state=S1 HTTP/1.1", -1, EX_NOPERM,
+		  "was refused (invalid_scope: bad\\x1bx)" },
+	};
+	struct error	 err = ERROR_INIT;
+	size_t		 i;
+	char		*code;
+	int		 rc;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		rc = oauth2_redirect_parse(cases[i].line, "S1", &code, &err);
+		if (rc != cases[i].rc)
+			fail_msg("case %zu: %d", i, rc);
+		if (rc == 1)
+			assert_string_equal(code, cases[i].want);
+		else
+			assert_null(code);
+		if (rc == -1 && (err.code != cases[i].code ||
+		    strstr(err.msg, cases[i].want) == NULL))
+			fail_msg("case %zu: %d %s", i, err.code, err.msg);
+		free(code);
+		error_release(&err);
+	}
+}
+
+static void
+oauth2_auth_endpoint__google_preset_or_key(void **state)
+{
+	struct account	a;
+	char		*u;
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	assert_null(oauth2_auth_endpoint(&a));
+	a.oauth2_provider = OAUTH2_PROVIDER_GOOGLE;
+	u = oauth2_auth_endpoint(&a);
+	assert_string_equal(u, "https://accounts.google.com/o/oauth2/v2/auth");
+	free(u);
+	a.oauth2_auth_url = xstrdup("https://127.0.0.1:1/authorize");
+	u = oauth2_auth_endpoint(&a);
+	assert_string_equal(u, "https://127.0.0.1:1/authorize");
+	free(u);
+	free(a.oauth2_auth_url);
+	a.oauth2_provider = OAUTH2_PROVIDER_MICROSOFT;
+	a.oauth2_auth_url = NULL;
+	assert_null(oauth2_auth_endpoint(&a));	/* the device flow */
+}
+
 int
 main(void)
 {
@@ -554,6 +827,18 @@ main(void)
 		    oauth2_endpoint__provider_tenant_flow__url_or_null),
 		cmocka_unit_test(oauth2_scope__preset_or_account),
 		cmocka_unit_test(http_url_allowed__schemes_and_hosts),
+		cmocka_unit_test(
+		    oauth2_explain_challenge__gmail_and_rfc7628__one_line_with_fix),
+		cmocka_unit_test(oauth2_explain_aadsts__known_codes__what_to_do),
+		cmocka_unit_test(
+		    oauth2_response_parse__aadsts_description__hint_no_trace),
+		cmocka_unit_test(oauth2_pkce_challenge__known_verifier__s256),
+		cmocka_unit_test(
+		    oauth2_cache_update__awkward_tokens__placeholders_gone_round_trip),
+		cmocka_unit_test(oauth2_auth_url__fields__percent_encoded),
+		cmocka_unit_test(
+		    oauth2_redirect_parse__requests__code_or_error),
+		cmocka_unit_test(oauth2_auth_endpoint__google_preset_or_key),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

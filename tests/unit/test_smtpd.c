@@ -14,6 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "error.h"
@@ -26,7 +29,7 @@ struct session {
 	int		 out;
 };
 
-static const struct smtpd_opts opts = { "mx.example.org", 0, 10 };
+static const struct smtpd_opts opts = { "mx.example.org", 0, 10, 10, 0 };
 
 static int
 file_with(const char *text, size_t len)
@@ -244,7 +247,7 @@ smtpd_next__two_txns_rset__second_envelope_only(void **state)
 static void
 smtpd_next__size_limit__552_at_mail_and_after_data(void **state)
 {
-	static const struct smtpd_opts small = { "h", 10, 10 };
+	static const struct smtpd_opts small = { "h", 10, 10, 10, 0 };
 	struct session	 se;
 	struct smtpd_txn txn;
 	struct error	 err = ERROR_INIT;
@@ -326,7 +329,7 @@ smtpd_next__too_many_errors__421(void **state)
 static void
 smtpd_next__silent_client__421_and_error(void **state)
 {
-	static const struct smtpd_opts quick = { "h", 0, 1 };
+	static const struct smtpd_opts quick = { "h", 0, 1, 1, 0 };
 	struct smtpd	*s;
 	struct smtpd_txn txn;
 	struct error	 err = ERROR_INIT;
@@ -348,6 +351,167 @@ smtpd_next__silent_client__421_and_error(void **state)
 	buf[n] = '\0';
 	assert_string_equal(buf, "220 h ESMTP postie\r\n250 h\r\n"
 	    "421 4.4.2 h Error: timeout exceeded\r\n");
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+
+static void
+smtpd_next__rcpt_verdict__refused_one_left_out(void **state)
+{
+	static const struct smtpd_opts judge = { "h", 0, 10, 10, 1 };
+	struct session	 se;
+	struct smtpd_txn txn;
+	struct error	 err = ERROR_INIT;
+
+	(void)state;
+	start(&se, "HELO c\r\nMAIL FROM:<a@example.org>\r\n"
+	    "RCPT TO:<nobody@example.org>\r\nRCPT TO:<b@example.org>\r\n"
+	    "RCPT TO:<c@example.org>\r\nRCPT TO:<bad address>\r\n"
+	    "DATA\r\nx\r\n.\r\nQUIT\r\n", &judge);
+	assert_int_equal(smtpd_next(se.s, &txn, &err), SMTPD_RCPT);
+	assert_null(txn.sender);
+	assert_string_equal(smtpd_rcpt(se.s), "nobody@example.org");
+	assert_int_equal(smtpd_rcpt_verdict(se.s, 550, "5.1.1",
+	    "unknown local user 'nobody'", &err), 0);
+	assert_null(smtpd_rcpt(se.s));
+	assert_int_equal(smtpd_rcpt_verdict(se.s, 250, "2.1.5", "Ok", &err),
+	    -1);	/* nothing awaits a verdict */
+	assert_int_equal(err.code, EX_SOFTWARE);
+	error_release(&err);
+	assert_int_equal(smtpd_next(se.s, &txn, &err), SMTPD_RCPT);
+	assert_string_equal(smtpd_rcpt(se.s), "b@example.org");
+	assert_int_equal(smtpd_rcpt_verdict(se.s, 250, "2.1.5", "Ok", &err),
+	    0);
+	/* c: no verdict, so the next call accepts it; the malformed one
+	 * never reaches the caller */
+	assert_int_equal(smtpd_next(se.s, &txn, &err), SMTPD_RCPT);
+	assert_string_equal(smtpd_rcpt(se.s), "c@example.org");
+	assert_int_equal(smtpd_next(se.s, &txn, &err), SMTPD_TXN);
+	assert_int_equal(txn.rcpts.n, 2);
+	assert_string_equal(txn.rcpts.v[0], "b@example.org");
+	assert_string_equal(txn.rcpts.v[1], "c@example.org");
+	assert_int_equal(smtpd_reply(se.s, 250, "2.0.0", "Ok: queued as X",
+	    &err), 0);
+	smtpd_txn_release(&txn);
+	assert_int_equal(smtpd_next(se.s, &txn, &err), 0);
+	finish(&se, "220 h ESMTP postie\r\n250 h\r\n250 2.1.0 Ok\r\n"
+	    "550 5.1.1 unknown local user 'nobody'\r\n250 2.1.5 Ok\r\n"
+	    "250 2.1.5 Ok\r\n553 5.1.3 Error: bad recipient address syntax\r\n"
+	    "354 End data with <CR><LF>.<CR><LF>\r\n"
+	    "250 2.0.0 Ok: queued as X\r\n221 2.0.0 Bye\r\n");
+}
+
+static double
+now_s(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A child that writes head at once, then each of the n lines every
+ * gap_ms milliseconds; returns its pid. */
+static pid_t
+trickle(int fd, const char *head, const char *const *lines, int gap_ms)
+{
+	struct timespec	 gap = { gap_ms / 1000, (gap_ms % 1000) * 1000000L };
+	pid_t		 pid;
+	size_t		 i;
+
+	pid = fork();
+	assert_true(pid != -1);
+	if (pid != 0)
+		return pid;
+	signal(SIGPIPE, SIG_DFL);
+	if (write(fd, head, strlen(head)) < 0)
+		_exit(1);
+	for (i = 0; lines[i] != NULL; i++) {
+		nanosleep(&gap, NULL);
+		if (write(fd, lines[i], strlen(lines[i])) < 0)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+static void
+reap(pid_t pid)
+{
+	int	st;
+
+	kill(pid, SIGKILL);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+}
+
+static void
+smtpd_next__trickled_command__cmd_timeout_bounds_the_line(void **state)
+{
+	/* one byte every 300 ms never lets a per-read timeout of 1 s
+	 * expire: the command's 1 s covers the whole line */
+	static const char *const bytes[] = { "O", "O", "P", "x", "x", "x",
+	    "x", "x", "x", "x", "x", "x", "\r\n", NULL };
+	static const struct smtpd_opts quick = { "h", 0, 1, 10, 0 };
+	struct smtpd	*s;
+	struct smtpd_txn txn;
+	struct error	 err = ERROR_INIT;
+	int		 in[2], out[2];
+	double		 t0, took;
+	pid_t		 pid;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = trickle(in[1], "N", bytes, 300);
+	s = smtpd_new(in[0], out[1], &quick);
+	t0 = now_s();
+	assert_int_equal(smtpd_next(s, &txn, &err), -1);
+	took = now_s() - t0;
+	assert_int_equal(err.code, EX_IOERR);
+	assert_non_null(strstr(err.msg, "waiting for a command"));
+	assert_true(took >= 0.9 && took < 3.0);
+	error_release(&err);
+	smtpd_free(s);
+	reap(pid);
+	close(in[0]);
+	close(in[1]);
+	close(out[0]);
+	close(out[1]);
+}
+
+static void
+smtpd_next__slow_data__data_timeout_per_block(void **state)
+{
+	/* DATA lines 400 ms apart for 2 s: longer than the 1 s command
+	 * timeout, within the 1 s data timeout for each block */
+	static const char *const lines[] = { "a\r\n", "b\r\n", "c\r\n",
+	    "d\r\n", "e\r\n", ".\r\n", NULL };
+	static const struct smtpd_opts o = { "h", 0, 1, 1, 0 };
+	struct smtpd	*s;
+	struct smtpd_txn txn;
+	struct error	 err = ERROR_INIT;
+	int		 in[2], out[2];
+	pid_t		 pid;
+
+	(void)state;
+	assert_int_equal(pipe(in), 0);
+	assert_int_equal(pipe(out), 0);
+	pid = trickle(in[1], "HELO c\r\nMAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<c@d.example>\r\nDATA\r\n", lines, 400);
+	s = smtpd_new(in[0], out[1], &o);
+	assert_int_equal(smtpd_next(s, &txn, &err), SMTPD_TXN);
+	assert_int_equal(txn.size, 10);
+	smtpd_txn_release(&txn);
+	reap(pid);
+	/* then silence in the middle of DATA: the data timeout */
+	assert_int_equal(write(in[1], "MAIL FROM:<a@b.example>\r\n"
+	    "RCPT TO:<c@d.example>\r\nDATA\r\nhalf", 58), 58);
+	assert_int_equal(smtpd_next(s, &txn, &err), -1);
+	assert_int_equal(err.code, EX_IOERR);
+	assert_non_null(strstr(err.msg, "in the middle of DATA"));
+	error_release(&err);
+	smtpd_free(s);
 	close(in[0]);
 	close(in[1]);
 	close(out[0]);
@@ -385,6 +549,11 @@ main(void)
 		cmocka_unit_test(smtpd_next__too_many_errors__421),
 		cmocka_unit_test(smtpd_next__silent_client__421_and_error),
 		cmocka_unit_test(smtpd_reply__crlf_in_text__refused),
+		cmocka_unit_test(
+		    smtpd_next__rcpt_verdict__refused_one_left_out),
+		cmocka_unit_test(
+		    smtpd_next__trickled_command__cmd_timeout_bounds_the_line),
+		cmocka_unit_test(smtpd_next__slow_data__data_timeout_per_block),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
