@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_int.h"
 #include "error.h"
 #include "mime.h"
 #include "util.h"
@@ -66,24 +67,14 @@ static char	 usage_hint[128];
 static int	 prepass(int, char **, const char ***, int *, struct strlist *,
 		    struct error *);
 static const struct poptOption *find_short(const struct poptOption *, int);
-static const struct poptOption *find_long(const struct poptOption *,
-		    const char *, size_t);
-static int	 takes_arg(const struct poptOption *);
-static int	 handle(struct cli_opts *, int, char *, struct error *);
 static int	 set_mode_b(struct cli_opts *, const char *, struct error *);
 static int	 set_o(struct cli_opts *, const char *, struct error *);
 static int	 set_errmode(struct cli_opts *, const char *);
-static int	 add_list(struct strlist *, const char *, const char *,
-		    struct error *);
 static int	 bad_option(poptContext, int, struct error *);
 static int	 diag_options(struct cli_opts *, struct error *);
-static void	 ignore(struct cli_opts *, int, const char *);
-static void	 replace(char **, char *);
 static char	*synopsis(void);
 static void	 print_usage(poptContext);
 static void	 long_names(const struct poptOption *, const char **, size_t *);
-static int	 msmtp_parse(struct cli_opts *, int, char **, struct error *);
-static void	 msmtp_help(void);
 
 /*
  * Sendmail's own options.  Which letters exist and which are ignored
@@ -229,7 +220,7 @@ static struct poptOption postie_table[] = {
 	POPT_TABLEEND
 };
 
-static struct poptOption table[] = {
+struct poptOption cli_table[] = {
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, sendmail_table, 0,
 	  "Sendmail options:", NULL },
 	{ NULL, '\0', POPT_ARG_INCLUDE_TABLE, ignored_table, 0,
@@ -280,7 +271,7 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 	 * NO_EXEC, and no poptReadDefaultConfig(): ~/.popt must not add
 	 * aliases or run programs inside /usr/sbin/sendmail.
 	 */
-	con = poptGetContext("postie", ac, av, table,
+	con = poptGetContext("postie", ac, av, cli_table,
 	    POPT_CONTEXT_POSIXMEHARDER | POPT_CONTEXT_NO_EXEC);
 	other = synopsis();
 	poptSetOtherOptionHelp(con, other);
@@ -304,7 +295,7 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 			done = 1;
 			break;
 		default:
-			if (handle(o, rc, arg, err) == -1) {
+			if (cli_handle(o, rc, arg, err) == -1) {
 				free(arg);
 				goto fail;
 			}
@@ -325,7 +316,7 @@ cli_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
 	 */
 	rest = (const char *const *)poptGetArgs(con);
 	for (i = 0; rest != NULL && rest[i] != NULL; i++)
-		if (add_list(&o->rcpts, rest[i], "recipient", err) == -1)
+		if (cli_add_list(&o->rcpts, rest[i], "recipient", err) == -1)
 			goto fail;
 	if (o->due && o->mode != CLI_QUEUE_RUN) {
 		error_set(err, EX_USAGE, "--due goes with -q (postie -q "
@@ -479,7 +470,7 @@ cli_long_options(void)
 	static const char	*names[CLI_MAX_LONG + 1];
 	size_t			 n = 0;
 
-	long_names(table, names, &n);
+	long_names(cli_table, names, &n);
 	names[n] = NULL;
 	return names;
 }
@@ -529,17 +520,17 @@ prepass(int argc, char **argv, const char ***avp, int *acp,
 		}
 		if (a[1] == '-') {
 			eq = strchr(a + 2, '=');
-			opt = find_long(table, a + 2,
+			opt = cli_find_long(cli_table, a + 2,
 			    eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2));
 			av[ac++] = a;
-			if (opt != NULL && eq == NULL && takes_arg(opt) &&
+			if (opt != NULL && eq == NULL && cli_takes_arg(opt) &&
 			    i + 1 < argc)
 				av[ac++] = argv[++i];
 			continue;
 		}
 		for (j = 1; a[j] != '\0'; j++) {
-			opt = find_short(table, (unsigned char)a[j]);
-			if (opt == NULL || takes_arg(opt))
+			opt = find_short(cli_table, (unsigned char)a[j]);
+			if (opt == NULL || cli_takes_arg(opt))
 				break;
 		}
 		if (opt != NULL && a[j] == 'q' && a[j + 1] == '\0') {
@@ -577,15 +568,15 @@ find_short(const struct poptOption *t, int c)
 	return NULL;
 }
 
-static const struct poptOption *
-find_long(const struct poptOption *t, const char *name, size_t len)
+const struct poptOption *
+cli_find_long(const struct poptOption *t, const char *name, size_t len)
 {
 	const struct poptOption	*r;
 
 	for (; t->longName != NULL || t->shortName != '\0' ||
 	    t->arg != NULL; t++) {
 		if ((t->argInfo & POPT_ARG_MASK) == POPT_ARG_INCLUDE_TABLE) {
-			if ((r = find_long(t->arg, name, len)) != NULL)
+			if ((r = cli_find_long(t->arg, name, len)) != NULL)
 				return r;
 		} else if (t->longName != NULL &&
 		    strlen(t->longName) == len &&
@@ -595,15 +586,15 @@ find_long(const struct poptOption *t, const char *name, size_t len)
 	return NULL;
 }
 
-static int
-takes_arg(const struct poptOption *opt)
+int
+cli_takes_arg(const struct poptOption *opt)
 {
 	return (opt->argInfo & POPT_ARG_MASK) != POPT_ARG_NONE;
 }
 
 /* One option from poptGetNextOpt(); arg is borrowed (NULL for none). */
-static int
-handle(struct cli_opts *o, int c, char *arg, struct error *err)
+int
+cli_handle(struct cli_opts *o, int c, char *arg, struct error *err)
 {
 	switch (c) {
 	case 't':
@@ -618,27 +609,27 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		if (arg[0] == '-')
 			return error_set(err, EX_USAGE, "sender '%s' looks "
 			    "like an option", arg);
-		replace(&o->sender, xstrdup(arg));
+		cli_replace(&o->sender, xstrdup(arg));
 		break;
 	case 'F':
-		replace(&o->fullname, xstrdup(arg));
+		cli_replace(&o->fullname, xstrdup(arg));
 		break;
 	case 'v':
 		o->verbose++;
 		break;
 	case 'C':
-		replace(&o->config_file, xstrdup(arg));
+		cli_replace(&o->config_file, xstrdup(arg));
 		break;
 	case 'b':
 		return set_mode_b(o, arg, err);
 	case 'q':
 		o->mode = CLI_QUEUE_RUN;
-		replace(&o->queue_arg, arg != NULL && arg[0] != '\0' ?
+		cli_replace(&o->queue_arg, arg != NULL && arg[0] != '\0' ?
 		    xstrdup(arg) : NULL);
 		break;
 	case OPT_FLUSH:
 		o->mode = CLI_QUEUE_RUN;
-		replace(&o->queue_arg, NULL);
+		cli_replace(&o->queue_arg, NULL);
 		break;
 	case OPT_DUE:
 		o->due = 1;
@@ -651,7 +642,7 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		return set_o(o, arg, err);
 	case 'e':
 		if (set_errmode(o, arg) == 0)
-			ignore(o, c, arg);
+			cli_ignore(o, c, arg);
 		break;
 	case 'I':
 		o->mode = CLI_NEWALIASES;
@@ -665,7 +656,7 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 	case 'p':
 	case 'R':
 	case 'V':
-		ignore(o, c, arg);
+		cli_ignore(o, c, arg);
 		break;
 	case 'X':
 		/* sendmail's and msmtp's transaction log: the log line */
@@ -677,11 +668,11 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 	case 'm':
 	case 'n':
 	case 'U':
-		ignore(o, c, "");
+		cli_ignore(o, c, "");
 		break;
 	case 's':
 		o->compose = 1;
-		replace(&o->subject, xstrdup(arg));
+		cli_replace(&o->subject, xstrdup(arg));
 		break;
 	case 'a':
 		o->compose = 1;
@@ -689,13 +680,13 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case 'c':
 		o->compose = 1;
-		return add_list(&o->cc, arg, "cc address", err);
+		return cli_add_list(&o->cc, arg, "cc address", err);
 	case OPT_BCC:
 		o->compose = 1;
-		return add_list(&o->bcc, arg, "bcc address", err);
+		return cli_add_list(&o->bcc, arg, "bcc address", err);
 	case OPT_REPLY_TO:
 		o->compose = 1;
-		replace(&o->reply_to, xstrdup(arg));
+		cli_replace(&o->reply_to, xstrdup(arg));
 		break;
 	case OPT_HEADER:
 		o->compose = 1;
@@ -703,11 +694,11 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_HTML:
 		o->compose = 1;
-		replace(&o->html, xstrdup(arg));
+		cli_replace(&o->html, xstrdup(arg));
 		break;
 	case OPT_BODY:
 		o->compose = 1;
-		replace(&o->body_file, xstrdup(arg));
+		cli_replace(&o->body_file, xstrdup(arg));
 		break;
 	case OPT_INLINE:
 		o->compose = 1;
@@ -715,10 +706,10 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_CHARSET:
 		o->compose = 1;
-		replace(&o->charset, xstrdup(arg));
+		cli_replace(&o->charset, xstrdup(arg));
 		break;
 	case OPT_ACCOUNT:
-		replace(&o->account, xstrdup(arg));
+		cli_replace(&o->account, xstrdup(arg));
 		break;
 	case OPT_DRY_RUN:
 		o->dry_run = 1;
@@ -728,7 +719,7 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		break;
 	case OPT_OAUTH2_AUTHORIZE:
 		o->mode = CLI_OAUTH2_AUTHORIZE;
-		replace(&o->account, xstrdup(arg));
+		cli_replace(&o->account, xstrdup(arg));
 		break;
 	case OPT_SERVER_INFO:
 		o->mode = CLI_SERVER_INFO;
@@ -743,18 +734,18 @@ handle(struct cli_opts *o, int c, char *arg, struct error *err)
 			return error_set(err, EX_USAGE, "--%s needs an %s "
 			    "without CR or LF", c == OPT_VERIFY ? "verify" :
 			    "expand", c == OPT_VERIFY ? "address" : "list name");
-		replace(&o->diag_arg, xstrdup(arg));
+		cli_replace(&o->diag_arg, xstrdup(arg));
 		break;
 	case OPT_IMPORT_CONFIG:
 		o->mode = CLI_IMPORT_CONFIG;
-		replace(&o->import_format, xstrdup(arg));
+		cli_replace(&o->import_format, xstrdup(arg));
 		break;
 	case OPT_QUEUE_DELETE:
 	case OPT_QUEUE_HOLD:
 	case OPT_QUEUE_RELEASE:
 		o->mode = c == OPT_QUEUE_DELETE ? CLI_QUEUE_DELETE :
 		    c == OPT_QUEUE_HOLD ? CLI_QUEUE_HOLD : CLI_QUEUE_RELEASE;
-		replace(&o->queue_id, xstrdup(arg));
+		cli_replace(&o->queue_id, xstrdup(arg));
 		break;
 	default:
 		return error_set(err, EX_SOFTWARE, "option value %d not "
@@ -775,7 +766,7 @@ set_mode_b(struct cli_opts *o, const char *v, struct error *err)
 		    "option '-b' needs an argument");
 	if (v[1] != '\0') {
 		o->compose = 1;
-		return add_list(&o->bcc, v, "bcc address", err);
+		return cli_add_list(&o->bcc, v, "bcc address", err);
 	}
 	switch (v[0]) {
 	case 'm':
@@ -825,10 +816,10 @@ set_o(struct cli_opts *o, const char *v, struct error *err)
 		return 0;
 	if (v[0] == 'd' && v[1] != '\0' && v[2] == '\0' &&
 	    strchr("ibqd", v[1]) != NULL) {
-		replace(&o->delivery, xstrndup(v + 1, 1));
+		cli_replace(&o->delivery, xstrndup(v + 1, 1));
 		return 0;
 	}
-	ignore(o, 'o', v);
+	cli_ignore(o, 'o', v);
 	return 0;
 }
 
@@ -838,7 +829,7 @@ set_errmode(struct cli_opts *o, const char *v)
 {
 	if (v[0] == '\0' || v[1] != '\0' || strchr("mepqw", v[0]) == NULL)
 		return 0;
-	replace(&o->errmode, xstrndup(v, 1));
+	cli_replace(&o->errmode, xstrndup(v, 1));
 	return 1;
 }
 
@@ -847,8 +838,8 @@ set_errmode(struct cli_opts *o, const char *v)
  * A piece that starts with '-' is refused: Postfix sendmail(1) SECURITY,
  * an address from a user must never become an option.
  */
-static int
-add_list(struct strlist *l, const char *s, const char *what,
+int
+cli_add_list(struct strlist *l, const char *s, const char *what,
     struct error *err)
 {
 	char	*copy, *p, *piece, *next;
@@ -927,7 +918,7 @@ bad_option(poptContext con, int rc, struct error *err)
 		/* name the letter in a cluster: "-tk" is "-k" */
 		if (bad[0] == '-' && bad[1] != '-' && bad[1] != '\0') {
 			for (p = bad + 1; *p != '\0'; p++)
-				if (find_short(table, (unsigned char)*p) ==
+				if (find_short(cli_table, (unsigned char)*p) ==
 				    NULL)
 					break;
 			if (*p != '\0') {
@@ -942,15 +933,15 @@ bad_option(poptContext con, int rc, struct error *err)
 }
 
 /* Record an accepted-and-ignored option as "-Xvalue". */
-static void
-ignore(struct cli_opts *o, int c, const char *v)
+void
+cli_ignore(struct cli_opts *o, int c, const char *v)
 {
 	strlist_add_owned(&o->ignored, xasprintf("-%c%s", c,
 	    v != NULL ? v : ""));
 }
 
-static void
-replace(char **field, char *v)
+void
+cli_replace(char **field, char *v)
 {
 	free(*field);
 	*field = v;
@@ -1030,347 +1021,4 @@ synopsis(void)
 	    "--server-help [topic] [--account name]",
 	    progname, progname, progname, progname, progname, progname,
 	    progname, progname);
-}
-
-/*
- * The msmtp face: postie invoked as "msmtp" (a link the user makes)
- * takes msmtp 1.8's options with msmtp's meanings, so that scripts and
- * mutt's "set sendmail=msmtp" work unchanged.  msmtp's getopt string is
- * "Pd::SC:a:f:N:R:X:tA:B:b:F:Gh:iL:mnO:o:v"; its long options that set
- * an account key ("--tls-trust-file" is "tls_trust_file") become
- * settings for config_override(), so each goes through that key's own
- * check.  Options end at the first operand (msmtp's getopt would go on:
- * DEVIATIONS.md), as in the sendmail face.
- */
-enum {
-	M_KEY = 0,		/* an account key: the name with '_' */
-	M_VERSION, M_HELP, M_CONFIGURE, M_PRETEND, M_DEBUG, M_SERVERINFO,
-	M_RMQS, M_FILE, M_ACCOUNT, M_HOST, M_FROM, M_READ_RCPTS,
-	M_READ_ENVELOPE_FROM
-};
-
-#define M_NONE		0	/* no argument */
-#define M_REQ		1	/* required: --opt=V, --opt V, -xV, -x V */
-#define M_OPT		2	/* optional: only --opt=V (getopt's rule) */
-
-static const struct msmtp_opt {
-	const char	*name;
-	int		 letter;	/* short option, or 0 */
-	int		 arg;
-	int		 what;
-	const char	*absent;	/* M_OPT's value when none is given */
-} msmtp_opts[] = {
-	{ "version", 0, M_NONE, M_VERSION, NULL },
-	{ "help", 0, M_NONE, M_HELP, NULL },
-	{ "configure", 0, M_REQ, M_CONFIGURE, NULL },
-	{ "pretend", 'P', M_NONE, M_PRETEND, NULL },
-	{ "debug", 'd', M_OPT, M_DEBUG, NULL },
-	{ "serverinfo", 'S', M_NONE, M_SERVERINFO, NULL },
-	{ "rmqs", 0, M_REQ, M_RMQS, NULL },
-	{ "file", 'C', M_REQ, M_FILE, NULL },
-	{ "account", 'a', M_REQ, M_ACCOUNT, NULL },
-	{ "host", 0, M_REQ, M_HOST, NULL },
-	{ "port", 0, M_REQ, M_KEY, NULL },
-	{ "timeout", 0, M_REQ, M_KEY, NULL },
-	{ "connect-timeout", 0, M_REQ, M_KEY, NULL },
-	{ "auto-from", 0, M_OPT, M_KEY, "on" },
-	{ "from", 'f', M_REQ, M_FROM, NULL },
-	{ "maildomain", 0, M_REQ, M_KEY, NULL },
-	{ "auth", 0, M_OPT, M_KEY, "on" },
-	{ "user", 0, M_REQ, M_KEY, NULL },
-	{ "passwordeval", 0, M_REQ, M_KEY, NULL },
-	{ "tls", 0, M_OPT, M_KEY, "on" },
-	{ "tls-starttls", 0, M_OPT, M_KEY, "on" },
-	{ "tls-trust-file", 0, M_REQ, M_KEY, NULL },
-	{ "tls-crl-file", 0, M_REQ, M_KEY, NULL },
-	{ "tls-fingerprint", 0, M_REQ, M_KEY, NULL },
-	{ "tls-key-file", 0, M_REQ, M_KEY, NULL },
-	{ "tls-cert-file", 0, M_REQ, M_KEY, NULL },
-	{ "tls-certcheck", 0, M_OPT, M_KEY, "on" },
-	{ "tls-force-sslv3", 0, M_OPT, M_KEY, "on" },
-	{ "tls-min-dh-prime-bits", 0, M_REQ, M_KEY, NULL },
-	{ "tls-priorities", 0, M_REQ, M_KEY, NULL },
-	{ "tls-host-override", 0, M_REQ, M_KEY, NULL },
-	{ "dsn-notify", 'N', M_REQ, M_KEY, NULL },
-	{ "dsn-return", 'R', M_REQ, M_KEY, NULL },
-	{ "protocol", 0, M_REQ, M_KEY, NULL },
-	{ "domain", 0, M_REQ, M_KEY, NULL },
-	{ "logfile", 'X', M_REQ, M_KEY, NULL },
-	{ "logfile-time-format", 0, M_REQ, M_KEY, NULL },
-	{ "syslog", 0, M_OPT, M_KEY, "on" },
-	{ "aliases", 0, M_REQ, M_KEY, NULL },
-	{ "proxy-host", 0, M_REQ, M_KEY, NULL },
-	{ "proxy-port", 0, M_REQ, M_KEY, NULL },
-	{ "add-missing-from-header", 0, M_OPT, M_KEY, "on" },
-	{ "add-missing-date-header", 0, M_OPT, M_KEY, "on" },
-	{ "set-from-header", 0, M_OPT, M_KEY, "auto" },
-	{ "set-date-header", 0, M_OPT, M_KEY, "auto" },
-	{ "set-msgid-header", 0, M_OPT, M_KEY, "auto" },
-	{ "remove-bcc-headers", 0, M_OPT, M_KEY, "on" },
-	{ "undisclosed-recipients", 0, M_OPT, M_KEY, "on" },
-	{ "source-ip", 0, M_REQ, M_KEY, NULL },
-	{ "socket", 0, M_REQ, M_KEY, NULL },
-	{ "keepbcc", 0, M_OPT, M_KEY, "on" },
-	{ "read-recipients", 't', M_NONE, M_READ_RCPTS, NULL },
-	{ "read-envelope-from", 0, M_NONE, M_READ_ENVELOPE_FROM, NULL },
-	{ NULL, 0, 0, 0, NULL }
-};
-
-/* -v: as -d, without its optional argument ("-vt" is -v -t). */
-static const struct msmtp_opt msmtp_v = { "debug", 'v', M_NONE, M_DEBUG,
-    NULL };
-
-/* msmtp's sendmail-compatibility letters: "b:" is checked, -F is the
- * full name, the others are accepted and ignored (-i always holds). */
-#define MSMTP_IGNORED_ARG	"ABhLOo"
-#define MSMTP_IGNORED_FLAG	"Gimn"
-
-static const struct msmtp_opt *
-msmtp_find(const char *name, size_t len, int letter)
-{
-	const struct msmtp_opt	*m;
-
-	for (m = msmtp_opts; m->name != NULL; m++)
-		if (name != NULL ? strlen(m->name) == len &&
-		    strncmp(m->name, name, len) == 0 : m->letter == letter &&
-		    letter != 0)
-			return m;
-	return NULL;
-}
-
-/* One msmtp option; opt is how it was given ("--port", "-X"). */
-static int
-msmtp_handle(struct cli_opts *o, const struct msmtp_opt *m, const char *opt,
-    const char *arg, struct error *err)
-{
-	const struct poptOption	*si;
-	char			*key, *p;
-
-	switch (m->what) {
-	case M_KEY:
-		key = xstrdup(m->name);
-		for (p = key; *p != '\0'; p++)
-			if (*p == '-')
-				*p = '_';
-		strlist_add(&o->settings, opt);
-		strlist_add_owned(&o->settings, key);
-		strlist_add(&o->settings, arg != NULL ? arg : m->absent);
-		return 0;
-	case M_VERSION:
-		o->mode = CLI_VERSION;
-		return 0;
-	case M_HELP:
-		o->mode = CLI_HELP;
-		return 0;
-	case M_CONFIGURE:
-		return error_set(err, EX_USAGE, "msmtp's --configure is not "
-		    "available: write the account into ~/.postierc (see "
-		    "postie.conf(5))");
-	case M_PRETEND:
-		o->dry_run = 1;
-		return 0;
-	case M_DEBUG:
-		/* msmtp prints the whole dialogue: postie's -vv */
-		if (o->verbose < 2)
-			o->verbose = 2;
-		return 0;
-	case M_SERVERINFO:
-		/* postie's own --server-info, where this build has it */
-		si = find_long(table, "server-info", 11);
-		if (si != NULL && !takes_arg(si))
-			return handle(o, si->val, NULL, err);
-		return error_set(err, EX_USAGE, "msmtp's --serverinfo (-S) "
-		    "is not available in this postie");
-	case M_RMQS:
-		return error_set(err, EX_USAGE, "msmtp's --rmqs is not "
-		    "available: postie does not ask a server to run its "
-		    "queue (ETRN)");
-	case M_FILE:
-		replace(&o->config_file, xstrdup(arg));
-		return 0;
-	case M_ACCOUNT:
-		if (o->new_account)
-			return error_set(err, EX_USAGE, "cannot use both "
-			    "--host and --account");
-		replace(&o->account, xstrdup(arg));
-		return 0;
-	case M_HOST:
-		if (o->account != NULL)
-			return error_set(err, EX_USAGE, "cannot use both "
-			    "--host and --account");
-		o->new_account = 1;
-		strlist_add(&o->settings, opt);
-		strlist_add(&o->settings, "host");
-		strlist_add(&o->settings, arg);
-		return 0;
-	case M_FROM:
-		if (o->read_envelope_from)
-			return error_set(err, EX_USAGE, "cannot use both "
-			    "--from and --read-envelope-from");
-		if (arg[0] == '-')
-			return error_set(err, EX_USAGE, "sender '%s' looks "
-			    "like an option", arg);
-		replace(&o->sender, xstrdup(arg));
-		return 0;
-	case M_READ_RCPTS:
-		o->extract_rcpts = 1;
-		return 0;
-	case M_READ_ENVELOPE_FROM:
-		if (o->sender != NULL)
-			return error_set(err, EX_USAGE, "cannot use both "
-			    "--from and --read-envelope-from");
-		o->read_envelope_from = 1;
-		return 0;
-	default:
-		return error_set(err, EX_SOFTWARE, "msmtp option '%s' not "
-		    "handled", opt);
-	}
-}
-
-/* A short option letter of msmtp's sendmail compatibility. */
-static int
-msmtp_compat(struct cli_opts *o, int c, const char *arg, struct error *err)
-{
-	if (c == 'F') {
-		replace(&o->fullname, xstrdup(arg));
-		return 0;
-	}
-	if (c == 'b') {
-		if (strcmp(arg, "m") == 0)
-			return 0;
-		return error_set(err, EX_USAGE, "-b%s is not supported by "
-		    "msmtp (nor by postie's msmtp face)", arg);
-	}
-	ignore(o, c, arg != NULL ? arg : "");
-	return 0;
-}
-
-static int
-msmtp_parse(struct cli_opts *o, int argc, char **argv, struct error *err)
-{
-	const struct msmtp_opt	*m;
-	const char		*a, *eq, *arg;
-	char			 opt[3] = { '-', '\0', '\0' };
-	int			 i, j, c, rc = 0;
-
-	o->msmtp = 1;
-	o->ignore_dots = 1;	/* msmtp: a lone "." is data, always */
-	for (i = 1; i < argc && rc == 0; i++) {
-		a = argv[i];
-		if (strcmp(a, "--") == 0) {
-			i++;
-			break;
-		}
-		if (a[0] != '-' || a[1] == '\0')
-			break;		/* the first operand ends options */
-		if (a[1] == '-') {
-			eq = strchr(a + 2, '=');
-			m = msmtp_find(a + 2, eq != NULL ? (size_t)(eq - a - 2) :
-			    strlen(a + 2), 0);
-			if (m == NULL) {
-				rc = error_set(err, EX_USAGE, "unknown option "
-				    "'%.*s'", eq != NULL ? (int)(eq - a) :
-				    (int)strlen(a), a);
-				break;
-			}
-			arg = eq != NULL ? eq + 1 : NULL;
-			if (m->arg == M_NONE && arg != NULL) {
-				rc = error_set(err, EX_USAGE, "option '--%s' "
-				    "takes no argument", m->name);
-				break;
-			}
-			if (m->arg == M_REQ && arg == NULL) {
-				if (i + 1 >= argc) {
-					rc = error_set(err, EX_USAGE, "option "
-					    "'--%s' needs an argument", m->name);
-					break;
-				}
-				arg = argv[++i];
-			}
-			{
-				char *name = xasprintf("--%s", m->name);
-
-				rc = msmtp_handle(o, m, name, arg, err);
-				free(name);
-			}
-			continue;
-		}
-		for (j = 1; a[j] != '\0' && rc == 0; j++) {
-			c = (unsigned char)a[j];
-			opt[1] = (char)c;
-			if (c == 'v') {		/* msmtp: -v is -d */
-				rc = msmtp_handle(o, &msmtp_v, opt, NULL, err);
-				continue;
-			}
-			m = msmtp_find(NULL, 0, c);
-			if (m == NULL && strchr(MSMTP_IGNORED_FLAG, c) != NULL &&
-			    c != '\0') {
-				rc = msmtp_compat(o, c, NULL, err);
-				continue;
-			}
-			if (m == NULL && strchr(MSMTP_IGNORED_ARG "bF", c) ==
-			    NULL) {
-				rc = error_set(err, EX_USAGE, "unknown option "
-				    "'-%c'", c);
-				break;
-			}
-			if (m != NULL && m->arg == M_NONE) {
-				rc = msmtp_handle(o, m, opt, NULL, err);
-				continue;
-			}
-			/* the rest of the word, or (required) the next */
-			arg = a[j + 1] != '\0' ? a + j + 1 : NULL;
-			if (arg == NULL && (m == NULL || m->arg == M_REQ)) {
-				if (i + 1 >= argc) {
-					rc = error_set(err, EX_USAGE, "option "
-					    "'-%c' needs an argument", c);
-					break;
-				}
-				arg = argv[++i];
-			}
-			rc = m != NULL ? msmtp_handle(o, m, opt, arg, err) :
-			    msmtp_compat(o, c, arg, err);
-			break;
-		}
-	}
-	for (; rc == 0 && i < argc; i++)
-		rc = add_list(&o->rcpts, argv[i], "recipient", err);
-	if (rc == 0 && o->mode == CLI_SEND && o->rcpts.n == 0 &&
-	    !o->extract_rcpts)
-		rc = error_set(err, EX_USAGE, "no recipients given and no -t");
-	if (rc == 0 && o->mode == CLI_HELP)
-		msmtp_help();
-	if (rc != 0)
-		cli_opts_release(o);
-	return rc;
-}
-
-/* --help in the msmtp face. */
-static void
-msmtp_help(void)
-{
-	const struct msmtp_opt	*m;
-	size_t			 col = 2;
-
-	printf("Usage: msmtp [option...] [--] recipient...\n"
-	    "  or:  msmtp [option...] -t [--] [recipient...]\n"
-	    "postie in msmtp's face: msmtp's options with msmtp's meanings; "
-	    "a lone \".\" never\nends the message.  See postie(1), "
-	    "MSMTP FACE.\nOptions:\n ");
-	for (m = msmtp_opts; m->name != NULL; m++) {
-		size_t	n = strlen(m->name) + 3 + (m->letter ? 4 : 0) +
-			    (m->arg == M_REQ ? 2 : m->arg == M_OPT ? 4 : 0);
-
-		if (col + n > 78) {
-			printf("\n ");
-			col = 2;
-		}
-		if (m->letter)
-			printf(" -%c,", m->letter);
-		printf(" --%s%s", m->name, m->arg == M_REQ ? "=X" :
-		    m->arg == M_OPT ? "[=X]" : "");
-		col += n;
-	}
-	printf("\nAccepted for sendmail compatibility: -bm -F NAME -i -v "
-	    "-A -B -G -h -L -m -n -O -o\n");
 }
