@@ -103,6 +103,9 @@ struct account {
 	int	 queue_flush_on_send;	/* flush due entries after a
 					   successful send (1) */
 	int	 queue_backoff_max;	/* seconds, cap of the retry delay */
+	int	 rate_limit;	/* postie: sends per window, encoded as
+				   N * 2 + 1 for N/hour, N * 2 for
+				   N/minute; 0: no limit (account_rate()) */
 
 	int	 drop_allow_from;	/* postie: keep the sender a drop
 					   file names (0: its owner's) */
@@ -204,5 +207,8 @@ const struct account *config_override(struct config *,
 /* The qualify domain: the account's, else /etc/mailname, else the FQDN.
  * Returns an allocated string. */
 char	*account_qualify_domain(const struct account *);
+struct rate;
+/* The account's rate_limit (ratelimit.h); n 0: none. */
+void	 account_rate(const struct account *, struct rate *);
 
 #endif

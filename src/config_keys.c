@@ -30,6 +30,7 @@
 #include "http.h"
 #include "import.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "util.h"
 #include "xmalloc.h"
 
@@ -88,6 +89,8 @@ static int	 k_oauth2_flow(struct parse *, struct pacct *,
 static int	 k_fingerprint(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_syslog(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
+static int	 k_rate(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_duration(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
@@ -191,6 +194,7 @@ const struct keydef keys[] = {
 	{ "queue_flush_on_send", k_bool, I(queue_flush_on_send), 0, 1 },
 	{ "queue_backoff_max", k_duration, I(queue_backoff_max),
 	    0, CONFIG_QUEUE_BACKOFF_MAX },
+	{ "rate_limit", k_rate, I(rate_limit), 0 },
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, I(drop_allow_from), 0 },
 	{ "drop_max_size", k_size, I(drop_max_size), 0 },
@@ -781,6 +785,29 @@ k_syslog(struct parse *p, struct pacct *pa, const struct keydef *k,
 		return bad_value(p, k, v, err);
 	set_str(pa, k->field, xstrdup(v));
 	return 0;
+}
+
+/* "N/minute", "N/hour" or "off" (ratelimit.h), kept as one int. */
+static int
+k_rate(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	struct rate	r;
+	struct error	rerr = ERROR_INIT;
+
+	if (ratelimit_parse(v, &r, &rerr) == -1) {
+		error_release(&rerr);
+		return bad_value(p, k, v, err);
+	}
+	set_int(pa, k->field, (int)(r.n * 2 + (r.window == 3600)));
+	return 0;
+}
+
+void
+account_rate(const struct account *a, struct rate *r)
+{
+	r->n = a->rate_limit > 0 ? (unsigned)a->rate_limit / 2 : 0;
+	r->window = a->rate_limit > 0 && (a->rate_limit & 1) ? 3600 : 60;
 }
 
 /*

@@ -203,6 +203,31 @@ deliver_report_json(const struct deliver_report *rep,
  * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
  * or durably queued; a permanent refusal keeps the transport's code.
  */
+/* A queued entry's next try moved to when (a rate_limit slot). */
+static void
+deliver_defer(const struct account *acct, const char *id, time_t when)
+{
+	struct error		 err = ERROR_INIT;
+	struct queue		*q;
+	struct queue_lock	*l;
+	struct queue_entry	*e;
+	struct message		*m;
+
+	if (id == NULL || (q = runner_open_queue(acct, 0, &err)) == NULL) {
+		error_release(&err);
+		return;
+	}
+	if (queue_lock_entry(q, id, &l, &e, &m, &err) == 1) {
+		e->next_attempt = when;
+		if (queue_update(q, l, e, &err) == -1)
+			error_release(&err);
+		message_free(m);
+		queue_entry_free(e);
+	}
+	error_release(&err);
+	queue_close(q);
+}
+
 int
 deliver_message(const struct deliver_opts *opts, const struct account *acct,
     const char *qd, const struct message *msg, struct deliver_report *rep,
@@ -229,6 +254,31 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		deliver_report_release(&own);
 		outcome_release(&res);
 		return rv;
+	}
+	if (acct->rate_limit > 0) {
+		time_t	nf;
+		int	rl = runner_rate_take(acct, &nf, &derr);
+
+		if (rl != 1 && acct->queue) {
+			/* over the limit: queued, the next slot its try */
+			log_warnx("queued: %s", derr.msg);
+			rv = keep(acct, msg, NULL, derr.msg, bnc, rep, err);
+			if (rv == 0 && nf > 0)
+				deliver_defer(acct, rep->queue_id, nf);
+			error_release(&derr);
+			deliver_report_release(&own);
+			outcome_release(&res);
+			return rv;
+		}
+		if (rl != 1) {
+			error_set(err, EX_TEMPFAIL, "%s and 'queue' is off: "
+			    "not sent", derr.msg);
+			error_release(&derr);
+			rep->status = DLV_FAILED;
+			deliver_report_release(&own);
+			outcome_release(&res);
+			return -1;
+		}
 	}
 	/* One send, one account: without TLS, skip its set-up cost. */
 	if (acct->host != NULL && !relay_needs_tls(acct))

@@ -28,6 +28,7 @@
 #include "message.h"
 #include "outcome.h"
 #include "queue.h"
+#include "ratelimit.h"
 #include "relay.h"
 #include "runner.h"
 #include "send.h"
@@ -45,7 +46,10 @@ struct run {
 	struct transport	**t;
 	char			**down;		/* per account: why its relay
 						   failed to answer this run */
+	time_t			 *limited;	/* per account: rate_limit
+						   reached, next slot */
 	size_t			  n;
+	time_t			  limit_next;	/* run_deliver()'s -2 */
 };
 
 static int	expire(const struct queue_entry *, struct outcome *, int,
@@ -334,6 +338,22 @@ runner_flush(struct queue *q, const struct config *cfg,
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
 		rc = run_deliver(&run, e->account, msg, &res, &derr);
+		if (rc == -2) {
+			/* rate_limit reached: not tried, not failed; kept
+			 * for when the next slot frees */
+			e->next_attempt = run.limit_next;
+			if (queue_update(q, l, e, &ferr) == -1) {
+				log_warnx("queue entry %s: %s", e->id,
+				    ferr.msg);
+				error_release(&ferr);
+			}
+			(*left)++;
+			message_free(msg);
+			outcome_release(&res);
+			error_release(&derr);
+			queue_entry_free(e);
+			continue;
+		}
 		/* Past its lifetime, an entry expires only after this last try
 		 * failed (as Postfix): a machine off for days keeps its mail. */
 		expired = lifetime > 0 && now - e->created >= lifetime &&
@@ -404,6 +424,7 @@ runner_flush(struct queue *q, const struct config *cfg,
 	}
 	free(run.t);
 	free(run.down);
+	free(run.limited);
 	free(run.acct);
 	relay_finish();
 	return stop ? -1 : 0;
@@ -453,6 +474,38 @@ run_account(const struct run *run, const char *name, struct error *err)
 	return a;
 }
 
+int
+runner_rate_take(const struct account *a, time_t *next_free,
+    struct error *err)
+{
+	struct rate	 r;
+	struct timespec	 ts;
+	struct tm	 tm;
+	char		*dir, when[32];
+	int		 rc;
+
+	account_rate(a, &r);
+	*next_free = 0;
+	if (r.n == 0)
+		return 1;
+	dir = a->queue_dir != NULL ? xstrdup(a->queue_dir) :
+	    queue_default_dir();
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc = ratelimit_take(dir, a->name, &r, (double)ts.tv_sec +
+	    ts.tv_nsec / 1e9, next_free, err);
+	free(dir);
+	if (rc == 0) {
+		if (localtime_r(next_free, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld",
+			    (long long)*next_free);
+		error_set(err, EX_TEMPFAIL, "rate_limit %u/%s reached, next "
+		    "try at %s", r.n, r.window == 3600 ? "hour" : "minute",
+		    when);
+	}
+	return rc;
+}
+
 static int
 run_deliver(struct run *run, const char *name, const struct message *msg,
     struct outcome *res, struct error *err)
@@ -471,6 +524,9 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 		run->t = xreallocarray(run->t, run->n + 1, sizeof(*run->t));
 		run->down = xreallocarray(run->down, run->n + 1,
 		    sizeof(*run->down));
+		run->limited = xreallocarray(run->limited, run->n + 1,
+		    sizeof(*run->limited));
+		run->limited[i] = 0;
 		run->acct[i] = a;
 		run->t[i] = NULL;
 		run->down[i] = NULL;
@@ -486,6 +542,18 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 	}
 	if (a->host == NULL && geteuid() != 0 && drop_available())
 		return run_hand_over(msg, res, err);
+	if (run->limited[i] == 0 && a->rate_limit > 0 &&
+	    runner_rate_take(a, &run->limited[i], err) != 1) {
+		if (run->limited[i] == 0)
+			run->limited[i] = time(NULL) + 60;
+		log_warnx("account '%s': %s: the rest of its queue is "
+		    "left for the next try", a->name, err->msg != NULL ?
+		    err->msg : "rate_limit reached");
+	}
+	if (run->limited[i] != 0) {
+		run->limit_next = run->limited[i];
+		return -2;
+	}
 	if (send_attempt(a, NULL, &run->t[i], msg, res, err) == 0)
 		return 0;
 	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
