@@ -11,6 +11,8 @@
 
 struct error;
 
+#define RUNNER_MAX_CONNECTIONS	64	/* queue_connections, at most */
+
 #define TRI_AUTO	(-1)	/* for set_*_header: "auto" */
 
 /* oauth2_provider */
@@ -103,6 +105,8 @@ struct account {
 	int	 queue_flush_on_send;	/* flush due entries after a
 					   successful send (1) */
 	int	 queue_backoff_max;	/* seconds, cap of the retry delay */
+	int	 queue_connections;	/* postie: a flush's connections
+					   at once (1..RUNNER_MAX_CONNECTIONS) */
 	int	 rate_limit;	/* postie: sends per window, encoded as
 				   N * 2 + 1 for N/hour, N * 2 for
 				   N/minute; 0: no limit (account_rate()) */

@@ -94,6 +94,8 @@ static int	 k_rate(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_duration(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
+static int	 k_connections(struct parse *, struct pacct *,
+		    const struct keydef *, const char *, struct error *);
 static int	 k_size(struct parse *, struct pacct *,
 		    const struct keydef *, const char *, struct error *);
 static int	 k_from_header(struct parse *, struct pacct *,
@@ -195,6 +197,7 @@ const struct keydef keys[] = {
 	{ "queue_backoff_max", k_duration, I(queue_backoff_max),
 	    0, CONFIG_QUEUE_BACKOFF_MAX },
 	{ "rate_limit", k_rate, I(rate_limit), 0 },
+	{ "queue_connections", k_connections, I(queue_connections), 0, 1 },
 	/* the system drop directory (drop.h) */
 	{ "drop_allow_from", k_bool, I(drop_allow_from), 0 },
 	{ "drop_max_size", k_size, I(drop_max_size), 0 },
@@ -576,6 +579,19 @@ k_port(struct parse *p, struct pacct *pa, const struct keydef *k,
 	if (parse_int(v, strlen(v), 1, 65535, &port) == -1)
 		return bad_value(p, k, v, err);
 	set_int(pa, k->field, port);
+	return 0;
+}
+
+/* "queue_connections N": the flush's parallel connections, 1 to 64. */
+static int
+k_connections(struct parse *p, struct pacct *pa, const struct keydef *k,
+    const char *v, struct error *err)
+{
+	int	n;
+
+	if (parse_int(v, strlen(v), 1, RUNNER_MAX_CONNECTIONS, &n) == -1)
+		return bad_value(p, k, v, err);
+	set_int(pa, k->field, n);
 	return 0;
 }
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -745,11 +746,74 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 {
 	struct queue	*q;
 	size_t		 sent, left;
-	int		 rv;
+	pid_t		 kids[RUNNER_MAX_CONNECTIONS];
+	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i;
 
-	if ((q = runner_open_queue(acct, 1, err)) == NULL)
+	/*
+	 * queue_connections N: N flushes at once, this process and N-1
+	 * children, each with its own connections.  The entries' locks
+	 * (queue.h) give each entry to one of them; rate_limit is counted
+	 * in a file all of them share.  The children report how many
+	 * they sent over a pipe.
+	 */
+	if (acct->queue_connections > 1 && pipe(fds) == 0) {
+		fflush(stdout);
+		fflush(stderr);
+		for (i = 1; i < acct->queue_connections; i++) {
+			pid_t pid = fork();
+
+			if (pid == -1)
+				break;		/* fewer workers, still correct */
+			if (pid == 0) {
+				close(fds[0]);
+				sent = 0;
+				rv = 0;
+				if ((q = runner_open_queue(acct, 1, err)) ==
+				    NULL || runner_flush(q, cfg, acct,
+				    !opts->due, &sent, &left, err) == -1) {
+					log_warnx("queue worker: %s", err->msg);
+					rv = 1;
+				}
+				if (q != NULL)
+					queue_close(q);
+				if (write(fds[1], &sent, sizeof(sent)) !=
+				    (ssize_t)sizeof(sent))
+					rv = 1;
+				_exit(rv);
+			}
+			kids[nkids++] = pid;
+		}
+		close(fds[1]);
+	}
+	if ((q = runner_open_queue(acct, 1, err)) == NULL) {
+		rv = -1;
+		sent = 0;
+	} else
+		rv = runner_flush(q, cfg, acct, !opts->due, &sent, &left, err);
+	if (interrupt_pending() != 0)
+		for (i = 0; i < nkids; i++)
+			kill(kids[i], SIGTERM);
+	for (i = 0; i < nkids; i++) {
+		int	st;
+
+		while (waitpid(kids[i], &st, 0) == -1 && errno == EINTR)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+			if (rv == 0)
+				rv = error_set(err, EX_TEMPFAIL, "a queue "
+				    "worker failed (see above); what it did "
+				    "not send stays queued");
+		}
+	}
+	if (fds[0] != -1) {
+		size_t	n;
+
+		while (read(fds[0], &n, sizeof(n)) == (ssize_t)sizeof(n))
+			sent += n;
+		close(fds[0]);
+	}
+	if (q == NULL)
 		return -1;
-	rv = runner_flush(q, cfg, acct, !opts->due, &sent, &left, err);
 	if (rv == 0 && (opts->json || log_verbose() ||
 	    isatty(STDERR_FILENO)))
 		flush_summary(q, sent, opts->json);
