@@ -126,11 +126,11 @@ done
 if [ $QUICK = 1 ]; then
 	N_VER=20 N_SEQ=10 N_TLS=10 PAR_ROUNDS=1 PAR_BATCH=20 BIG=10000000
 	BIG_REPS=1 NRCPT=100 RCPT_REPS=1 ATT=2000000 ATT_REPS=1
-	QN=20 FLAT_SMALL=1000000 FLAT_BIG=32000000 CALLGRIND=0
+	NPF=100 QN=20 FLAT_SMALL=1000000 FLAT_BIG=32000000 CALLGRIND=0
 else
 	N_VER=200 N_SEQ=500 N_TLS=500 PAR_ROUNDS=5 PAR_BATCH=100
 	BIG=100000000 BIG_REPS=5 NRCPT=1000 RCPT_REPS=5 ATT=20000000
-	ATT_REPS=5 QN=1000 FLAT_SMALL=1000000 FLAT_BIG=1000000000 CALLGRIND=1
+	ATT_REPS=5 NPF=2000 QN=1000 FLAT_SMALL=1000000 FLAT_BIG=1000000000 CALLGRIND=1
 fi
 
 # ---------------------------------------------------------------- sinks
@@ -608,6 +608,48 @@ if "$POSTIE" -C "$W/postie-plain.conf" -bs </dev/null >/dev/null 2>&1; then
 else
 	note "postie -bs: not available in this build (workload 9 n/a)"
 	say "postie has no -bs: workload 9 n/a"
+fi
+
+# ---------------------------------------------------------------- 10 parallel
+# A flush over a relay with round trips (issue 14): $NPF queued messages
+# into a sink that holds every reply 20 ms, with queue_connections 1, 4
+# and 8, against one postie process per message and one msmtp per message
+# (a queue script's way).
+say "workload 10: flush of $NPF over a 20 ms relay, 1/4/8 connections"
+start_sink slow -d 20
+printf 'defaults\nhost 127.0.0.1\nport %s\n' "$PORT_slow" >"$W/postie-slow.conf"
+printf 'account default\nhost 127.0.0.1\nport %s\nfrom bench@example.org\n' \
+    "$PORT_slow" >"$W/msmtp-slow.conf"
+chmod 600 "$W/postie-slow.conf" "$W/msmtp-slow.conf"
+printf 'defaults\nqueue_dir %s\nqueue_connections 2\n' "$W/queue" \
+    >"$W/probe-qc.conf"
+chmod 600 "$W/probe-qc.conf"
+"$POSTIE" -C "$W/probe-qc.conf" -bp >/dev/null 2>&1
+if [ $? -ne 78 ] && [ $HAVE_Q = 1 ]; then	# 78: an unknown key
+	for c in 1 4 8; do
+		printf 'defaults\nhost 127.0.0.1\nport %s\nqueue_dir %s\nqueue_connections %s\n' \
+		    "$PORT_slow" "$W/queue" "$c" >"$W/postie-slow$c.conf"
+		chmod 600 "$W/postie-slow$c.conf"
+		for i in $(seq "$NPF"); do
+			"$POSTIE" -C "$W/postie-dead.conf" "10-c$c@example.com" \
+			    <"$W/small.lf" >/dev/null 2>>"$ERRLOG"
+		done
+		CMD=("$POSTIE" -C "$W/postie-slow$c.conf" -qf)
+		IN=/dev/null
+		measure 10-flush "postie-c$c" "$NPF" 1 1
+		expect slow "10-c$c" "$NPF" "$(cat "$W/small.hash")"
+	done
+	send_cmd postie slow 10-procs small
+	measure 10-flush postie-procs "$NPF" "$NPF" 1
+	expect slow 10-procs "$NPF" "$(cat "$W/small.hash")"
+	if have msmtp; then
+		send_cmd msmtp slow 10-msmtp small
+		measure 10-flush msmtp-procs "$NPF" "$NPF" 1
+		expect slow 10-msmtp "$NPF" "$(cat "$W/small.hash")"
+	fi
+else
+	note "postie has no queue_connections (workload 10 n/a)"
+	say "postie has no queue_connections: workload 10 n/a"
 fi
 
 # ---------------------------------------------------------------- 8 flat

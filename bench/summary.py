@@ -33,6 +33,8 @@ WORKLOADS = collections.OrderedDict([
     ("7-flush", ("queue flush: one postie -q vs one process each",
                  "msg/s")),
     ("9-bs", ("-bs: one SMTP session vs one process each", "msg/s")),
+    ("10-flush", ("flush over a 20 ms relay: 1/4/8 connections vs one "
+                  "process each", "msg/s")),
     ("8-msg-small", ("memory: small message", "MB/s")),
     ("8-msg-big", ("memory: big message", "MB/s")),
     ("8-att-small", ("memory: small attachment", "MB/s")),
@@ -97,7 +99,8 @@ def main():
         tools = [k[1] for k in stats if k[0] == wl]
         if not tools:
             continue
-        ref = {"7-flush": "postie-q", "9-bs": "postie-bs"}.get(wl, "postie")
+        ref = {"7-flush": "postie-q", "9-bs": "postie-bs",
+               "10-flush": "postie-c1"}.get(wl, "postie")
         unit = WORKLOADS.get(wl, ("", "/s"))[1]
         for tool in tools:
             s = stats[(wl, tool)]
@@ -116,7 +119,7 @@ def main():
                 fmt_time(s["min"]), fmt_time(s["max"]), s["peak"] / MIB,
                 fmt_rate(rate, unit), ratio))
     print()
-    print("Wall: per process run, except -par4, 7-flush and 9-bs (per batch of "
+    print("Wall: per process run, except -par4, 7-flush, 9-bs and 10-flush's postie-cN (per batch of "
           "n×units messages, see throughput). Ratio: postie's median wall "
           "÷ the tool's (below 1: postie is faster).")
 
@@ -179,6 +182,10 @@ def main():
     r = ratio("9-bs", "postie-bs", "postie-procs")
     target("-bs session < one process each", r, r is not None and r < 1.0,
            "%.2f×" % r if r else "no -bs in this build")
+    r = ratio("10-flush", "postie-c1", "postie-c8")
+    target("flush over a 20 ms relay: 8 connections ≥ 6× one", r,
+           r is not None and r >= 6.0,
+           "%.1f×" % r if r else "no queue_connections in this build")
     for kind in ("msg", "att"):
         a, b = st("8-%s-small" % kind, "postie"), st("8-%s-big" % kind,
                                                      "postie")
