@@ -222,6 +222,29 @@ set_str(struct json_object *o, const char *key, const char *v)
 		json_object_object_add(o, key, json_object_new_string(v));
 }
 
+/*
+ * A token as a JSON string, its bytes kept as they are (as json-c writes
+ * them): only '"', '\\' and controls are escaped.  Not buf_add_json_str(),
+ * which makes invalid UTF-8 valid: a token must read back byte for byte.
+ */
+static void
+json_token(struct buf *out, const char *v)
+{
+	const unsigned char	*p;
+
+	buf_addch(out, '"');
+	for (p = (const unsigned char *)v; *p != '\0'; p++) {
+		if (*p == '"' || *p == '\\') {
+			buf_addch(out, '\\');
+			buf_addch(out, *p);
+		} else if (*p < 0x20 || *p == 0x7f)
+			buf_printf(out, "\\u%04x", *p);
+		else
+			buf_addch(out, *p);
+	}
+	buf_addch(out, '"');
+}
+
 /* Replace "\"mark\"" in text by v as a JSON string (v NULL: none was
  * set, the member is absent). */
 static void
@@ -235,7 +258,7 @@ put_secret(struct buf *out, const char *text, const char *mark,
 		buf_addstr(out, text);
 	else {
 		buf_add(out, text, (size_t)(at - text));
-		buf_add_json_str(out, v);
+		json_token(out, v);
 		buf_addstr(out, at + strlen(q));
 	}
 	free(q);

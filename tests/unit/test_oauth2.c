@@ -203,6 +203,16 @@ oauth2_cache_update__awkward_tokens__placeholders_gone_round_trip(void **state)
 	assert_string_equal(out.refresh_token, in.refresh_token);
 	freezero_str(text);
 	oauth2_cache_release(&out);
+	/* bytes that are not UTF-8 read back as they were (the fuzzer's
+	 * find: U+FFFD in their place changed the token) */
+	freezero_str(in.refresh_token);
+	in.refresh_token = xstrdup("rt2at\xee\xee\xee" "e=S&o");
+	text = oauth2_cache_update("", 0, &in);
+	assert_int_equal(oauth2_cache_parse(text, strlen(text), "t", &out,
+	    &err), 0);
+	assert_string_equal(out.refresh_token, in.refresh_token);
+	freezero_str(text);
+	oauth2_cache_release(&out);
 	/* no refresh token: the member is absent, not a placeholder */
 	freezero_str(in.refresh_token);
 	in.refresh_token = NULL;
