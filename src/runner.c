@@ -482,19 +482,21 @@ runner_rate_take(const struct account *a, time_t *next_free,
 	struct rate	 r;
 	struct timespec	 ts;
 	struct tm	 tm;
-	char		*dir, when[32];
+	struct queue	*q;
+	char		 when[32];
 	int		 rc;
 
 	account_rate(a, &r);
 	*next_free = 0;
 	if (r.n == 0)
 		return 1;
-	dir = a->queue_dir != NULL ? xstrdup(a->queue_dir) :
-	    queue_default_dir();
+	/* the queue's own set-up makes its directory on a first send */
+	if ((q = runner_open_queue(a, 1, err)) == NULL)
+		return -1;
 	clock_gettime(CLOCK_REALTIME, &ts);
-	rc = ratelimit_take(dir, a->name, &r, (double)ts.tv_sec +
+	rc = ratelimit_take(queue_path(q), a->name, &r, (double)ts.tv_sec +
 	    ts.tv_nsec / 1e9, next_free, err);
-	free(dir);
+	queue_close(q);
 	if (rc == 0) {
 		if (localtime_r(next_free, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)

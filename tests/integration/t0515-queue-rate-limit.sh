@@ -39,4 +39,17 @@ rc=$?
 set -e
 [ "$rc" -eq 75 ] || fail "queue off over the limit: exit $rc: $(cat "$TMP/e.err")"
 check_count 5
+
+# The first send of a fresh install, before any queue directory exists:
+# the limit's count is kept in the queue, which is made for it; the
+# message goes out (it used to be queued, "cannot make .../rate").
+Q=$TMP/fresh-queue
+qconf "$SMTPD_PORT"
+echo "rate_limit 5/minute" >>"$TMP/config"
+[ ! -e "$Q" ] || fail "the fresh queue exists already"
+msg fresh
+run "f@example.com" <"$TMP/in" 2>"$TMP/f.err" ||
+    fail "first send: $(cat "$TMP/f.err")"
+grep -q 'queued' "$TMP/f.err" && fail "first send queued: $(cat "$TMP/f.err")"
+check_count 6
 exit 0
