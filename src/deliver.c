@@ -198,11 +198,6 @@ deliver_report_json(const struct deliver_report *rep,
 	buf_addstr(b, "}\n");
 }
 
-/*
- * Deliver now, or keep: the exit-code contract of doc/postie.1 (EXIT
- * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
- * or durably queued; a permanent refusal keeps the transport's code.
- */
 /* A queued entry's next try moved to when (a rate_limit slot). */
 static void
 deliver_defer(const struct account *acct, const char *id, time_t when)
@@ -228,6 +223,11 @@ deliver_defer(const struct account *acct, const char *id, time_t when)
 	queue_close(q);
 }
 
+/*
+ * Deliver now, or keep: the exit-code contract of doc/postie.1 (EXIT
+ * STATUS) and ../shared/reliability.md section 1.  Exit 0 means delivered
+ * or durably queued; a permanent refusal keeps the transport's code.
+ */
 int
 deliver_message(const struct deliver_opts *opts, const struct account *acct,
     const char *qd, const struct message *msg, struct deliver_report *rep,
