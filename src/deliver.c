@@ -255,31 +255,6 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		outcome_release(&res);
 		return rv;
 	}
-	if (acct->rate_limit > 0) {
-		time_t	nf;
-		int	rl = runner_rate_take(acct, &nf, &derr);
-
-		if (rl != 1 && acct->queue) {
-			/* over the limit: queued, the next slot its try */
-			log_warnx("queued: %s", derr.msg);
-			rv = keep(acct, msg, NULL, derr.msg, bnc, rep, err);
-			if (rv == 0 && nf > 0)
-				deliver_defer(acct, rep->queue_id, nf);
-			error_release(&derr);
-			deliver_report_release(&own);
-			outcome_release(&res);
-			return rv;
-		}
-		if (rl != 1) {
-			error_set(err, EX_TEMPFAIL, "%s and 'queue' is off: "
-			    "not sent", derr.msg);
-			error_release(&derr);
-			rep->status = DLV_FAILED;
-			deliver_report_release(&own);
-			outcome_release(&res);
-			return -1;
-		}
-	}
 	/* One send, one account: without TLS, skip its set-up cost. */
 	if (acct->host != NULL && !relay_needs_tls(acct))
 		transport_plain_only();
@@ -307,6 +282,13 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 			/* only the 4xx recipients stay queued */
 			rv = keep(acct, msg, &res, why != NULL ? why :
 			    "temporary failure", bnc, rep, err);
+			if (rv == 0 && res.limited > 0) {
+				log_warnx("%zu recipient(s) wait for their "
+				    "account's rate_limit: %s", res.limited,
+				    why != NULL ? why : "window full");
+				deliver_defer(acct, rep->queue_id,
+				    res.not_before);
+			}
 			/* the others got it; these wait for a fix (a
 			 * mailbox the user may not write) */
 			if (rv == 0 && res.class == OUTCOME_SETUP) {
@@ -369,7 +351,11 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 		    DLV_FAILED;
 		report_copy(rep, &res);
 		deliver_report_release(&own);
-		error_set(err, derr.code, "%s", derr.msg);
+		if (res.limited > 0)
+			error_set(err, derr.code, "%s, and 'queue' is off: "
+			    "not sent", derr.msg);
+		else
+			error_set(err, derr.code, "%s", derr.msg);
 		error_release(&derr);
 		strlist_release(&failed);
 		strlist_release(&replies);
@@ -379,6 +365,9 @@ deliver_message(const struct deliver_opts *opts, const struct account *acct,
 	rv = keep(acct, msg, &res, derr.msg, bnc, rep, err);
 	if (rv == 0 && res.class == OUTCOME_SETUP)
 		rv = held(&res, &derr, rep, err);
+	else if (rv == 0 && res.limited > 0)
+		/* over the limit: not tried, its next slot the next try */
+		deliver_defer(acct, rep->queue_id, res.not_before);
 	report_copy(rep, &res);
 	error_release(&derr);
 	outcome_release(&res);

@@ -60,6 +60,8 @@ clear_failure(struct outcome *o)
 	o->smtp_code = 0;
 	o->enhanced[0] = '\0';
 	o->unknown = 0;
+	o->limited = 0;
+	o->not_before = 0;
 }
 
 void
@@ -198,7 +200,7 @@ outcome_failover_worth(const struct outcome *o)
 
 	if (o->class != OUTCOME_RETRY && o->class != OUTCOME_SETUP)
 		return 0;
-	if (o->unknown)
+	if (o->unknown || o->limited > 0)
 		return 0;
 	open = o->n - outcome_count(o, RCPT_ACCEPTED) -
 	    outcome_count(o, RCPT_PERMFAIL);

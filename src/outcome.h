@@ -30,11 +30,16 @@
  * An outcome with "unknown" set was lost after the final dot: the relay
  * may have the message.  It is RETRY for the queue, but never failover
  * (a second relay would duplicate it).
+ *
+ * An account whose rate_limit window is full is not tried: RETRY at
+ * STEP_NONE with "limited" and "not_before" set, never failover (the
+ * mail waits for its own relay's next slot rather than go elsewhere).
  */
 #ifndef POSTIE_OUTCOME_H
 #define POSTIE_OUTCOME_H
 
 #include <stddef.h>
+#include <time.h>
 
 enum outcome_class {
 	OUTCOME_NONE = 0,
@@ -105,6 +110,11 @@ struct outcome {
 					   not (only) the message's own;
 					   relay then names their relays.
 					   Owned, NULL otherwise */
+	size_t		 limited;	/* recipients not tried: their
+					   account's rate_limit window was
+					   full (ratelimit.h) */
+	time_t		 not_before;	/* then: when its next slot frees,
+					   the next try; 0 otherwise */
 };
 
 void	outcome_init(struct outcome *, size_t nrcpts);
@@ -140,7 +150,9 @@ enum outcome_class outcome_class_of_reply(enum outcome_step, int code);
  * Never for a PERMANENT refusal (another relay would be refused too, or
  * deliver what the first refused), never once the data was sent (BODY,
  * DOT, or "unknown": the first relay may have it), never for local
- * delivery, and never when no recipient is left open.  Pure.
+ * delivery, never for a full rate_limit window ("limited": the mail
+ * waits for its own relay), and never when no recipient is left open.
+ * Pure.
  */
 int	outcome_failover_worth(const struct outcome *);
 

@@ -21,7 +21,9 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "error.h"
+#include "queue.h"
 #include "ratelimit.h"
 #include "util.h"
 #include "xmalloc.h"
@@ -218,4 +220,42 @@ out:
 	close(fd);		/* releases the lock */
 	free(path);
 	return ret;
+}
+
+int
+ratelimit_account(const struct account *a, time_t *next_free,
+    struct error *err)
+{
+	struct rate	 r;
+	struct timespec	 ts;
+	struct tm	 tm;
+	struct queue	*q;
+	char		 when[32], *dir;
+	int		 rc;
+
+	account_rate(a, &r);
+	*next_free = 0;
+	if (r.n == 0)
+		return 1;
+	/* the queue's own set-up makes its directory on a first send */
+	dir = a->queue_dir != NULL ? xstrdup(a->queue_dir) :
+	    queue_default_dir();
+	q = queue_open(dir, 1, err);
+	free(dir);
+	if (q == NULL)
+		return -1;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	rc = ratelimit_take(queue_path(q), a->name, &r, (double)ts.tv_sec +
+	    ts.tv_nsec / 1e9, next_free, err);
+	queue_close(q);
+	if (rc == 0) {
+		if (localtime_r(next_free, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
+			snprintf(when, sizeof(when), "%lld",
+			    (long long)*next_free);
+		error_set(err, EX_TEMPFAIL, "account '%s': rate_limit %u/%s "
+		    "reached, the next slot frees at %s", a->name, r.n,
+		    r.window == 3600 ? "hour" : "minute", when);
+	}
+	return rc;
 }

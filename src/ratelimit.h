@@ -39,6 +39,17 @@ int	ratelimit_take(const char *dir, const char *account,
 	    struct error *);
 
 /*
+ * ratelimit_take() for one send through an account with a rate_limit
+ * (1 when it has none), in its queue directory (made, as the queue makes
+ * it, on a fresh install's first send).  When the window is full (0),
+ * err says "account 'X': rate_limit N/minute reached, the next slot
+ * frees at HH:MM:SS" (EX_TEMPFAIL) and *next_free is that time.
+ */
+struct account;
+int	ratelimit_account(const struct account *, time_t *next_free,
+	    struct error *);
+
+/*
  * The pure part, for the tests: given the sorted send times t[0..n-1]
  * (n may exceed r->n after a lowered limit), drops the ones outside the
  * window ending at now, clamps times in the future to now (a clock set

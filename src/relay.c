@@ -15,6 +15,7 @@
 #include "log.h"
 #include "message.h"
 #include "outcome.h"
+#include "ratelimit.h"
 #include "relay.h"
 #include "route.h"
 #include "transport.h"
@@ -30,6 +31,8 @@ struct slot {
 	const struct account	*acct;
 	struct transport	*t;
 	char			*down;	/* why it did not answer, or NULL */
+	time_t			 full;	/* rate_limit window full until */
+	char			*full_why; /* ... and the words for it */
 };
 static struct slot	*slots;
 static size_t		 nslots;
@@ -56,6 +59,7 @@ relay_finish(void)
 	for (i = 0; i < nslots; i++) {
 		transport_free(slots[i].t);
 		free(slots[i].down);
+		free(slots[i].full_why);
 	}
 	free(slots);
 	slots = NULL;
@@ -233,6 +237,41 @@ log_failover(const struct account *a, const struct message *msg,
 }
 
 /*
+ * A slot of a's rate_limit for this send (ratelimit.h), taken just before
+ * its relay is tried, so that every account a message goes through
+ * (route, failover) counts its own sends.  Returns 0 to go, 1 when the
+ * window is full (err says until when, *until is the next try): then
+ * every later send through a in this process is refused at once, without
+ * reading the file again.  A file that cannot be used stops a's sends
+ * for a minute rather than send blind past the provider's limit.
+ */
+static int
+rate_full(const struct account *a, struct slot *s, time_t *until,
+    struct error *err)
+{
+	struct error	rerr = ERROR_INIT;
+	int		rc;
+
+	if (a->rate_limit <= 0)
+		return 0;
+	if (s->full == 0) {
+		if ((rc = ratelimit_account(a, &s->full, &rerr)) == 1)
+			return 0;
+		if (rc == -1) {
+			s->full = time(NULL) + 60;
+			s->full_why = xasprintf("account '%s': rate_limit "
+			    "not counted (%s), next try in a minute",
+			    a->name, rerr.msg);
+		} else
+			s->full_why = xstrdup(rerr.msg);
+		error_release(&rerr);
+	}
+	*until = s->full;
+	error_set(err, EX_TEMPFAIL, "%s", s->full_why);
+	return 1;
+}
+
+/*
  * One transaction through a and then its failover accounts, in order.
  * tp: a's own transport when the caller keeps it, else NULL.
  */
@@ -244,7 +283,9 @@ send_chain(const struct account *a, struct transport **tp,
 	const struct account	*cur, *setup_bad = NULL;
 	struct outcome		 retry;
 	struct error		 setup_err = ERROR_INIT, retry_err = ERROR_INIT;
+	struct error		 rerr = ERROR_INIT;
 	struct slot		*s;
+	time_t			 until;
 	char			*setup_hint = NULL;
 	size_t			 k, i;
 	int			 rv = -1, have_retry = 0;
@@ -259,6 +300,26 @@ send_chain(const struct account *a, struct transport **tp,
 		/* the caller keeps a's transport; the slot remembers
 		 * whether the relay was found down in this run */
 		s = slot_of(cur);
+		if ((s->down == NULL || k == a->nfailover) &&
+		    rate_full(cur, s, &until, &rerr)) {
+			/* not tried: the mail waits for a's own slot, and
+			 * a full backup leaves a's failure as it was */
+			if (k == 0) {
+				error_set(err, rerr.code, "%s", rerr.msg);
+				outcome_fail(res, OUTCOME_RETRY, STEP_NONE,
+				    EX_TEMPFAIL, 0, rerr.msg, NULL);
+				res->limited = res->n -
+				    outcome_count(res, RCPT_ACCEPTED) -
+				    outcome_count(res, RCPT_PERMFAIL);
+				res->not_before = until;
+				error_release(&rerr);
+				break;
+			}
+			log_info("account '%s' not tried: %s", cur->name,
+			    rerr.msg);
+			error_release(&rerr);
+			continue;
+		}
 		if (k > 0) {
 			outcome_reset(res);
 			error_release(err);
@@ -383,6 +444,7 @@ relay_send(const struct account *acct, struct transport **tp,
 	size_t			 *group, *idx, n = env->rcpts.n, ng, g, i, nb;
 	size_t			  delivered = 0;
 	int			  rv, best = 0, other = 0, pinned = res->unknown;
+	int			  best_limited = 0;
 
 	if (acct->routes == NULL || acct->routes->n == 0 || n == 0) {
 		rv = send_chain(acct, tp, msg, env, res, pinned, err);
@@ -435,6 +497,12 @@ relay_send(const struct account *acct, struct transport **tp,
 			r->relay = dup_or_null(one.rcpt[i].relay != NULL ?
 			    one.rcpt[i].relay : one.relay);
 		}
+		if (one.limited > 0) {
+			res->limited += one.limited;
+			if (res->not_before == 0 ||
+			    one.not_before < res->not_before)
+				res->not_before = one.not_before;
+		}
 		if (one.account != NULL || accts[g] != acct)
 			other = 1;
 		join(&res->relay, one.relay);
@@ -454,6 +522,7 @@ relay_send(const struct account *acct, struct transport **tp,
 			if (rank(one.class) > best) {
 				/* the failure the merged outcome reports */
 				best = rank(one.class);
+				best_limited = one.limited > 0;
 				outcome_fail(res, one.class, one.step,
 				    one.exitcode, one.smtp_code, one.reply,
 				    one.hint);
@@ -463,7 +532,13 @@ relay_send(const struct account *acct, struct transport **tp,
 				error_set(err, e.code, "for %zu recipient(s) "
 				    "through account '%s': %s", nb,
 				    accts[g]->name, e.msg);
-			} else
+			} else if (one.limited > 0)
+				/* a full window is no fault: the caller
+				 * says it once */
+				log_debug("for %zu recipient(s) through "
+				    "account '%s': %s", nb, accts[g]->name,
+				    e.msg);
+			else
 				log_warnx("for %zu recipient(s) through "
 				    "account '%s': %s%s%s", nb, accts[g]->name,
 				    e.msg, one.hint != NULL ? "; to fix it: " :
@@ -489,8 +564,12 @@ relay_send(const struct account *acct, struct transport **tp,
 		 * the failed parts' recipients are kept (4xx) or refused
 		 * (5xx) and the message counts as sent.
 		 */
-		log_warnx("%s%s%s", err->msg, res->hint != NULL ?
-		    "; to fix it: " : "", res->hint != NULL ? res->hint : "");
+		if (best_limited)
+			log_debug("%s", err->msg);
+		else
+			log_warnx("%s%s%s", err->msg, res->hint != NULL ?
+			    "; to fix it: " : "", res->hint != NULL ?
+			    res->hint : "");
 		error_release(err);
 		res->class = OUTCOME_NONE;
 		res->step = STEP_NONE;

@@ -47,11 +47,17 @@ struct run {
 	struct transport	**t;
 	char			**down;		/* per account: why its relay
 						   failed to answer this run */
-	time_t			 *limited;	/* per account: rate_limit
-						   reached, next slot */
 	size_t			  n;
-	time_t			  limit_next;	/* run_deliver()'s -2 */
+	struct strlist		  limited;	/* rate_limit warnings given */
 };
+
+/*
+ * Which of a parallel flush's processes this is: 0 the flush itself, 1
+ * to N-1 its workers (flush_queue()).  Worker w takes only the entries
+ * of accounts with queue_connections above w, so an account never has
+ * more connections at once than it allows.
+ */
+static int	run_worker;
 
 static int	expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
@@ -188,9 +194,14 @@ runner_record(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 		bounce_failed(e, l, acct, &failed, &replies,
 		    freason != NULL ? freason : why != NULL ? why :
 		    "refused by the server");
-	if (queue_entry_pending(e) > 0)
+	if (queue_entry_pending(e) > 0) {
 		e->next_attempt = time(NULL) + runner_backoff(e->attempts,
 		    backoff_max, util_rnd32());
+		/* a route's part not tried for its rate_limit: its slot */
+		if (res != NULL && res->not_before > 0 &&
+		    res->not_before < e->next_attempt)
+			e->next_attempt = res->not_before;
+	}
 	rc = queue_update(q, l, e, err);
 	strlist_release(&failed);
 	strlist_release(&replies);
@@ -304,6 +315,12 @@ runner_flush(struct queue *q, const struct config *cfg,
 			break;
 		}
 		probed = 1;
+		if (run_worker > 0 && ((ea = run_account(&run, v[i]->account,
+		    &ferr)) == NULL || ea->queue_connections <= run_worker)) {
+			/* fewer connections for its account: another's */
+			error_release(&ferr);
+			continue;
+		}
 		rc = queue_lock_entry(q, v[i]->id, &l, &e, &msg, &ferr);
 		if (rc == -1) {
 			log_warnx("queue '%s': %s: skipped", queue_path(q),
@@ -339,10 +356,27 @@ runner_flush(struct queue *q, const struct config *cfg,
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
 		rc = run_deliver(&run, e->account, msg, &res, &derr);
-		if (rc == -2) {
+		if (rc == -1 && res.limited > 0 && derr.msg != NULL &&
+		    !strlist_contains(&run.limited, derr.msg)) {
+			/* once per account and run (relay.c remembers the
+			 * full window for the run) */
+			log_warnx("%s: the rest of its queue is left for the "
+			    "next try", derr.msg);
+			strlist_add(&run.limited, derr.msg);
+		}
+		if (rc == 0 && res.limited > 0 &&
+		    !strlist_contains(&run.limited, "")) {
+			/* a route's part: the other parts went */
+			log_warnx("queue entry %s: %zu recipient(s) wait for "
+			    "their account's rate_limit (next try in %lld s); "
+			    "so may later entries' ones", e->id, res.limited,
+			    (long long)(res.not_before - time(NULL)));
+			strlist_add(&run.limited, "");
+		}
+		if (rc == -1 && res.limited == res.n && res.n > 0) {
 			/* rate_limit reached: not tried, not failed; kept
 			 * for when the next slot frees */
-			e->next_attempt = run.limit_next;
+			e->next_attempt = res.not_before;
 			if (queue_update(q, l, e, &ferr) == -1) {
 				log_warnx("queue entry %s: %s", e->id,
 				    ferr.msg);
@@ -425,7 +459,7 @@ runner_flush(struct queue *q, const struct config *cfg,
 	}
 	free(run.t);
 	free(run.down);
-	free(run.limited);
+	strlist_release(&run.limited);
 	free(run.acct);
 	relay_finish();
 	return stop ? -1 : 0;
@@ -475,40 +509,6 @@ run_account(const struct run *run, const char *name, struct error *err)
 	return a;
 }
 
-int
-runner_rate_take(const struct account *a, time_t *next_free,
-    struct error *err)
-{
-	struct rate	 r;
-	struct timespec	 ts;
-	struct tm	 tm;
-	struct queue	*q;
-	char		 when[32];
-	int		 rc;
-
-	account_rate(a, &r);
-	*next_free = 0;
-	if (r.n == 0)
-		return 1;
-	/* the queue's own set-up makes its directory on a first send */
-	if ((q = runner_open_queue(a, 1, err)) == NULL)
-		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rc = ratelimit_take(queue_path(q), a->name, &r, (double)ts.tv_sec +
-	    ts.tv_nsec / 1e9, next_free, err);
-	queue_close(q);
-	if (rc == 0) {
-		if (localtime_r(next_free, &tm) == NULL ||
-		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)
-			snprintf(when, sizeof(when), "%lld",
-			    (long long)*next_free);
-		error_set(err, EX_TEMPFAIL, "rate_limit %u/%s reached, next "
-		    "try at %s", r.n, r.window == 3600 ? "hour" : "minute",
-		    when);
-	}
-	return rc;
-}
-
 static int
 run_deliver(struct run *run, const char *name, const struct message *msg,
     struct outcome *res, struct error *err)
@@ -527,9 +527,6 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 		run->t = xreallocarray(run->t, run->n + 1, sizeof(*run->t));
 		run->down = xreallocarray(run->down, run->n + 1,
 		    sizeof(*run->down));
-		run->limited = xreallocarray(run->limited, run->n + 1,
-		    sizeof(*run->limited));
-		run->limited[i] = 0;
 		run->acct[i] = a;
 		run->t[i] = NULL;
 		run->down[i] = NULL;
@@ -545,18 +542,6 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 	}
 	if (a->host == NULL && geteuid() != 0 && drop_available())
 		return run_hand_over(msg, res, err);
-	if (run->limited[i] == 0 && a->rate_limit > 0 &&
-	    runner_rate_take(a, &run->limited[i], err) != 1) {
-		if (run->limited[i] == 0)
-			run->limited[i] = time(NULL) + 60;
-		log_warnx("account '%s': %s: the rest of its queue is "
-		    "left for the next try", a->name, err->msg != NULL ?
-		    err->msg : "rate_limit reached");
-	}
-	if (run->limited[i] != 0) {
-		run->limit_next = run->limited[i];
-		return -2;
-	}
 	if (send_attempt(a, NULL, &run->t[i], msg, res, err) == 0)
 		return 0;
 	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
@@ -737,6 +722,42 @@ out:
 }
 
 /*
+ * The processes a flush needs: the most queue_connections of the
+ * accounts that have entries in acct's queue (1 when it cannot tell).
+ */
+static int
+connections(const struct config *cfg, const struct account *acct)
+{
+	struct queue_entry	**v;
+	struct queue		 *q;
+	struct error		  err = ERROR_INIT;
+	struct run		  run;
+	const struct account	 *a;
+	size_t			  n, i;
+	int			  most = 1;
+
+	if ((q = runner_open_queue(acct, 0, &err)) == NULL) {
+		error_release(&err);
+		return 1;
+	}
+	memset(&run, 0, sizeof(run));
+	run.cfg = cfg;
+	if (queue_list(q, &v, &n, &err) == 0) {
+		for (i = 0; i < n; i++) {
+			if ((a = run_account(&run, v[i]->account, &err)) ==
+			    NULL)
+				error_release(&err);
+			else if (a->queue_connections > most)
+				most = a->queue_connections;
+		}
+		queue_entries_free(v, n);
+	} else
+		error_release(&err);
+	queue_close(q);
+	return most < RUNNER_MAX_CONNECTIONS ? most : RUNNER_MAX_CONNECTIONS;
+}
+
+/*
  * postie -q: every due entry through one transport per account, so
  * one SMTP connection per account for the whole run.  postie -q tries
  * everything not held by hand (Postfix's sendmail -q); the timer's
@@ -749,24 +770,28 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 	struct queue	*q;
 	size_t		 sent, left;
 	pid_t		 kids[RUNNER_MAX_CONNECTIONS];
-	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i;
+	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i, nproc;
 
 	/*
-	 * queue_connections N: N flushes at once, this process and N-1
-	 * children, each with its own connections.  The entries' locks
-	 * (queue.h) give each entry to one of them; rate_limit is counted
-	 * in a file all of them share.  The children report how many
-	 * they sent over a pipe.
+	 * queue_connections N, per account: as many flushes at once as the
+	 * most any queued entry's account allows, this process and the
+	 * rest children, each with its own connections (worker w takes the
+	 * accounts that allow more than w).  The entries' locks (queue.h)
+	 * give each entry to one of them; rate_limit is counted in a file
+	 * all of them share.  The children report how many they sent over
+	 * a pipe.
 	 */
-	if (acct->queue_connections > 1 && pipe(fds) == 0) {
+	nproc = connections(cfg, acct);
+	if (nproc > 1 && pipe(fds) == 0) {
 		fflush(stdout);
 		fflush(stderr);
-		for (i = 1; i < acct->queue_connections; i++) {
+		for (i = 1; i < nproc; i++) {
 			pid_t pid = fork();
 
 			if (pid == -1)
 				break;		/* fewer workers, still correct */
 			if (pid == 0) {
+				run_worker = i;
 				close(fds[0]);
 				sent = 0;
 				rv = 0;

@@ -64,10 +64,6 @@ struct queue *runner_open_queue(const struct account *, int create,
  * account when given) detached, so that the caller never waits for it.
  * Only when something is due: a normal send pays one readdir.
  */
-/* Takes a rate_limit slot for one send through the account (ratelimit.h):
- * 1 go, 0 limit reached (err says until when, *next_free set), -1 error. */
-int	runner_rate_take(const struct account *, time_t *next_free,
-	    struct error *);
 void	runner_flush_background(const struct account *, const char *argv0,
 	    int bounce, const char *config_file, const char *account);
 

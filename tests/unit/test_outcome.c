@@ -255,6 +255,32 @@ failover_worth__table(void **state)
 	}
 }
 
+/* A full rate_limit window: the mail waits for its own relay's slot. */
+static void
+failover_worth__rate_limited__never(void **state)
+{
+	struct decide_case dc = { OUTCOME_RETRY, 0, 0, 1, "--",
+	    { 0, 0, 0, 0, 0 } };
+	struct outcome_action a;
+	struct outcome o;
+
+	(void)state;
+	build(&o, &dc);
+	o.step = STEP_NONE;
+	assert_int_equal(outcome_failover_worth(&o), 1);	/* a secret */
+	o.limited = o.n;
+	o.not_before = 1000;
+	assert_int_equal(outcome_failover_worth(&o), 0);
+	outcome_decide(&o, 1, &a);
+	assert_int_equal(a.failover, 0);
+	assert_int_equal(a.keep, 1);		/* kept for the next slot */
+	assert_int_equal(a.hold, 0);
+	assert_int_equal(a.exitcode, 0);
+	outcome_decide(&o, 0, &a);
+	assert_int_equal(a.exitcode, EX_TEMPFAIL);	/* queue off */
+	outcome_release(&o);
+}
+
 static void
 class_of_reply__codes(void **state)
 {
@@ -412,6 +438,7 @@ main(void)
 		cmocka_unit_test(decide__table),
 		cmocka_unit_test(decide__invariants),
 		cmocka_unit_test(failover_worth__table),
+		cmocka_unit_test(failover_worth__rate_limited__never),
 		cmocka_unit_test(class_of_reply__codes),
 		cmocka_unit_test(enhanced__cases),
 		cmocka_unit_test(log_line__fields__msmtp_names),
