@@ -46,6 +46,10 @@ grep -q "^postie: queued as .*: account 'default': rate_limit 5/minute reached, 
     "$TMP/d.err" || fail "direct send: $(cat "$TMP/d.err")"
 [ "$(grep -c queued "$TMP/d.err")" -eq 1 ] ||
     fail "direct send: not one 'queued' line: $(cat "$TMP/d.err")"
+f=$(grep -l '^rcpt . d@example.com$' "$Q"/q/*.env)
+d=$(( $(sed -n 's/^next //p' "$f") - $(date +%s) ))
+[ "$d" -ge 45 ] && [ "$d" -le 62 ] ||
+    fail "direct send: next try in $d s, expected the next slot (~60 s)"
 check_queue 8
 check_count 5
 echo "queue off" >>"$TMP/config"
