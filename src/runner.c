@@ -356,17 +356,16 @@ runner_flush(struct queue *q, const struct config *cfg,
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
 		rc = run_deliver(&run, e->account, msg, &res, &derr);
-		if (rc == -1 && res.limited > 0 && derr.msg != NULL &&
+		if (rc == -1 && res.limited == res.n && derr.msg != NULL &&
 		    !strlist_contains(&run.limited, derr.msg)) {
 			/* once per account and run (relay.c remembers the
 			 * full window for the run) */
 			log_warnx("%s: the rest of its queue is left for the "
 			    "next try", derr.msg);
 			strlist_add(&run.limited, derr.msg);
-		}
-		if (rc == 0 && res.limited > 0 &&
+		} else if (res.limited > 0 && res.limited < res.n &&
 		    !strlist_contains(&run.limited, "")) {
-			/* a route's part: the other parts went */
+			/* a route's part: the other parts were tried */
 			log_warnx("queue entry %s: %zu recipient(s) wait for "
 			    "their account's rate_limit (next try in %lld s); "
 			    "so may later entries' ones", e->id, res.limited,
