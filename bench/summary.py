@@ -88,7 +88,9 @@ def rate_figures(times, n, m, start, runs):
     is over N exactly when some t[i] - t[i - n] < 60, so the slack
     t[i] - t[i - n] - 60 is given too (its minimum: how close the limit
     came to being tripped; its median: what each freed slot waited for,
-    the cost of rounding next_attempt and of the timer's period).
+    the cost of rounding next_attempt and of the timer's period; the
+    sustained ratio 60 / (60 + median slack) is the rate, ÷ N, of a queue
+    that stays over the limit).
     achieved: the arrivals in the first k full windows from the first
     arrival, k = floor((m - 1) / n) (windows that had more than n waiting),
     divided by k * n.
@@ -109,6 +111,9 @@ def rate_figures(times, n, m, start, runs):
     slack = [t[i] - t[i - n] - WINDOW for i in range(n, len(t))]
     f["slack_min_s"] = "%.3f" % min(slack) if slack else "-"
     f["slack_median_s"] = "%.3f" % statistics.median(slack) if slack else "-"
+    # the steady rate while the queue stays over the limit, ÷ N
+    f["sustained_ratio"] = "%.3f" % (WINDOW / (WINDOW + statistics.median(
+        slack))) if slack else "-"
     k = (m - 1) // n
     f["full_windows"] = k
     if k > 0:
@@ -206,7 +211,7 @@ def main():
               "arrived in %.1f s (%s msg/min, first to last %.1f s); peak "
               "%s in any 60 s (%.2f×), achieved %s of %d in %s full "
               "window(s) (%s); slack over 60 s between a message and the "
-              "one %s before it: min %s s, median %s s." % (
+              "one %s before it: min %s s, median %s s (sustained %s×)." % (
                   rl["limit"], rl["messages"], rl["runs"],
                   rl["arrived"], float(rl["total_s"]), rl["per_minute"],
                   float(rl["span_s"]), rl["peak"], float(rl["peak_ratio"]),
@@ -215,7 +220,7 @@ def main():
                   "%.2f×" % float(rl["achieved_ratio"])
                   if rl["achieved_ratio"] != "-" else "n/a",
                   rl["limit"], rl["slack_min_s"],
-                  rl["slack_median_s"]))
+                  rl["slack_median_s"], rl.get("sustained_ratio", "-")))
 
     cg = {t: int(ir) for t, ir in load(os.path.join(d, "callgrind.tsv"))}
     if cg:
