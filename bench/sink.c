@@ -8,6 +8,9 @@
  *   sink -p PORTFILE -l LOGFILE [-c CERT -k KEY] [-D DIR] [-t SECONDS]
  *	[-d MS]		-d: hold every reply MS milliseconds (a relay's
  *			round trip, for the parallel-flush workload)
+ *	[-T FILE]	-T: append to FILE one line "%.3f\n" per accepted
+ *			message, its arrival (CLOCK_REALTIME, at the final
+ *			dot), written at once (the rate-limit workload)
  *   sink -H FILE	print the body hash of a message file, as the sink
  *			computes it (for the expected value)
  *
@@ -59,6 +62,7 @@ struct msgstate {
 
 static SSL_CTX		*tls_ctx;
 static int		 logfd = -1;
+static int		 timefd = -1;		/* -T */
 static const char	*dumpdir;
 static pthread_mutex_t	 loglock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned long	 nmsg;
@@ -202,6 +206,15 @@ log_msg(struct conn *c, int nrcpt, const struct msgstate *m)
 	    (unsigned long long)m->hash, c->ssl != NULL);
 	if (write(logfd, line, (size_t)n) != n)
 		die("cannot write the log");
+	if (timefd >= 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		n = snprintf(line, sizeof(line), "%.3f\n",
+		    (double)ts.tv_sec + ts.tv_nsec / 1e9);
+		if (write(timefd, line, (size_t)n) != n)
+			die("cannot write the times");
+	}
 	pthread_mutex_unlock(&loglock);
 }
 
@@ -373,7 +386,7 @@ int
 main(int argc, char **argv)
 {
 	const char *portfile = NULL, *logfile = NULL, *cert = NULL,
-	    *key = NULL;
+	    *key = NULL, *timefile = NULL;
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
 	pthread_attr_t attr;
@@ -382,7 +395,7 @@ main(int argc, char **argv)
 	FILE *f;
 	int ch, s, fd, one = 1, lifetime = 600;
 
-	while ((ch = getopt(argc, argv, "p:l:c:k:D:t:d:H:")) != -1) {
+	while ((ch = getopt(argc, argv, "p:l:c:k:D:t:d:T:H:")) != -1) {
 		switch (ch) {
 		case 'p': portfile = optarg; break;
 		case 'l': logfile = optarg; break;
@@ -391,9 +404,11 @@ main(int argc, char **argv)
 		case 'D': dumpdir = optarg; break;
 		case 't': lifetime = atoi(optarg); break;
 		case 'd': reply_delay_ms = atol(optarg); break;
+		case 'T': timefile = optarg; break;
 		case 'H': return hash_file(optarg);
 		default: die("usage: sink -p PORTFILE -l LOG [-c CERT -k KEY] "
-		    "[-D DIR] [-t SECONDS] [-d MS] | sink -H FILE");
+		    "[-D DIR] [-t SECONDS] [-d MS] [-T FILE] | "
+		    "sink -H FILE");
 		}
 	}
 	if (portfile == NULL || logfile == NULL)
@@ -410,6 +425,9 @@ main(int argc, char **argv)
 	}
 	if ((logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
 		die("cannot open %s", logfile);
+	if (timefile != NULL && (timefd = open(timefile,
+	    O_WRONLY | O_CREAT | O_APPEND, 0644)) < 0)
+		die("cannot open %s", timefile);
 	if ((s = socket(AF_INET, SOCK_STREAM, 0)) < 0)
 		die("socket: %s", strerror(errno));
 	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

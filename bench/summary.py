@@ -2,6 +2,13 @@
 """bench/summary.py: the table of one bench run (bench/README.md).
 
     summary.py RESULTS_DIR
+    summary.py --rate TIMES N M START RUNS OUT.tsv
+
+The second form is workload 11's arithmetic: from the arrival times at
+the sink (one "%.3f" a line, sink -T), the limit N per 60 s, the M
+messages queued, the flush loop's START time and its number of RUNS, it
+writes OUT.tsv (key, value) and prints the peak (the most arrivals in any
+60 s), which run.sh checks for integrity.
 
 Reads samples.tsv (workload, tool, units, wall_ns, rss_kb, fails),
 callgrind.tsv, integrity.tsv, notes.txt and machine.txt written by run.sh
@@ -35,6 +42,7 @@ WORKLOADS = collections.OrderedDict([
     ("9-bs", ("-bs: one SMTP session vs one process each", "msg/s")),
     ("10-flush", ("flush over a 20 ms relay: 1/4/8 connections vs one "
                   "process each", "msg/s")),
+    # 11-rate has no samples: its figures are in rate.tsv (rate_figures())
     ("8-msg-small", ("memory: small message", "MB/s")),
     ("8-msg-big", ("memory: big message", "MB/s")),
     ("8-att-small", ("memory: small attachment", "MB/s")),
@@ -70,7 +78,78 @@ def load(path):
     return rows
 
 
+WINDOW = 60.0
+
+
+def rate_figures(times, n, m, start, runs):
+    """Workload 11: the figures of a flush under rate_limit n/minute.
+
+    peak: the most arrivals in any window [s, s + 60); for sorted times it
+    is over N exactly when some t[i] - t[i - n] < 60, so the slack
+    t[i] - t[i - n] - 60 is given too (its minimum: how close the limit
+    came to being tripped; its median: what each freed slot waited for,
+    the cost of rounding next_attempt and of the timer's period; the
+    sustained ratio 60 / (60 + median slack) is the rate, ÷ N, of a queue
+    that stays over the limit).
+    achieved: the arrivals in the first k full windows from the first
+    arrival, k = floor((m - 1) / n) (windows that had more than n waiting),
+    divided by k * n.
+    """
+    t = sorted(times)
+    f = collections.OrderedDict()
+    f["limit"] = n
+    f["messages"] = m
+    f["arrived"] = len(t)
+    f["runs"] = runs
+    peak, j = 0, 0
+    for i in range(len(t)):
+        while t[i] - t[j] >= WINDOW:
+            j += 1
+        peak = max(peak, i - j + 1)
+    f["peak"] = peak
+    f["peak_ratio"] = "%.3f" % (peak / n)
+    slack = [t[i] - t[i - n] - WINDOW for i in range(n, len(t))]
+    f["slack_min_s"] = "%.3f" % min(slack) if slack else "-"
+    f["slack_median_s"] = "%.3f" % statistics.median(slack) if slack else "-"
+    # the steady rate while the queue stays over the limit, ÷ N
+    f["sustained_ratio"] = "%.3f" % (WINDOW / (WINDOW + statistics.median(
+        slack))) if slack else "-"
+    k = (m - 1) // n
+    f["full_windows"] = k
+    if k > 0:
+        got = sum(1 for x in t if x < t[0] + k * WINDOW) if t else 0
+        f["achieved"] = got
+        f["achieved_ratio"] = "%.3f" % (got / (k * n))
+    else:
+        f["achieved"] = f["achieved_ratio"] = "-"
+    if t:
+        total = t[-1] - start
+        f["total_s"] = "%.3f" % total
+        f["span_s"] = "%.3f" % (t[-1] - t[0])
+        f["per_minute"] = "%.1f" % (len(t) / total * 60 if total > 0 else 0)
+    else:
+        f["total_s"] = f["span_s"] = "0.000"
+        f["per_minute"] = "0.0"
+    return f
+
+
+def rate_main(args):
+    times_file, n, m, start, runs, out = args
+    times = []
+    with open(times_file) as fp:
+        for line in fp:
+            if line.strip():
+                times.append(float(line))
+    f = rate_figures(times, int(n), int(m), float(start), int(runs))
+    with open(out, "w") as fp:
+        for key, v in f.items():
+            fp.write("%s\t%s\n" % (key, v))
+    print(f["peak"])
+
+
 def main():
+    if len(sys.argv) == 8 and sys.argv[1] == "--rate":
+        return rate_main(sys.argv[2:])
     d = sys.argv[1]
     samples = collections.OrderedDict()
     for wl, tool, units, wall, rss, fails in load(os.path.join(d,
@@ -122,6 +201,26 @@ def main():
     print("Wall: per process run, except -par4, 7-flush, 9-bs and 10-flush's postie-cN (per batch of "
           "n×units messages, see throughput). Ratio: postie's median wall "
           "÷ the tool's (below 1: postie is faster).")
+
+    rl = dict((r[0], r[1]) for r in load(os.path.join(d, "rate.tsv"))
+                if len(r) == 2)
+    if rl:
+        print()
+        print("11-rate, a flush under rate_limit %s/minute of %s queued "
+              "messages, `postie -q --due` every second (%s runs): %s "
+              "arrived in %.1f s (%s msg/min, first to last %.1f s); peak "
+              "%s in any 60 s (%.2f×), achieved %s of %d in %s full "
+              "window(s) (%s); slack over 60 s between a message and the "
+              "one %s before it: min %s s, median %s s (sustained %s×)." % (
+                  rl["limit"], rl["messages"], rl["runs"],
+                  rl["arrived"], float(rl["total_s"]), rl["per_minute"],
+                  float(rl["span_s"]), rl["peak"], float(rl["peak_ratio"]),
+                  rl["achieved"], int(rl["full_windows"]) *
+                  int(rl["limit"]), rl["full_windows"],
+                  "%.2f×" % float(rl["achieved_ratio"])
+                  if rl["achieved_ratio"] != "-" else "n/a",
+                  rl["limit"], rl["slack_min_s"],
+                  rl["slack_median_s"], rl.get("sustained_ratio", "-")))
 
     cg = {t: int(ir) for t, ir in load(os.path.join(d, "callgrind.tsv"))}
     if cg:
@@ -186,6 +285,15 @@ def main():
     target("flush over a 20 ms relay: 8 connections ≥ 6× one", r,
            r is not None and r >= 6.0,
            "%.1f×" % r if r else "no queue_connections in this build")
+    name = "rate_limit: peak ≤ 1.00× N and achieved within 5 % (≥ 0.95×)"
+    if rl and rl["achieved_ratio"] != "-":
+        pk, ach = float(rl["peak_ratio"]), float(rl["achieved_ratio"])
+        target(name, pk, pk <= 1.0 and ach >= 0.95,
+               "peak %.2f×, achieved %.2f× (%s/minute, %s messages)" % (
+                   pk, ach, rl["limit"], rl["messages"]))
+    else:
+        target(name, None, False, "no rate_limit in this build"
+               if not rl else "no full window")
     for kind in ("msg", "att"):
         a, b = st("8-%s-small" % kind, "postie"), st("8-%s-big" % kind,
                                                      "postie")
@@ -212,7 +320,8 @@ def main():
     notes = os.path.join(d, "notes.txt")
     if os.path.exists(notes):
         for line in open(notes):
-            if line.startswith(("postie -", "attachment not")):
+            if line.startswith(("postie -", "attachment not",
+                                "workload 11")):
                 print("Note: " + line.rstrip())
 
 
