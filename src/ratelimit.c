@@ -163,9 +163,14 @@ read_times(int fd, size_t *np, struct error *err)
 	return t;
 }
 
-int
-ratelimit_take(const char *dir, const char *account, const struct rate *r,
-    double now, time_t *next_free, struct error *err)
+/*
+ * The one file operation, under the lock: "take" (was < 0) records now
+ * when it fits; "settle" moves the time recorded as was to now (the end
+ * of that send), or records now when it is gone.
+ */
+static int
+rate_file(const char *dir, const char *account, const struct rate *r,
+    double was, double now, time_t *next_free, struct error *err)
 {
 	char		*path, *rdir;
 	struct buf	 out = BUF_INIT;
@@ -173,9 +178,6 @@ ratelimit_take(const char *dir, const char *account, const struct rate *r,
 	size_t		 n, k, i;
 	int		 fd, fits, ret = -1;
 
-	*next_free = 0;
-	if (r->n == 0)
-		return 1;
 	rdir = xasprintf("%s/rate", dir);
 	if (mkdir(rdir, 0700) == -1 && errno != EEXIST) {
 		error_set_errno(err, EX_TEMPFAIL, "cannot make %s for "
@@ -201,9 +203,16 @@ ratelimit_take(const char *dir, const char *account, const struct rate *r,
 	}
 	if ((t = read_times(fd, &n, err)) == NULL)
 		goto out;
-	k = ratelimit_window(t, n, r, now, &fits, next_free);
-	if (fits)
-		t[k++] = now;
+	if (was < 0) {
+		k = ratelimit_window(t, n, r, now, &fits, next_free);
+		if (fits)
+			t[k++] = now;
+	} else {
+		/* room for one more: read_times() gave at least one */
+		t = xreallocarray(t, n + 1, sizeof(*t));
+		k = ratelimit_settle_times(t, n, was, now);
+		fits = 1;
+	}
 	/* keep at most n lines: the newest decide the window */
 	for (i = k > r->n ? k - r->n : 0; i < k; i++)
 		buf_printf(&out, "%.3f\n", t[i]);
@@ -222,32 +231,114 @@ out:
 	return ret;
 }
 
-int
-ratelimit_account(const struct account *a, time_t *next_free,
-    struct error *err)
+size_t
+ratelimit_settle_times(double *t, size_t n, double was, double now)
 {
-	struct rate	 r;
-	struct timespec	 ts;
-	struct tm	 tm;
-	struct queue	*q;
-	char		 when[32], *dir;
-	int		 rc;
+	size_t	i, k;
 
-	account_rate(a, &r);
+	for (i = 0; i < n; i++)
+		if (t[i] > was - 0.001 && t[i] < was + 0.001)
+			break;		/* as written: %.3f */
+	if (i < n) {
+		if (now > t[i])
+			t[i] = now;
+		k = n;
+	} else
+		t[(k = n + 1) - 1] = now;	/* gone: counted again */
+	qsort(t, k, sizeof(*t), cmp_double);
+	return k;
+}
+
+int
+ratelimit_take(const char *dir, const char *account, const struct rate *r,
+    double now, time_t *next_free, struct error *err)
+{
 	*next_free = 0;
-	if (r.n == 0)
+	if (r->n == 0)
 		return 1;
-	/* the queue's own set-up makes its directory on a first send */
+	return rate_file(dir, account, r, -1.0, now, next_free, err);
+}
+
+int
+ratelimit_settle(const char *dir, const char *account, const struct rate *r,
+    double was, double now, struct error *err)
+{
+	time_t	unused;
+
+	if (r->n == 0)
+		return 0;
+	return rate_file(dir, account, r, was, now, &unused, err) == -1 ?
+	    -1 : 0;
+}
+
+/* The account's queue directory, made on a fresh install's first send
+ * as the queue makes it. */
+static char *
+account_dir(const struct account *a, struct error *err)
+{
+	struct queue	*q;
+	char		*dir, *path;
+
 	dir = a->queue_dir != NULL ? xstrdup(a->queue_dir) :
 	    queue_default_dir();
 	q = queue_open(dir, 1, err);
 	free(dir);
 	if (q == NULL)
-		return -1;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	rc = ratelimit_take(queue_path(q), a->name, &r, (double)ts.tv_sec +
-	    ts.tv_nsec / 1e9, next_free, err);
+		return NULL;
+	path = xstrdup(queue_path(q));
 	queue_close(q);
+	return path;
+}
+
+static double
+now_real(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int
+ratelimit_account_settle(const struct account *a, double taken,
+    struct error *err)
+{
+	struct rate	 r;
+	char		*dir;
+	int		 rc;
+
+	account_rate(a, &r);
+	if (r.n == 0 || taken <= 0)
+		return 0;
+	if ((dir = account_dir(a, err)) == NULL)
+		return -1;
+	rc = ratelimit_settle(dir, a->name, &r, taken, now_real(), err);
+	free(dir);
+	return rc;
+}
+
+int
+ratelimit_account(const struct account *a, time_t *next_free,
+    double *taken, struct error *err)
+{
+	struct rate	 r;
+	struct tm	 tm;
+	char		 when[32], *dir;
+	double		 now;
+	int		 rc;
+
+	account_rate(a, &r);
+	*next_free = 0;
+	*taken = 0;
+	if (r.n == 0)
+		return 1;
+	if ((dir = account_dir(a, err)) == NULL)
+		return -1;
+	now = now_real();
+	rc = ratelimit_take(dir, a->name, &r, now, next_free, err);
+	free(dir);
+	if (rc == 1)
+		*taken = now;
 	if (rc == 0) {
 		if (localtime_r(next_free, &tm) == NULL ||
 		    strftime(when, sizeof(when), "%H:%M:%S", &tm) == 0)

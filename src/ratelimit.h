@@ -39,14 +39,30 @@ int	ratelimit_take(const char *dir, const char *account,
 	    struct error *);
 
 /*
+ * A send is counted from its start (the slot is taken before the relay
+ * is tried) to its end: a provider counts the message when it accepts
+ * it, which may be seconds later, so once the send is over its time in
+ * the file is moved to now.  Otherwise a slow first window and a fast
+ * second one could put N+1 acceptances within one window at the
+ * provider.  was is the time ratelimit_take() recorded; when it is no
+ * longer in the file, now is recorded.  Returns 0, or -1 with err set.
+ */
+int	ratelimit_settle(const char *dir, const char *account,
+	    const struct rate *, double was, double now, struct error *);
+
+/*
  * ratelimit_take() for one send through an account with a rate_limit
  * (1 when it has none), in its queue directory (made, as the queue makes
  * it, on a fresh install's first send).  When the window is full (0),
  * err says "account 'X': rate_limit N/minute reached, the next slot
- * frees at HH:MM:SS" (EX_TEMPFAIL) and *next_free is that time.
+ * frees at HH:MM:SS" (EX_TEMPFAIL) and *next_free is that time.  On 1,
+ * *taken is the time recorded (0 without a limit), for
+ * ratelimit_account_settle() once the send is over.
  */
 struct account;
 int	ratelimit_account(const struct account *, time_t *next_free,
+	    double *taken, struct error *);
+int	ratelimit_account_settle(const struct account *, double taken,
 	    struct error *);
 
 /*
@@ -59,5 +75,12 @@ int	ratelimit_account(const struct account *, time_t *next_free,
  */
 size_t	ratelimit_window(double *t, size_t n, const struct rate *,
 	    double now, int *fits, time_t *next_free);
+
+/*
+ * The pure part of ratelimit_settle(): t[0..n-1] has room for n+1; the
+ * time equal to was (to the file's millisecond) becomes now, or now is
+ * added when none is.  Sorts t; returns its new length.
+ */
+size_t	ratelimit_settle_times(double *t, size_t n, double was, double now);
 
 #endif

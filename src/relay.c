@@ -247,15 +247,16 @@ log_failover(const struct account *a, const struct message *msg,
  */
 static int
 rate_full(const struct account *a, struct slot *s, time_t *until,
-    struct error *err)
+    double *taken, struct error *err)
 {
 	struct error	rerr = ERROR_INIT;
 	int		rc;
 
+	*taken = 0;
 	if (a->rate_limit <= 0)
 		return 0;
 	if (s->full == 0) {
-		if ((rc = ratelimit_account(a, &s->full, &rerr)) == 1)
+		if ((rc = ratelimit_account(a, &s->full, taken, &rerr)) == 1)
 			return 0;
 		if (rc == -1) {
 			s->full = time(NULL) + 60;
@@ -286,6 +287,7 @@ send_chain(const struct account *a, struct transport **tp,
 	struct error		 rerr = ERROR_INIT;
 	struct slot		*s;
 	time_t			 until;
+	double			 taken = 0;
 	char			*setup_hint = NULL;
 	size_t			 k, i;
 	int			 rv = -1, have_retry = 0;
@@ -301,7 +303,7 @@ send_chain(const struct account *a, struct transport **tp,
 		 * whether the relay was found down in this run */
 		s = slot_of(cur);
 		if ((s->down == NULL || k == a->nfailover) &&
-		    rate_full(cur, s, &until, &rerr)) {
+		    rate_full(cur, s, &until, &taken, &rerr)) {
 			/* not tried: the mail waits for a's own slot, and
 			 * a full backup leaves a's failure as it was */
 			if (k == 0) {
@@ -332,9 +334,17 @@ send_chain(const struct account *a, struct transport **tp,
 			    "in this run)", s->down);
 			outcome_fail(res, OUTCOME_RETRY, STEP_CONNECT,
 			    EX_TEMPFAIL, 0, err->msg, NULL);
-		} else
+		} else {
 			rv = attempt(cur, k == 0 && tp != NULL ? tp : &s->t,
 			    msg, env, res, err);
+			/* counted until now, as the provider counts */
+			if (taken > 0 && ratelimit_account_settle(cur, taken,
+			    &rerr) == -1) {
+				log_debug("account '%s': %s", cur->name,
+				    rerr.msg);
+				error_release(&rerr);
+			}
+		}
 		if (rv == 0)
 			break;
 		if (s->down == NULL && res->class ==

@@ -137,6 +137,46 @@ take__n_per_window__then_refused_until_free(void **state)
 	free(d);
 }
 
+/* A send counts until it ended: the provider counts at acceptance. */
+static void
+settle__slow_send__window_runs_from_its_end(void **state)
+{
+	struct error	 err = ERROR_INIT;
+	struct rate	 r = { 2, 60 };
+	char		*d = tmpdir();
+	time_t		 next;
+
+	(void)state;
+	assert_int_equal(ratelimit_take(d, "a", &r, 1000.0, &next, &err), 1);
+	assert_int_equal(ratelimit_take(d, "a", &r, 1001.0, &next, &err), 1);
+	/* the first send took 5 s: it was accepted at 1005 */
+	assert_int_equal(ratelimit_settle(d, "a", &r, 1000.0, 1005.0, &err),
+	    0);
+	/* at 1061 the second has left the window; the first not yet */
+	assert_int_equal(ratelimit_take(d, "a", &r, 1061.5, &next, &err), 1);
+	assert_int_equal(ratelimit_take(d, "a", &r, 1062.0, &next, &err), 0);
+	assert_int_equal(next, 1065);
+	rmtree(d);
+	free(d);
+}
+
+static void
+settle_times__match_gone_and_never_earlier(void **state)
+{
+	double	t[4] = { 10.0, 20.0, 30.0, 0 };
+
+	(void)state;
+	/* the one written as was (to the millisecond) moves to now */
+	assert_int_equal(ratelimit_settle_times(t, 3, 20.0004, 25.0), 3);
+	assert_true(t[0] == 10.0 && t[1] == 25.0 && t[2] == 30.0);
+	/* gone from the file (pruned): now is counted */
+	assert_int_equal(ratelimit_settle_times(t, 3, 15.0, 40.0), 4);
+	assert_true(t[3] == 40.0);
+	/* a clock set back never moves a time earlier */
+	assert_int_equal(ratelimit_settle_times(t, 4, 30.0, 29.0), 4);
+	assert_true(t[2] == 30.0);
+}
+
 static void
 take__torn_file_and_odd_name__still_counts(void **state)
 {
@@ -211,6 +251,8 @@ main(void)
 		cmocka_unit_test(window__clock_set_back__future_times_clamped),
 		cmocka_unit_test(take__n_per_window__then_refused_until_free),
 		cmocka_unit_test(take__torn_file_and_odd_name__still_counts),
+		cmocka_unit_test(settle__slow_send__window_runs_from_its_end),
+		cmocka_unit_test(settle_times__match_gone_and_never_earlier),
 		cmocka_unit_test(take__no_limit__no_file),
 		cmocka_unit_test(take__unusable_dir__error_not_allowed),
 	};
