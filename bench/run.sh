@@ -657,8 +657,9 @@ fi
 
 # ---------------------------------------------------------------- 11 rate
 # A flush under "rate_limit N/minute" (issue 14): $RATE_M messages queued
-# (-odq) for one account, then "postie -q --due" every second, as a timer
-# runs it, until the queue is empty (bounded: the windows needed plus 30 s).
+# (-odq) for one account, then one "postie -q", which waits for each
+# window's next slot, and "-q --due" every second for anything it left
+# (bounded: the windows needed plus 30 s).
 # The sink stamps each arrival (-T); summary.py --rate turns the stamps
 # into the peak in any 60 s (never over N: integrity), the rate achieved
 # while more than N waited, and the total time.
@@ -677,10 +678,16 @@ if [ $? -ne 78 ] && [ $HAVE_Q = 1 ]; then	# 78: an unknown key
 		"$POSTIE" -C "$W/postie-rate.conf" -odq "11-rate-$i@example.com" \
 		    <"$W/small.lf" >/dev/null 2>>"$ERRLOG"
 	done
-	# the timer: one run a second, each bounded by tm's timeout
+	# One flush: it waits for each window's next slot (a slot within
+	# 90 s; any N/minute) and drains the queue at the limit.  Then, for
+	# a postie that ends its flush at a full window instead, the timer:
+	# "-q --due" once a second until the queue is empty (bounded).
 	t0=$(date +%s.%N)
-	end=$(( ${t0%.*} + ((RATE_M - 1) / RATE_N) * 60 + 30 ))
-	runs=0
+	span=$(( ((RATE_M - 1) / RATE_N) * 60 + 30 ))
+	end=$(( ${t0%.*} + span ))
+	"$BIN/tm" -t "$span" -n 1 -P 1 -i /dev/null -e "$ERRLOG" -- \
+	    "$POSTIE" -C "$W/postie-rate.conf" -q >/dev/null
+	runs=1
 	CMD=("$POSTIE" -C "$W/postie-rate.conf" -q --due)
 	IN=/dev/null
 	while [ "$(find "$W/queue11" -name '*.env' | wc -l)" -ne 0 ] &&

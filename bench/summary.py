@@ -207,7 +207,7 @@ def main():
     if rl:
         print()
         print("11-rate, a flush under rate_limit %s/minute of %s queued "
-              "messages, `postie -q --due` every second (%s runs): %s "
+              "messages, one `postie -q` (%s run(s) with the `-q --due` fallback): %s "
               "arrived in %.1f s (%s msg/min, first to last %.1f s); peak "
               "%s in any 60 s (%.2f×), achieved %s of %d in %s full "
               "window(s) (%s); slack over 60 s between a message and the "

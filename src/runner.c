@@ -39,6 +39,7 @@
 
 #define BACKOFF_FIRST	300		/* 5 minutes */
 #define BACKOFF_MAX	(4 * 3600)	/* when the account says 0 */
+#define RATE_WAIT_MAX	90		/* seconds a flush waits for a slot */
 
 /* One run's state: one transport (connection) per account. */
 struct run {
@@ -48,7 +49,6 @@ struct run {
 	char			**down;		/* per account: why its relay
 						   failed to answer this run */
 	size_t			  n;
-	struct strlist		  limited;	/* rate_limit warnings given */
 };
 
 /*
@@ -197,9 +197,11 @@ runner_record(struct queue *q, struct queue_lock *l, struct queue_entry *e,
 	if (queue_entry_pending(e) > 0) {
 		e->next_attempt = time(NULL) + runner_backoff(e->attempts,
 		    backoff_max, util_rnd32());
-		/* a route's part not tried for its rate_limit: its slot */
+		/* a route's part not tried for its rate_limit: its slot,
+		 * or the backoff when other recipients wait for less */
 		if (res != NULL && res->not_before > 0 &&
-		    res->not_before < e->next_attempt)
+		    (res->not_before < e->next_attempt ||
+		    queue_entry_pending(e) <= res->limited))
 			e->next_attempt = res->not_before;
 	}
 	rc = queue_update(q, l, e, err);
@@ -263,9 +265,18 @@ bounce_failed(const struct queue_entry *e,
 	message_free(orig);
 }
 
-int
-runner_flush(struct queue *q, const struct config *cfg,
+/*
+ * One pass over the queue (runner_flush()).  *wake: when the earliest
+ * entry left for a full rate_limit window may go (0: none), or one not
+ * due yet whose next try is before *horizon (the latest such slot seen
+ * in this flush: another account's window, waited for in a later pass);
+ * *horizon is moved on; the words for each full window are added to
+ * limited.
+ */
+static int
+flush_pass(struct queue *q, const struct config *cfg,
     const struct account *acct, int force, size_t *sent, size_t *left,
+    time_t *wake, time_t *horizon, struct strlist *limited,
     struct error *err)
 {
 	struct queue_entry	**v, *e;
@@ -281,6 +292,7 @@ runner_flush(struct queue *q, const struct config *cfg,
 	int			  rc, expired, probed = 0, stop = 0;
 
 	*sent = *left = 0;
+	*wake = 0;
 	lifetime = acct->queue_lifetime;
 	if (queue_list(q, &v, &n, err) == -1)
 		return -1;
@@ -301,6 +313,10 @@ runner_flush(struct queue *q, const struct config *cfg,
 		if (v[i]->held == HOLD_ADMIN || (!force && (v[i]->held ||
 		    (v[i]->next_attempt > now &&
 		    now - v[i]->created < lifetime)))) {
+			/* due within the rate_limit waits: waited for too */
+			if (!v[i]->held && v[i]->next_attempt <= *horizon &&
+			    (*wake == 0 || v[i]->next_attempt < *wake))
+				*wake = v[i]->next_attempt;
 			(*left)++;
 			continue;
 		}
@@ -356,21 +372,19 @@ runner_flush(struct queue *q, const struct config *cfg,
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
 		rc = run_deliver(&run, e->account, msg, &res, &derr);
-		if (rc == -1 && res.limited == res.n && derr.msg != NULL &&
-		    !strlist_contains(&run.limited, derr.msg)) {
-			/* once per account and run (relay.c remembers the
-			 * full window for the run) */
-			log_warnx("%s: the rest of its queue is left for the "
-			    "next try", derr.msg);
-			strlist_add(&run.limited, derr.msg);
-		} else if (res.limited > 0 && res.limited < res.n &&
-		    !strlist_contains(&run.limited, "")) {
-			/* a route's part: the other parts were tried */
-			log_warnx("queue entry %s: %zu recipient(s) wait for "
-			    "their account's rate_limit (next try in %lld s); "
-			    "so may later entries' ones", e->id, res.limited,
-			    (long long)(res.not_before - time(NULL)));
-			strlist_add(&run.limited, "");
+		if (res.limited > 0) {
+			/* once per account and pass (relay.c remembers the
+			 * full window until relay_finish()) */
+			const char *why = rc == -1 && res.limited == res.n &&
+			    derr.msg != NULL ? derr.msg : "some recipients "
+			    "wait for their route's rate_limit";
+
+			if (!strlist_contains(limited, why))
+				strlist_add(limited, why);
+			if (*wake == 0 || res.not_before < *wake)
+				*wake = res.not_before;
+			if (res.not_before > *horizon)
+				*horizon = res.not_before;
 		}
 		if (rc == -1 && res.limited == res.n && res.n > 0) {
 			/* rate_limit reached: not tried, not failed; kept
@@ -458,10 +472,73 @@ runner_flush(struct queue *q, const struct config *cfg,
 	}
 	free(run.t);
 	free(run.down);
-	strlist_release(&run.limited);
 	free(run.acct);
 	relay_finish();
 	return stop ? -1 : 0;
+}
+
+/*
+ * Sleeps until when, or until a signal (interrupt.h).  Returns 0 at
+ * when, -1 when a signal came first.
+ */
+static int
+nap_until(time_t when)
+{
+	struct timespec	ts = { 0, 200 * 1000 * 1000 };
+
+	while (time(NULL) < when) {
+		if (interrupt_pending() != 0)
+			return -1;
+		nanosleep(&ts, NULL);	/* EINTR: the loop checks */
+	}
+	return interrupt_pending() != 0 ? -1 : 0;
+}
+
+int
+runner_flush(struct queue *q, const struct config *cfg,
+    const struct account *acct, int force, size_t *sent, size_t *left,
+    struct error *err)
+{
+	struct strlist	 limited = STRLIST_INIT;
+	size_t		 s1, l1, i;
+	time_t		 wake, wait, horizon = 0;
+	int		 rv, pass;
+
+	*sent = *left = 0;
+	/*
+	 * A full rate_limit window that frees within RATE_WAIT_MAX (any
+	 * N/minute) is waited for, so that one flush drains a backlog at
+	 * the provider's rate; a longer one (N/hour) ends the flush, its
+	 * entries queued with their next try at the next slot.  Later
+	 * passes try only what is due: what the first tried and failed
+	 * keeps its backoff.
+	 */
+	for (pass = 0;; pass++) {
+		rv = flush_pass(q, cfg, acct, pass == 0 ? force : 0, &s1, &l1,
+		    &wake, &horizon, &limited, err);
+		*sent += s1;
+		*left = l1;
+		if (rv == -1 || wake == 0 || interrupt_pending() != 0)
+			break;
+		wait = wake - time(NULL);
+		if (wait > RATE_WAIT_MAX)
+			break;
+		if (wait < 1) {		/* never a busy loop */
+			wait = 1;
+			wake = time(NULL) + 1;
+		}
+		for (i = 0; i < limited.n; i++)
+			log_info("%s: waiting %lld s for the next slot",
+			    limited.v[i], (long long)wait);
+		if (nap_until(wake) == -1)
+			break;		/* a signal: what waited is left */
+		strlist_release(&limited);
+	}
+	for (i = 0; i < limited.n; i++)
+		log_warnx("%s: the rest of its queue is left for the next try",
+		    limited.v[i]);
+	strlist_release(&limited);
+	return rv;
 }
 
 /*

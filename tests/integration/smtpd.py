@@ -35,6 +35,7 @@ import argparse
 import asyncio
 import base64
 import json
+import time
 import logging
 import os
 import signal
@@ -69,6 +70,7 @@ class Recorder:
             "tls": server.tls_active(),
             "auth": login.decode("utf-8", "replace")
                     if isinstance(login, bytes) else login,
+            "time": time.time(),     # when the final dot was answered
         }
         if note:
             meta["note"] = note
