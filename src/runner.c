@@ -7,6 +7,8 @@
 #include "autoconfig.h"
 
 #include <sys/types.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -58,6 +60,16 @@ struct run {
  * more connections at once than it allows.
  */
 static int	run_worker;
+
+/*
+ * Whether this flush may wait for rate_limit slots: one flush per queue
+ * does (with its workers, which share the lock), holding an flock on
+ * QUEUE/rate/.wait ('.' never starts an account's file there).  Any other
+ * ends at a full window as before, leaving the mail to the one waiting:
+ * a send's background flush or the next timer run never piles up
+ * sleeping processes behind a backlog.
+ */
+static int	may_wait;
 
 static int	expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
@@ -523,6 +535,11 @@ runner_flush(struct queue *q, const struct config *cfg,
 		wait = wake - time(NULL);
 		if (wait > RATE_WAIT_MAX)
 			break;
+		if (!may_wait) {
+			log_info("another postie -q of this queue is waiting "
+			    "for its rate_limit slots: this one ends");
+			break;
+		}
 		if (wait < 1) {		/* never a busy loop */
 			wait = 1;
 			wake = time(NULL) + 1;
@@ -797,6 +814,34 @@ out:
 	return rv;
 }
 
+/* The lock of may_wait: its fd (kept open for the run), or -1. */
+static int
+wait_lock(const struct config *cfg, struct queue *q)
+{
+	char	*dir, *path;
+	size_t	 i;
+	int	 fd, any = 0;
+
+	for (i = 0; i < cfg->naccounts && !any; i++)
+		any = cfg->accounts[i]->rate_limit > 0;
+	if (!any)
+		return -1;
+	dir = xasprintf("%s/rate", queue_path(q));
+	path = xasprintf("%s/.wait", dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		fd = -1;
+	else
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+		    0600);
+	if (fd != -1 && flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		fd = -1;
+	}
+	free(dir);
+	free(path);
+	return fd;
+}
+
 /*
  * The processes a flush needs: the most queue_connections of the
  * accounts that have entries in acct's queue (1 when it cannot tell).
@@ -846,7 +891,7 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 	struct queue	*q;
 	size_t		 sent, left;
 	pid_t		 kids[RUNNER_MAX_CONNECTIONS];
-	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i, nproc;
+	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i, nproc, wfd;
 
 	/*
 	 * queue_connections N, per account: as many flushes at once as the
@@ -857,6 +902,11 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 	 * all of them share.  The children report how many they sent over
 	 * a pipe.
 	 */
+	if ((q = runner_open_queue(acct, 1, err)) == NULL)
+		return -1;
+	wfd = wait_lock(cfg, q);
+	may_wait = wfd != -1;
+	queue_close(q);
 	nproc = connections(cfg, acct);
 	if (nproc > 1 && pipe(fds) == 0) {
 		fflush(stdout);
@@ -915,6 +965,8 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 			sent += n;
 		close(fds[0]);
 	}
+	if (wfd != -1)
+		close(wfd);		/* releases the lock */
 	if (q == NULL)
 		return -1;
 	if (rv == 0 && (opts->json || log_verbose() ||

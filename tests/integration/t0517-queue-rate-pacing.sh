@@ -5,7 +5,8 @@
 # (t0515 has N/hour, whose slot is too far: the flush ends).  The windows
 # are seeded in the queue's rate/ files, as earlier sends would have left
 # them, so that the waits are seconds, not a minute.  Also: two accounts
-# whose windows free at different times, and SIGTERM during a wait.
+# whose windows free at different times, a second flush while one waits
+# (it ends: one waiting flush per queue), and SIGTERM during a wait.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t05lib.sh"
 
@@ -95,6 +96,37 @@ ta=$(arrived 3) tb=$(arrived 4)
 grep -q 'left for the next try' "$TMP/q2.err" &&
     fail "the flush said it left mail: $(cat "$TMP/q2.err")"
 
+# Only one flush of a queue waits: a second one while the first waits
+# (a send's background flush, the next timer run) ends at once, and the
+# first sends the message when its slot frees.
+msg second
+run --account b -odq "s@example.com" <"$TMP/in" 2>/dev/null ||
+    fail "cannot queue the message for two flushes"
+seed b 52 1
+POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" -q \
+    2>"$TMP/qa.err" &
+pid=$!
+i=0
+while ! grep -q 'waiting' "$TMP/qa.err" && [ $i -lt 50 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+grep -q 'waiting' "$TMP/qa.err" || { kill $pid; fail "no wait: $(cat "$TMP/qa.err")"; }
+t0=$(date +%s)
+run -q 2>"$TMP/qb.err" || { kill $pid; fail "second flush: $(cat "$TMP/qb.err")"; }
+t1=$(date +%s)
+[ $((t1 - t0)) -le 2 ] || { kill $pid; fail "the second flush took $((t1 - t0)) s"; }
+grep -q 'another postie -q of this queue is waiting' "$TMP/qb.err" ||
+    { kill $pid; fail "second flush: $(cat "$TMP/qb.err")"; }
+set +e
+wait $pid
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || fail "the waiting flush: exit $rc: $(cat "$TMP/qa.err")"
+check_queue 0
+check_count 5
+check_msgids "$SMTPD_DIR" 5
+
 # SIGTERM during a wait: the flush ends at once, the mail stays queued,
 # and it says what it left.
 msg term
@@ -118,7 +150,7 @@ set -e
 t1=$(date +%s)
 [ $((t1 - t0)) -le 2 ] || fail "SIGTERM took $((t1 - t0)) s to end the wait"
 check_queue 1
-check_count 4
+check_count 5
 grep -q "rate_limit 1/minute reached.*left for the next try" "$TMP/q3.err" ||
     fail "after SIGTERM: $(cat "$TMP/q3.err")"
 exit 0
