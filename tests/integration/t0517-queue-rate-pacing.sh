@@ -23,6 +23,20 @@ t = time.time() - float(sys.argv[1])
 sys.stdout.write("%.3f\n" % t * int(sys.argv[2]))' "$2" "$3" >"$Q/rate/$1"
 	chmod 600 "$Q/rate/$1"
 }
+# flush_waiting ERR: postie -q in the background (its pid in $pid, which
+# cleanup() stops), once it says it waits for a slot.
+flush_waiting() {
+	POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" \
+	    -q 2>"$1" &
+	pid=$!
+	SMTPD_PIDS="$SMTPD_PIDS $pid"
+	i=0
+	while ! grep -q 'waiting' "$1" && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	grep -q 'waiting' "$1" || fail "no wait: $(cat "$1")"
+}
 # arrived N: when the server answered message N's final dot (epoch s).
 arrived() {
 	"$PYTHON" -c 'import json, sys
@@ -103,21 +117,13 @@ msg second
 run --account b -odq "s@example.com" <"$TMP/in" 2>/dev/null ||
     fail "cannot queue the message for two flushes"
 seed b 52 1
-POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" -q \
-    2>"$TMP/qa.err" &
-pid=$!
-i=0
-while ! grep -q 'waiting' "$TMP/qa.err" && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q 'waiting' "$TMP/qa.err" || { kill $pid; fail "no wait: $(cat "$TMP/qa.err")"; }
+flush_waiting "$TMP/qa.err"
 t0=$(date +%s)
-run -q 2>"$TMP/qb.err" || { kill $pid; fail "second flush: $(cat "$TMP/qb.err")"; }
+run -q 2>"$TMP/qb.err" || fail "second flush: $(cat "$TMP/qb.err")"
 t1=$(date +%s)
-[ $((t1 - t0)) -le 2 ] || { kill $pid; fail "the second flush took $((t1 - t0)) s"; }
+[ $((t1 - t0)) -le 2 ] || fail "the second flush took $((t1 - t0)) s"
 grep -q 'another postie -q of this queue is waiting' "$TMP/qb.err" ||
-    { kill $pid; fail "second flush: $(cat "$TMP/qb.err")"; }
+    fail "second flush: $(cat "$TMP/qb.err")"
 set +e
 wait $pid
 rc=$?
@@ -133,15 +139,7 @@ msg term
 run --account b -odq "t@example.com" <"$TMP/in" 2>/dev/null ||
     fail "cannot queue the SIGTERM message"
 seed b 30 1
-POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" "$POSTIE" -C "$TMP/config" -q \
-    2>"$TMP/q3.err" &
-pid=$!
-i=0
-while ! grep -q 'waiting' "$TMP/q3.err" && [ $i -lt 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
-grep -q 'waiting' "$TMP/q3.err" || { kill $pid; fail "no wait: $(cat "$TMP/q3.err")"; }
+flush_waiting "$TMP/q3.err"
 t0=$(date +%s)
 kill -TERM $pid
 set +e
