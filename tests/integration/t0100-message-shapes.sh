@@ -30,7 +30,7 @@ for l in d.split(b"\r\n")[:-1]:
 	    fail "message $1 is not in wire form"
 }
 
-# 1: -t with Bcc
+# 1: -t with Bcc (I12)
 printf 'To: a@example.com\nBcc: secret@example.com\nSubject: t\n\nx\n' >"$TMP/in"
 run_postie -C "$TMP/config" -t <"$TMP/in"
 check_rc 0
@@ -53,7 +53,7 @@ body 3
 printf 'before\r\n.\r\n..two\r\nafter\r\n' | cmp -s - "$TMP/body" ||
     fail "with -i the dot lines must arrive as data"
 
-# 4: bare LF, bare CR, mixed, and smuggling shapes
+# 4: bare LF, bare CR, mixed, and smuggling shapes (I4)
 printf 'Subject: e\n\nlf\ncr\rcrlf\r\nx\n.\ny\r.\rz\n.\r\nMAIL FROM:<evil@example.com>\n' >"$TMP/in"
 run_postie -C "$TMP/config" -i a@example.com <"$TMP/in"
 check_rc 0
@@ -64,7 +64,7 @@ printf 'lf\r\ncr\r\ncrlf\r\nx\r\n.\r\ny\r\n.\r\nz\r\n.\r\nMAIL FROM:<evil@exampl
 wire 4
 [ "$(json_field 4 rcpt_tos)" = '["a@example.com"]' ] || fail "smuggled envelope"
 
-# 5: a 5000-octet line is re-encoded, and decodes to the original
+# 5: a 5000-octet line is re-encoded, and decodes to the original (I3)
 "$PYTHON" -c 'print("Subject: long\n\nstart\n" + "0123456789" * 500 + "\nend")' \
     >"$TMP/long"
 run_postie -C "$TMP/config" a@example.com <"$TMP/long"
@@ -80,7 +80,7 @@ want = "start\n" + "0123456789" * 500 + "\nend\n"
 assert body == want, (len(body), len(want))' "$(eml 5)" ||
     fail "long line not re-encoded correctly"
 
-# 6: an empty message still gets From, Date and Message-ID
+# 6: an empty message still gets From, Date and Message-ID (I1)
 run_postie -C "$TMP/config" a@example.com </dev/null
 check_rc 0
 check_grep '^From: ' "$(eml 6)"
@@ -88,7 +88,7 @@ check_grep '^Date: ' "$(eml 6)"
 check_grep '^Message-ID: <' "$(eml 6)"
 wire 6
 
-# 7: a NUL in the body is encoded, not truncated
+# 7: a NUL in the body is encoded, not truncated (I2)
 printf 'Subject: nul\n\nbefore\000after\n' >"$TMP/in"
 run_postie -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 0

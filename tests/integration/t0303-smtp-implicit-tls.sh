@@ -1,5 +1,5 @@
 #!/bin/sh
-# Implicit TLS (smtps, tls on + tls_starttls off), with AUTH.
+# T8: implicit TLS (smtps, tls on + tls_starttls off), with AUTH.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 make_certs

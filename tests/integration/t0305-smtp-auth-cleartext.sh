@@ -1,5 +1,5 @@
 #!/bin/sh
-# Credentials over an unencrypted connection: postie refuses before it
+# T7: credentials over an unencrypted connection: postie refuses before it
 # connects (exit 78) unless auth_cleartext is on.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 

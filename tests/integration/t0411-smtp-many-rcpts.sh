@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 10 item 5: recipients go in transactions of at most 100 (RFC 5321
+# Issue 10 item 5 (R24): recipients go in transactions of at most 100 (RFC 5321
 # 4.5.3.1.8), and a "452 4.5.3 too many recipients" sends the rest in a
 # new transaction at once, as Postfix does.  10,000 recipients arrive in
 # one run, each exactly once.

@@ -3,7 +3,7 @@
 # nothing queued, a bounce with the whole message in the local mailbox.
 # L13: never a bounce for the null sender.  Expiry after queue_lifetime:
 # one last try, then bounced and removed; with the relay up an old entry
-# is delivered, not expired (issue 10 item 2).  L12: with the clock moved (faketime), the backoff
+# is delivered, not expired (issue 10 item 2, L19).  L12: with the clock moved (faketime), the backoff
 # grows and is respected, and the entry expires after 5 days.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t05lib.sh"

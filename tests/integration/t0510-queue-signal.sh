@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 10 item 6: SIGTERM, SIGINT or SIGHUP during a direct send (a
+# Issue 10 item 6 (L18): SIGTERM, SIGINT or SIGHUP during a direct send (a
 # relay that stalls after DATA, a shutdown during a slow cron send) stops
 # the send and queues the message before exiting; nothing is lost.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 10 item 4: a piped message over 256 KiB is spooled while it is
+# Issue 10 item 4 (L15): a piped message over 256 KiB is spooled while it is
 # read.  With $TMPDIR unusable (full, read-only; here a path that is not
 # a directory) it goes into the queue's own tmp/, where it can still be
 # kept, and is sent.  When nothing can hold it, postie says so with 75

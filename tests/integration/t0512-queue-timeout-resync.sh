@@ -1,5 +1,5 @@
 #!/bin/sh
-# Issue 10 item 1: the relay answers the first message's final dot only
+# Issue 10 item 1 (R22): the relay answers the first message's final dot only
 # after postie's timeout.  That connection must be closed, never reused:
 # the next queued message goes over a new one (else each reply answers
 # the previous command, and a message is dropped as refused).  The first

@@ -7,7 +7,7 @@
 # envelope sender forced to the owner (unless drop_allow_from).  A user
 # whose own config names a relay sends directly; a missing or too open
 # drop directory is refused (78), the message kept in dead.letter with a
-# line saying how to set the system up (issue 11 part 3).
+# line saying how to set the system up (issue 11 part 3; L21).
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 . "$POSTIE_SRCDIR/tests/integration/t073lib.sh"
 

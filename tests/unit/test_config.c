@@ -1594,7 +1594,7 @@ aliases_parse__no_default__name_itself(void **state)
 	check_expand(NULL, &cases[2]);
 }
 
-/* 40,000 entries (issue 10 item 15): every one found, the first of a
+/* I15: 40,000 entries (issue 10 item 15): every one found, the first of a
  * name wins even when a later one differs only in case, and the default
  * applies to the rest. */
 static void
