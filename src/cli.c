@@ -722,10 +722,12 @@ cli_handle(struct cli_opts *o, int c, char *arg, struct error *err)
 		cli_replace(&o->account, xstrdup(arg));
 		break;
 	case OPT_SERVER_INFO:
-		o->mode = CLI_SERVER_INFO;
-		break;
 	case OPT_SERVER_HELP:
-		o->mode = CLI_SERVER_HELP;
+		/* The last mode wins; an earlier --verify's address is not
+		 * this one's argument. */
+		o->mode = c == OPT_SERVER_INFO ? CLI_SERVER_INFO :
+		    CLI_SERVER_HELP;
+		cli_replace(&o->diag_arg, NULL);
 		break;
 	case OPT_VERIFY:
 	case OPT_EXPAND:
@@ -893,7 +895,7 @@ diag_options(struct cli_opts *o, struct error *err)
 		    "no compose options (-a NAME, as in msmtp, names the "
 		    "account)", name);
 	if (o->mode == CLI_SERVER_HELP && o->rcpts.n == 1) {
-		o->diag_arg = xstrdup(o->rcpts.v[0]);
+		cli_replace(&o->diag_arg, xstrdup(o->rcpts.v[0]));
 		strlist_release(&o->rcpts);
 	}
 	if (o->rcpts.n > 0)

@@ -812,6 +812,16 @@ cli_parse__diagnostics__mode_account_and_argument(void **state)
 		    CLI_SERVER_HELP, NULL, "MAIL" },
 		{ { "postie", "--server-help", NULL }, 0, CLI_SERVER_HELP,
 		    NULL, NULL },
+		/* the last mode wins, with its own argument only (fuzz_cli:
+		 * the --expand list leaked, or became HELP's topic) */
+		{ { "postie", "--expand", "staff", "--server-help", "MAIL",
+		    NULL }, 0, CLI_SERVER_HELP, NULL, "MAIL" },
+		{ { "postie", "--verify", "a@b", "--server-help", NULL }, 0,
+		    CLI_SERVER_HELP, NULL, NULL },
+		{ { "postie", "--expand", "staff", "--server-info", NULL }, 0,
+		    CLI_SERVER_INFO, NULL, NULL },
+		{ { "postie", "--server-help", "--verify", "a@b", NULL }, 0,
+		    CLI_VERIFY, NULL, "a@b" },
 		{ { "postie", "--server-info", "a@b", NULL }, -1, 0, NULL,
 		    NULL },
 		{ { "postie", "--server-help", "A", "B", NULL }, -1, 0, NULL,
