@@ -65,6 +65,8 @@ check_fixed_absent 's3cret-pw' "$TMP/stderr"
 check_fixed_absent 's3cret-pw' "$TMP/log"
 check_fixed_absent "$(printf 'jane\000s3cret-pw' | base64)" "$TMP/log"
 check_grep 'user="jane"' "$TMP/log"
+# The log line says what the caller heard: the 535 and exit 77.
+check_grep 'smtpstatus=535 .*outcome=held exitcode=EX_NOPERM$' "$TMP/log"
 run_postie -C "$TMP/config" -bp
 check_grep '!.* held=setup attempts=1 \(.*authentication failed' "$TMP/stdout"
 # The timer's form leaves it alone, even when due.
