@@ -159,6 +159,56 @@ import_config__nullmailer_dir__remotes_in_order(void **state)
 	free(p);
 }
 
+/*
+ * nullmailer-send(8)'s options in any order: --auth-login before --user
+ * stays LOGIN, --source and --x509certfile have postie keys, a remote
+ * without a protocol is smtp; helohost names the EHLO, defaultdomain
+ * completes defaulthost, and control files with no equivalent are said.
+ */
+static void
+import_nullmailer__options_any_order__mapped_or_flagged(void **state)
+{
+	struct buf		 out = BUF_INIT, notes = BUF_INIT;
+	struct config		 cfg = CONFIG_INIT;
+	struct error		 err = ERROR_INIT;
+	struct strlist		 unmapped = STRLIST_INIT;
+	struct nullmailer_files	 f;
+	const struct account	*a;
+
+	(void)state;
+	strlist_add(&unmapped, "sendtimeout");
+	memset(&f, 0, sizeof(f));
+	f.remotes = "relay.example.org smtp --auth-login --user=u --pass=p "
+	    "--starttls --source=192.0.2.5 --x509certfile=/etc/c.pem\n"
+	    "backup.example.org\n";
+	f.me = "web1.example.org";
+	f.defaulthost = "web1";
+	f.defaultdomain = "example.org";
+	f.helohost = "mx.example.org";
+	f.unmapped = &unmapped;
+	assert_int_equal(import_nullmailer(&f, &out, &notes, &err), 0);
+	a = reparse(&cfg, &out);
+	assert_string_equal(a->auth, "login");
+	assert_string_equal(a->source_ip, "192.0.2.5");
+	assert_string_equal(a->tls_cert_file, "/etc/c.pem");
+	assert_string_equal(a->tls_key_file, "/etc/c.pem");
+	assert_string_equal(a->domain, "mx.example.org");
+	assert_string_equal(a->qualify_domain, "web1.example.org");
+	assert_null(strstr(notes.data, "no equivalent in postie: ignored\n"
+	    "remotes"));
+	assert_null(strstr(notes.data, "'--source'"));
+	assert_null(strstr(notes.data, "'--x509certfile'"));
+	assert_non_null(strstr(notes.data, "sendtimeout: this nullmailer "
+	    "setting has no equivalent"));
+	/* the protocol defaults to smtp: the second line is the backup */
+	assert_int_equal(a->nfailover, 1);
+	assert_string_equal(a->failover_to[0]->host, "backup.example.org");
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
+	strlist_release(&unmapped);
+}
+
 static void
 import_dma__conf_and_auth__login_of_the_smarthost(void **state)
 {
@@ -255,6 +305,8 @@ main(void)
 		    import_ssmtp__plain_login__cleartext_said_in_words),
 		cmocka_unit_test(
 		    import_config__nullmailer_dir__remotes_in_order),
+		cmocka_unit_test(
+		    import_nullmailer__options_any_order__mapped_or_flagged),
 		cmocka_unit_test(
 		    import_dma__conf_and_auth__login_of_the_smarthost),
 		cmocka_unit_test(import_detect__foreign_lines__named),
