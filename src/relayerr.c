@@ -145,7 +145,7 @@ finish_accepted(struct outcome *res, enum rcpt_state s,
 int
 security_failed(const struct transport *t, CURLcode rc)
 {
-	if (t->st.aborted || t->fp_bad || t->nxdomain)
+	if (t->st.aborted || t->fp_bad || t->nxdomain || t->silent465)
 		return 1;	/* unchecked fingerprint, no AUTH offered */
 	/* 454: TLS not available "due to temporary reason" (RFC 3207) */
 	if (rc == CURLE_USE_SSL_FAILED && t->st.rep[TS_STARTTLS].code / 100 == 4)
@@ -261,6 +261,9 @@ setup_hint(const struct transport *t, CURLcode rc)
 	if (t->nxdomain)
 		return xasprintf("check the 'host' setting: '%s' is not a "
 		    "name in DNS", t->host);
+	if (t->silent465)
+		return xstrdup("port 465 speaks TLS from the start: set "
+		    "tls on and tls_starttls off");
 	if (rc == CURLE_INTERFACE_FAILED && t->iface != NULL)
 		return xasprintf("source_ip %s is not an address of this "
 		    "host: change or remove 'source_ip'", t->iface + 5);
@@ -359,6 +362,7 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 	cerr = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc);
 	t->nxdomain = 0;
+	t->silent465 = 0;
 
 	if (rc == CURLE_OK) {
 		/* libcurl only gets here after a 250 to the final "." */
@@ -441,7 +445,17 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 			/* TCP connected, then silence: not a connect timeout */
 			if (curl_easy_getinfo(t->curl, CURLINFO_CONNECT_TIME_T,
-			    &ct) == CURLE_OK && ct > 0)
+			    &ct) == CURLE_OK && ct > 0 && t->port == 465 &&
+			    !t->implicit_tls) {
+				/* smtps waits for our TLS hello: set-up */
+				t->silent465 = 1;
+				return error_set(err, EX_UNAVAILABLE,
+				    "connected to %s, but it sent no greeting "
+				    "in time: port 465 expects TLS from the "
+				    "start, not %s", t->where, t->starttls ?
+				    "STARTTLS" : "plain SMTP");
+			}
+			if (ct > 0)
 				return error_set(err, EX_TEMPFAIL, "connected to "
 				    "%s, but it sent no greeting in time",
 				    t->where);
