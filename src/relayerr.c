@@ -311,6 +311,10 @@ setup_hint(const struct transport *t, CURLcode rc)
 		    "tls_starttls) against the relay");
 	case CURLE_LOGIN_DENIED:
 	case CURLE_AUTH_ERROR:
+		if (t->nopass != NULL)
+			return xasprintf("no password is configured for "
+			    "user '%s' (postie never prompts): set 'password' "
+			    "or 'passwordeval', or check 'user'", t->nopass);
 		return xstrdup("check 'user' and 'password' (or "
 		    "'passwordeval'), and 'auth' for the mechanism");
 	default:

@@ -306,6 +306,10 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    (uses_oauth2(a, mech) ? oauth2_token(a, &pw, err) :
 	    secret_password(a, &pw, err)) == -1)
 		goto fail;
+	/* no password nor passwordeval: AUTH goes with an empty one */
+	if (t->auth && pw == NULL && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
+	    !uses_oauth2(a, mech))
+		t->nopass = xstrdup(a->user);
 
 	/* "domain", else the FQDN, else [address]: never "localhost" */
 	ehlo = a->domain != NULL && *a->domain != '\0' ? xstrdup(a->domain) :
@@ -542,6 +546,7 @@ transport_free(struct transport *t)
 	curl_slist_free_all(t->connect_to);
 	free(t->url);
 	free(t->host);
+	free(t->nopass);
 	free(t->tlsname);
 	free(t->where);
 	free(t->proxy);
