@@ -657,10 +657,14 @@ config_load_user(struct config *cfg, const char *path, struct error *err)
 
 /* Selection. */
 
+static int	quiet;	/* config_select_queued(): no -v line */
+
 /* For -v: which account, and why (the caller returns it). */
 static const struct account *
 chosen(const struct account *a, const char *why)
 {
+	if (quiet)
+		return a;
 	if (a->host != NULL && a->port != 0)
 		log_debug("account '%s' (relay %s, port %d) chosen: %s",
 		    a->name, a->host, a->port, why);
@@ -719,6 +723,32 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 		return chosen(implicit, "the default account");
 	account_defaults(&empty_account, 0);
 	return chosen(&empty_account, "nothing is configured");
+}
+
+const struct account *
+config_select_queued(const struct config *cfg, const char *name,
+    struct error *err)
+{
+	const struct account	*a;
+
+	if (name == NULL) {
+		quiet = 1;
+		a = config_select(cfg, NULL, NULL, err);
+		quiet = 0;
+		return a;
+	}
+	if ((a = find_account(cfg, name)) != NULL ||
+	    (strcmp(name, "default") == 0 && cfg->default_name != NULL &&
+	    (a = find_account(cfg, cfg->default_name)) != NULL))
+		return a;
+	error_set(err, EX_CONFIG, "account '%s' not found", name);
+	return NULL;
+}
+
+void
+config_log_queued(const struct account *a)
+{
+	(void)chosen(a, "the one its queue entry names");
 }
 
 /* Keys that choose the relay or the way to it: see config_override(). */

@@ -187,6 +187,15 @@ void	config_release(struct config *);
  */
 const struct account *config_select(const struct config *, const char *name,
 	    const char *sender, struct error *);
+/*
+ * The account a queue entry names (by name, or the default's alias
+ * "default"; NULL: the default account), without config_select()'s -v
+ * line; config_log_queued()
+ * says it under -v, once per account and flush.
+ */
+const struct account *config_select_queued(const struct config *,
+	    const char *name, struct error *);
+void	config_log_queued(const struct account *);
 
 /*
  * Settings from the command line (msmtp's --host, --port, --tls, -X...,

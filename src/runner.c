@@ -593,11 +593,11 @@ run_account(const struct run *run, const char *name, struct error *err)
 {
 	const struct account	*a;
 
-	a = config_select(run->cfg, name, NULL, err);
+	a = config_select_queued(run->cfg, name, err);
 	if (a == NULL && name != NULL && strcmp(name, "default") == 0) {
 		/* the built-in account of an empty config */
 		error_release(err);
-		a = config_select(run->cfg, NULL, NULL, err);
+		a = config_select_queued(run->cfg, NULL, err);
 	}
 	return a;
 }
@@ -624,6 +624,7 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 		run->t[i] = NULL;
 		run->down[i] = NULL;
 		run->n++;
+		config_log_queued(a);
 	}
 	if (run->down[i] != NULL && !relay_has_policy(a)) {
 		/* one wait for a dead relay per run, not one per message */
