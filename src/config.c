@@ -218,14 +218,27 @@ parse_line(struct parse *p, char *line, struct error *err)
 			break;
 	if (k->name == NULL) {
 		enum import_format f = import_detect(key, s);
+		/* "AuthPass=secret", "user|host:secret": the key alone */
+		int	kl = (int)strcspn(key, "=|:");
+		char	*dir;
+		int	rv;
 
-		if (f != IMPORT_NONE)
-			return perr(p, err, "unknown key '%s': this is %s's "
-			    "configuration, not postie's; convert it with "
-			    "'postie --import-config %s %s'", key,
-			    import_format_name(f), import_format_name(f),
-			    f == IMPORT_NULLMAILER ? "DIR" : p->name);
-		return perr(p, err, "unknown key '%s'", key);
+		if (f == IMPORT_NONE)
+			return perr(p, err, "unknown key '%.*s'", kl, key);
+		/* nullmailer's path is its directory */
+		dir = xstrdup(p->name);
+		if (f == IMPORT_NULLMAILER && strrchr(dir, '/') != NULL)
+			*strrchr(dir, '/') = '\0';
+		else if (f == IMPORT_NULLMAILER) {
+			free(dir);
+			dir = xstrdup(".");
+		}
+		rv = perr(p, err, "unknown key '%.*s': this is %s's "
+		    "configuration, not postie's; convert it with "
+		    "'postie --import-config %s %s'", kl, key,
+		    import_format_name(f), import_format_name(f), dir);
+		free(dir);
+		return rv;
 	}
 	/*
 	 * postie, unlike msmtp, takes keys before any section as defaults,

@@ -295,6 +295,43 @@ config_parse__ssmtp_file__error_names_format_and_command(void **state)
 	config_release(&cfg);
 }
 
+/* A foreign file's first line may be its password (ssmtp's AuthPass=,
+ * dma's auth.conf): the error names the key, never the value; for
+ * nullmailer the command names the directory of the file. */
+static void
+config_parse__foreign_secret_line__value_not_echoed(void **state)
+{
+	static const struct {
+		const char	*text, *want, *absent;
+	} cases[] = {
+		{ "AuthPass=TopSecret99\nmailhub=h\n",
+		    "t.conf:1: unknown key 'AuthPass': this is ssmtp's "
+		    "configuration", "TopSecret99" },
+		{ "relay@example.org|mail.example.org:TopSecret99\n",
+		    "t.conf:1: unknown key 'relay@example.org'", "TopSecret99" },
+		{ "smtp.example.org smtp --user=u --pass=TopSecret99\n",
+		    "'postie --import-config nullmailer /etc/nullmailer'",
+		    "TopSecret99" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config	 cfg = CONFIG_INIT;
+		struct error	 err = ERROR_INIT;
+		const char	*name = i == 2 ? "/etc/nullmailer/remotes" :
+		    "t.conf";
+
+		assert_int_equal(config_parse(&cfg, cases[i].text,
+		    strlen(cases[i].text), name, &err), -1);
+		if (strstr(err.msg, cases[i].want) == NULL ||
+		    strstr(err.msg, cases[i].absent) != NULL)
+			fail_msg("case %zu: %s", i, err.msg);
+		error_release(&err);
+		config_release(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -312,6 +349,8 @@ main(void)
 		cmocka_unit_test(import_detect__foreign_lines__named),
 		cmocka_unit_test(
 		    config_parse__ssmtp_file__error_names_format_and_command),
+		cmocka_unit_test(
+		    config_parse__foreign_secret_line__value_not_echoed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
