@@ -291,6 +291,12 @@ setup_hint(const struct transport *t, CURLcode rc)
 		/* FALLTHROUGH */
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
+		if (t->fp_seen[0] != '\0')
+			return xasprintf("set tls_trust_file to the CA "
+			    "certificate that signed %s's certificate, or, "
+			    "once you checked that it is the relay's, pin it "
+			    "with 'tls_fingerprint %s'", t->tlsname,
+			    t->fp_seen);
 		return xasprintf("set tls_trust_file to the CA certificate "
 		    "that signed %s's certificate, or pin it with "
 		    "tls_fingerprint", t->tlsname);

@@ -426,10 +426,21 @@ setup(struct transport *t, const struct account *a, struct error *err)
 		if (pin != NULL)
 			SETOPT(t, CURLOPT_PINNEDPUBLICKEY, pin);
 #ifdef HAVE_OPENSSL
+		/*
+		 * A certificate pin; or full verification, where the
+		 * callback only notes the server's fingerprint for the
+		 * "not trusted" line (never with VERIFYPEER off: its
+		 * SSL_VERIFY_PEER would turn verification on).
+		 */
 		if (t->fp_cert) {
 			SETOPT(t, CURLOPT_SSL_CTX_FUNCTION, on_sslctx);
 			SETOPT(t, CURLOPT_SSL_CTX_DATA, t);
-		}
+		} else if (a->tls_certcheck && pin == NULL &&
+		    curl_easy_setopt(t->curl, CURLOPT_SSL_CTX_DATA, t) ==
+		    CURLE_OK)
+			/* a libcurl on another TLS library refuses: no print */
+			(void)curl_easy_setopt(t->curl,
+			    CURLOPT_SSL_CTX_FUNCTION, on_sslctx);
 #endif
 	}
 
