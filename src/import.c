@@ -657,7 +657,16 @@ import_dma(const char *conf, const char *auth, struct buf *out,
 	if (masq != NULL) {
 		const char *at = strchr(masq, '@');
 
-		if (at != NULL && at != masq)
+		if (at != NULL && at != masq && at[1] == '\0') {
+			/* dma(8): "john@" sends as john at the host's
+			 * name (its MAILNAME): postie's %M */
+			char *from = xasprintf("%s%s", masq,
+			    mailname != NULL && mailname[0] != '/' ?
+			    mailname : "%M");
+
+			put_key(out, "from", from);
+			free(from);
+		} else if (at != NULL && at != masq)
 			put_key(out, "from", masq);
 		else
 			put_key(out, "qualify_domain", at != NULL ? at + 1 :

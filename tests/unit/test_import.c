@@ -244,6 +244,36 @@ import_dma__conf_and_auth__login_of_the_smarthost(void **state)
 	free(ap);
 }
 
+/* dma's MASQUERADE "john@" (dma(8): john at the host's name) becomes a
+ * valid from, not "john@", which postie refuses. */
+static void
+import_dma__masquerade_user_only__valid_from(void **state)
+{
+	struct buf		 out = BUF_INIT, notes = BUF_INIT;
+	struct config		 cfg = CONFIG_INIT;
+	struct error		 err = ERROR_INIT;
+	const struct account	*a;
+
+	(void)state;
+	assert_int_equal(import_dma("SMARTHOST mail.example.com\n"
+	    "SECURETRANSFER\nMASQUERADE john@\n", NULL, &out, &notes, &err),
+	    0);
+	assert_non_null(strstr(out.data, "\nfrom john@%M\n"));
+	a = reparse(&cfg, &out);
+	assert_true(strncmp(a->from, "john@", 5) == 0 && a->from[5] != '\0');
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
+	assert_int_equal(import_dma("SMARTHOST mail.example.com\n"
+	    "MAILNAME mx.example.org\nMASQUERADE john@\n", NULL, &out,
+	    &notes, &err), 0);
+	a = reparse(&cfg, &out);
+	assert_string_equal(a->from, "john@mx.example.org");
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
+}
+
 static void
 import_detect__foreign_lines__named(void **state)
 {
@@ -346,6 +376,7 @@ main(void)
 		    import_nullmailer__options_any_order__mapped_or_flagged),
 		cmocka_unit_test(
 		    import_dma__conf_and_auth__login_of_the_smarthost),
+		cmocka_unit_test(import_dma__masquerade_user_only__valid_from),
 		cmocka_unit_test(import_detect__foreign_lines__named),
 		cmocka_unit_test(
 		    config_parse__ssmtp_file__error_names_format_and_command),
