@@ -353,6 +353,7 @@ classify(const struct transport *t, CURLcode rc, struct outcome *res,
 	hint = cls == OUTCOME_SETUP ? setup_hint(t, rc) : NULL;
 	outcome_fail(res, cls, step, err->code, r->code, err->msg, hint);
 	(void)outcome_enhanced(r->text, res->enhanced);
+	res->timedout = rc == CURLE_OPERATION_TIMEDOUT;
 	free(hint);
 	free(res->relay);
 	res->relay = xstrdup(t->where);

@@ -638,8 +638,11 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 		return run_hand_over(msg, res, err);
 	if (send_attempt(a, NULL, &run->t[i], msg, res, err) == 0)
 		return 0;
-	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
-	    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
+	/* a dead relay, or one whose wait ran out at any step: the
+	 * others wait for the next run, not one timeout each */
+	if (res->class == OUTCOME_RETRY && (res->timedout ||
+	    (res->smtp_code == 0 && (res->step == STEP_CONNECT ||
+	    res->step == STEP_GREETING))))
 		run->down[i] = xstrdup(err->msg);
 	return -1;
 }
