@@ -628,6 +628,41 @@ user_file(void)
 	return path;
 }
 
+char *
+config_msmtp_user_file(void)
+{
+	const char	*xdg = getenv("XDG_CONFIG_HOME"), *env;
+	char		*own, *home, *path;
+
+	/* postie's own user file, or POSTIE_CONFIG, wins */
+	if ((env = getenv("POSTIE_CONFIG")) != NULL && *env != '\0')
+		return NULL;
+	if ((own = user_file()) == NULL)
+		return NULL;
+	if (access(own, F_OK) == 0) {
+		free(own);
+		return NULL;
+	}
+	free(own);
+	/* msmtp 1.8: $XDG_CONFIG_HOME/msmtp/config, else ~/.msmtprc */
+	home = util_home_dir();
+	if (xdg != NULL && xdg[0] == '/')
+		path = xasprintf("%s/msmtp/config", xdg);
+	else if (home != NULL)
+		path = xasprintf("%s/.config/msmtp/config", home);
+	else
+		return NULL;
+	if (access(path, F_OK) != 0 && home != NULL) {
+		free(path);
+		path = xasprintf("%s/.msmtprc", home);
+	}
+	free(home);
+	if (access(path, F_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
 const char *
 config_system_path(void)
 {
