@@ -7,6 +7,8 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -718,7 +720,7 @@ import_config(enum import_format f, const char *path, struct buf *out,
     struct buf *notes, struct error *err)
 {
 	char	*a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
-	char	*h = NULL, *dir, *p;
+	char	*h = NULL, *pdir = NULL, *dir, *p;
 	int	 rv = -1;
 
 	if (path == NULL)
@@ -748,8 +750,19 @@ import_config(enum import_format f, const char *path, struct buf *out,
 		char	**v[] = { &a, &b, &c, &d, &e, &h };
 		struct nullmailer_files	nf;
 		struct strlist		unmapped = STRLIST_INIT;
+		struct stat		st;
 		size_t	  i;
 
+		/* the remotes file named instead of its directory */
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			dir = xstrdup(path);
+			if ((p = strrchr(dir, '/')) != NULL)
+				*p = '\0';
+			else
+				strcpy(dir, ".");
+			pdir = dir;	/* freed at out */
+			path = pdir;
+		}
 		for (i = 0; i < 6; i++) {
 			p = xasprintf("%s/%s", path, n[i]);
 			if (i == 0 ? config_read_file(p, "nullmailer "
@@ -813,6 +826,6 @@ import_config(enum import_format f, const char *path, struct buf *out,
 out:
 	freezero_str(a);
 	freezero_str(b);
-	free(c); free(d); free(e); free(h);
+	free(c); free(d); free(e); free(h); free(pdir);
 	return rv;
 }

@@ -157,6 +157,14 @@ import_config__nullmailer_dir__remotes_in_order(void **state)
 	buf_release(&out);
 	buf_release(&notes);
 	free(p);
+	/* the remotes file itself names its directory */
+	p = data_path("nullmailer/remotes");
+	assert_int_equal(import_config(IMPORT_NULLMAILER, p, &out, &notes,
+	    &err), 0);
+	assert_non_null(strstr(out.data, "\nfailover nullmailer2\n"));
+	buf_release(&out);
+	buf_release(&notes);
+	free(p);
 }
 
 /*
