@@ -83,4 +83,22 @@ for delay in mail=10 dot=10; do
 	[ "$(grep -l 'not tried: .*(earlier in this run)' "$Q"/q/*.env | wc -l)" -eq 2 ] ||
 	    fail "$delay: the other entries are not marked untried"
 done
+
+# Entries whose outcome is unknown: "resending (possible duplicate)" is
+# said for the one sent again, not for those left untried behind it.
+rm -rf "$Q"
+PORT=$(free_port)
+qconf "$PORT" "timeout 1"
+for m in u1 u2 u3; do
+	msg $m
+	run_postie -C "$TMP/config" -odq a@example.com <"$TMP/in"
+done
+sed -i 's/^unknown 0$/unknown 1/' "$Q"/q/*.env
+start_smtpd --delay mail=10
+qconf "$SMTPD_PORT" "timeout 1"
+run_postie -C "$TMP/config" -q
+check_rc 0
+check_queue 3
+[ "$(grep -c 'outcome is unknown: resending' "$TMP/stderr")" -eq 1 ] ||
+    fail "untried entries were said to be resent"
 exit 0
