@@ -218,14 +218,27 @@ parse_line(struct parse *p, char *line, struct error *err)
 			break;
 	if (k->name == NULL) {
 		enum import_format f = import_detect(key, s);
+		/* "AuthPass=secret", "user|host:secret": the key alone */
+		int	kl = (int)strcspn(key, "=|:");
+		char	*dir;
+		int	rv;
 
-		if (f != IMPORT_NONE)
-			return perr(p, err, "unknown key '%s': this is %s's "
-			    "configuration, not postie's; convert it with "
-			    "'postie --import-config %s %s'", key,
-			    import_format_name(f), import_format_name(f),
-			    f == IMPORT_NULLMAILER ? "DIR" : p->name);
-		return perr(p, err, "unknown key '%s'", key);
+		if (f == IMPORT_NONE)
+			return perr(p, err, "unknown key '%.*s'", kl, key);
+		/* nullmailer's path is its directory */
+		dir = xstrdup(p->name);
+		if (f == IMPORT_NULLMAILER && strrchr(dir, '/') != NULL)
+			*strrchr(dir, '/') = '\0';
+		else if (f == IMPORT_NULLMAILER) {
+			free(dir);
+			dir = xstrdup(".");
+		}
+		rv = perr(p, err, "unknown key '%.*s': this is %s's "
+		    "configuration, not postie's; convert it with "
+		    "'postie --import-config %s %s'", kl, key,
+		    import_format_name(f), import_format_name(f), dir);
+		free(dir);
+		return rv;
 	}
 	/*
 	 * postie, unlike msmtp, takes keys before any section as defaults,
@@ -615,6 +628,41 @@ user_file(void)
 	return path;
 }
 
+char *
+config_msmtp_user_file(void)
+{
+	const char	*xdg = getenv("XDG_CONFIG_HOME"), *env;
+	char		*own, *home, *path;
+
+	/* postie's own user file, or POSTIE_CONFIG, wins */
+	if ((env = getenv("POSTIE_CONFIG")) != NULL && *env != '\0')
+		return NULL;
+	if ((own = user_file()) == NULL)
+		return NULL;
+	if (access(own, F_OK) == 0) {
+		free(own);
+		return NULL;
+	}
+	free(own);
+	/* msmtp 1.8: $XDG_CONFIG_HOME/msmtp/config, else ~/.msmtprc */
+	home = util_home_dir();
+	if (xdg != NULL && xdg[0] == '/')
+		path = xasprintf("%s/msmtp/config", xdg);
+	else if (home != NULL)
+		path = xasprintf("%s/.config/msmtp/config", home);
+	else
+		return NULL;
+	if (access(path, F_OK) != 0 && home != NULL) {
+		free(path);
+		path = xasprintf("%s/.msmtprc", home);
+	}
+	free(home);
+	if (access(path, F_OK) == 0)
+		return path;
+	free(path);
+	return NULL;
+}
+
 const char *
 config_system_path(void)
 {
@@ -657,10 +705,14 @@ config_load_user(struct config *cfg, const char *path, struct error *err)
 
 /* Selection. */
 
+static int	quiet;	/* config_select_queued(): no -v line */
+
 /* For -v: which account, and why (the caller returns it). */
 static const struct account *
 chosen(const struct account *a, const char *why)
 {
+	if (quiet)
+		return a;
 	if (a->host != NULL && a->port != 0)
 		log_debug("account '%s' (relay %s, port %d) chosen: %s",
 		    a->name, a->host, a->port, why);
@@ -719,6 +771,32 @@ config_select(const struct config *cfg, const char *name, const char *sender,
 		return chosen(implicit, "the default account");
 	account_defaults(&empty_account, 0);
 	return chosen(&empty_account, "nothing is configured");
+}
+
+const struct account *
+config_select_queued(const struct config *cfg, const char *name,
+    struct error *err)
+{
+	const struct account	*a;
+
+	if (name == NULL) {
+		quiet = 1;
+		a = config_select(cfg, NULL, NULL, err);
+		quiet = 0;
+		return a;
+	}
+	if ((a = find_account(cfg, name)) != NULL ||
+	    (strcmp(name, "default") == 0 && cfg->default_name != NULL &&
+	    (a = find_account(cfg, cfg->default_name)) != NULL))
+		return a;
+	error_set(err, EX_CONFIG, "account '%s' not found", name);
+	return NULL;
+}
+
+void
+config_log_queued(const struct account *a)
+{
+	(void)chosen(a, "the one its queue entry names");
 }
 
 /* Keys that choose the relay or the way to it: see config_override(). */

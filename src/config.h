@@ -163,6 +163,14 @@ int	config_load_user(struct config *, const char *path, struct error *);
 const char *config_system_path(void);
 
 /*
+ * For the msmtp face without -C: msmtp's own user file
+ * ($XDG_CONFIG_HOME/msmtp/config, else ~/.msmtprc) when it exists and
+ * postie's does not (nor POSTIE_CONFIG), so that a link named msmtp
+ * reads what msmtp read.  Allocated, or NULL: the usual user file.
+ */
+char	*config_msmtp_user_file(void);
+
+/*
  * Read a small regular file (at most 1 MiB) whole, as the config files
  * are read: *text is allocated and NUL-terminated (wipe it with
  * freezero_str(): it may hold passwords); len may be NULL.  what names
@@ -187,6 +195,15 @@ void	config_release(struct config *);
  */
 const struct account *config_select(const struct config *, const char *name,
 	    const char *sender, struct error *);
+/*
+ * The account a queue entry names (by name, or the default's alias
+ * "default"; NULL: the default account), without config_select()'s -v
+ * line; config_log_queued()
+ * says it under -v, once per account and flush.
+ */
+const struct account *config_select_queued(const struct config *,
+	    const char *name, struct error *);
+void	config_log_queued(const struct account *);
 
 /*
  * Settings from the command line (msmtp's --host, --port, --tls, -X...,

@@ -416,6 +416,11 @@ keep(const struct account *acct, const struct message *msg,
 	}
 	if (id != NULL) {
 		int hold = res != NULL && res->class == OUTCOME_SETUP;
+		struct outcome_action	act;
+
+		/* a held send exits with the set-up failure's code */
+		if (hold)
+			outcome_decide(res, 1, &act);
 
 		if (!hold)	/* else held() says it, with the fix */
 			log_info("queued as %s: %s", id, reason);
@@ -427,7 +432,7 @@ keep(const struct account *acct, const struct message *msg,
 			    "succeeds, or by a user timer (systemctl --user "
 			    "enable --now postie-queue.timer)", id);
 		log_send(acct, id, msg, env, res, reason, hold ? "held" :
-		    "queued", 0);
+		    "queued", hold ? act.exitcode : 0);
 		rep->status = DLV_QUEUED;
 		free(rep->queue_id);
 		rep->queue_id = id;

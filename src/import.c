@@ -7,6 +7,8 @@
  */
 #include "autoconfig.h"
 
+#include <sys/stat.h>
+
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -378,36 +380,39 @@ out:
 }
 
 int
-import_nullmailer(const char *remotes, const char *me,
-    const char *defaultdomain, const char *defaulthost, const char *adminaddr,
-    struct buf *out, struct buf *notes, struct error *err)
+import_nullmailer(const struct nullmailer_files *f, struct buf *out,
+    struct buf *notes, struct error *err)
 {
-	struct lines	 l = { remotes, NULL, 0 };
+	struct lines	 l = { f->remotes, NULL, 0 };
 	struct strlist	 names = STRLIST_INIT;
 	struct buf	 accts = BUF_INIT;
+	const char	*dd = f->defaultdomain;
+	const char	*qd = f->defaulthost != NULL ? f->defaulthost : f->me;
 	size_t		 i;
 
 	while (next_line(&l)) {
 		char	*s = str_trim(l.line), *w, *save = NULL, *host, *proto;
 		char	*name;
 		int	 ssl = 0, starttls = 0, insecure = 0, have_pass = 0;
+		int	 have_user = 0, auth_login = 0;
 
 		if (*s == '\0' || *s == '#')
 			continue;
 		host = strtok_r(s, " \t", &save);
+		/* nullmailer-send(8): "The protocol name defaults to smtp" */
 		proto = strtok_r(NULL, " \t", &save);
-		if (proto == NULL || strcmp(proto, "smtp") != 0) {
-			note(out, notes, "remotes:%d: protocol '%s' of %s: "
+		if (proto != NULL && strcmp(proto, "smtp") != 0) {
+			note(&accts, notes, "remotes:%d: protocol '%s' of %s: "
 			    "postie speaks only smtp; this remote is left "
-			    "out", l.no, proto != NULL ? proto : "(none)",
-			    host);
+			    "out", l.no, proto, host);
 			continue;
 		}
 		name = xasprintf("nullmailer%zu", names.n + 1);
 		strlist_add_owned(&names, name);
 		buf_printf(&accts, "\naccount %s\n", name);
 		put_key(&accts, "host", host);
-		while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
+		while (proto != NULL &&
+		    (w = strtok_r(NULL, " \t", &save)) != NULL) {
 			char	*v = strchr(w, '=');
 
 			if (v != NULL)
@@ -415,13 +420,13 @@ import_nullmailer(const char *remotes, const char *me,
 			if (strcmp(w, "--port") == 0 && v != NULL)
 				buf_printf(&accts, "port %d\n", atoi(v));
 			else if (strcmp(w, "--user") == 0 && v != NULL) {
-				buf_addstr(&accts, "auth on\n");
 				put_key(&accts, "user", v);
+				have_user = 1;
 			} else if (strcmp(w, "--pass") == 0 && v != NULL) {
 				put_key(&accts, "password", v);
 				have_pass = 1;
 				if (strpbrk(v, "\"'") != NULL)
-					note(out, notes, "remotes:%d: the "
+					note(&accts, notes, "remotes:%d: the "
 					    "password holds quotes, which "
 					    "nullmailer passed on as part of "
 					    "it (it splits at blanks and "
@@ -433,17 +438,28 @@ import_nullmailer(const char *remotes, const char *me,
 				starttls = 1;
 			else if (strcmp(w, "--insecure") == 0)
 				insecure = 1;
+			else if (strcmp(w, "--source") == 0 && v != NULL)
+				put_key(&accts, "source_ip", v);
 			else if (strcmp(w, "--x509cafile") == 0 && v != NULL)
 				put_key(&accts, "tls_trust_file", v);
 			else if (strcmp(w, "--x509crlfile") == 0 && v != NULL)
 				put_key(&accts, "tls_crl_file", v);
-			else if (strcmp(w, "--auth-login") == 0)
-				buf_addstr(&accts, "auth login\n");
+			else if (strcmp(w, "--x509certfile") == 0 &&
+			    v != NULL) {
+				/* one PEM file with the certificate and key */
+				put_key(&accts, "tls_cert_file", v);
+				put_key(&accts, "tls_key_file", v);
+			} else if (strcmp(w, "--auth-login") == 0)
+				auth_login = 1;
 			else
-				note(out, notes, "remotes:%d: option '%s' has "
-				    "no equivalent in postie: ignored", l.no,
-				    w);
+				note(&accts, notes, "remotes:%d: option '%s' "
+				    "has no equivalent in postie: ignored",
+				    l.no, w);
 		}
+		/* after every option: --auth-login may come before --user */
+		if (have_user)
+			buf_addstr(&accts, auth_login ? "auth login\n" :
+			    "auth on\n");
 		if (ssl || starttls) {
 			buf_addstr(&accts, "tls on\n");
 			buf_printf(&accts, "tls_starttls %s\n",
@@ -452,14 +468,14 @@ import_nullmailer(const char *remotes, const char *me,
 			buf_addstr(&accts, "tls off\n");
 		if (insecure) {
 			buf_addstr(&accts, "tls_certcheck off\n");
-			note(out, notes, "remotes:%d: --insecure: the "
+			note(&accts, notes, "remotes:%d: --insecure: the "
 			    "relay's certificate is not checked "
 			    "(tls_certcheck off); prefer tls_fingerprint",
 			    l.no);
 		}
 		if (have_pass && !ssl && !starttls) {
 			buf_addstr(&accts, "auth_cleartext on\n");
-			note(out, notes, "remotes:%d: the password went "
+			note(&accts, notes, "remotes:%d: the password went "
 			    "over a connection without TLS; kept with "
 			    "'auth_cleartext on'", l.no);
 		}
@@ -474,16 +490,27 @@ import_nullmailer(const char *remotes, const char *me,
 	buf_addstr(out, "# postie.conf from nullmailer's configuration "
 	    "(postie --import-config nullmailer)\n");
 	buf_addstr(out, "defaults\n");
-	if (defaulthost != NULL)
-		put_key(out, "qualify_domain", defaulthost);
-	else if (me != NULL)
-		put_key(out, "qualify_domain", me);
-	if (me != NULL)
-		put_key(out, "domain", me);
-	if (defaultdomain != NULL)
+	if (qd != NULL && strchr(qd, '.') == NULL && dd != NULL) {
+		/* nullmailer-inject: defaultdomain completes a host name
+		 * without a dot, defaulthost (or me) included */
+		char *full = xasprintf("%s.%s", qd, dd);
+
+		put_key(out, "qualify_domain", full);
+		free(full);
+	} else if (qd != NULL)
+		put_key(out, "qualify_domain", qd);
+	/* the EHLO name: helohost, else me (nullmailer-send) */
+	if (f->helohost != NULL)
+		put_key(out, "domain", f->helohost);
+	else if (f->me != NULL)
+		put_key(out, "domain", f->me);
+	if (dd != NULL)
 		note(out, notes, "defaultdomain %s: nullmailer appended it "
 		    "to host names without a dot; postie does not: write "
-		    "full names", defaultdomain);
+		    "full names", dd);
+	for (i = 0; f->unmapped != NULL && i < f->unmapped->n; i++)
+		note(out, notes, "%s: this nullmailer setting has no "
+		    "equivalent in postie: ignored", f->unmapped->v[i]);
 	buf_add(out, accts.data, accts.len);
 	buf_release(&accts);
 	buf_printf(out, "\naccount default : %s\n", names.v[0]);
@@ -495,11 +522,11 @@ import_nullmailer(const char *remotes, const char *me,
 			buf_printf(out, " %s", names.v[i]);
 		buf_addstr(out, "\n");
 	}
-	if (adminaddr != NULL)
+	if (f->adminaddr != NULL)
 		note(out, notes, "adminaddr %s: nullmailer sent mail for "
 		    "local users there; in postie write an aliases file "
 		    "with 'default: %s' and name it with 'aliases FILE'",
-		    adminaddr, adminaddr);
+		    f->adminaddr, f->adminaddr);
 	strlist_release(&names);
 	return 0;
 }
@@ -632,7 +659,16 @@ import_dma(const char *conf, const char *auth, struct buf *out,
 	if (masq != NULL) {
 		const char *at = strchr(masq, '@');
 
-		if (at != NULL && at != masq)
+		if (at != NULL && at != masq && at[1] == '\0') {
+			/* dma(8): "john@" sends as john at the host's
+			 * name (its MAILNAME): postie's %M */
+			char *from = xasprintf("%s%s", masq,
+			    mailname != NULL && mailname[0] != '/' ?
+			    mailname : "%M");
+
+			put_key(out, "from", from);
+			free(from);
+		} else if (at != NULL && at != masq)
 			put_key(out, "from", masq);
 		else
 			put_key(out, "qualify_domain", at != NULL ? at + 1 :
@@ -684,7 +720,7 @@ import_config(enum import_format f, const char *path, struct buf *out,
     struct buf *notes, struct error *err)
 {
 	char	*a = NULL, *b = NULL, *c = NULL, *d = NULL, *e = NULL;
-	char	*dir, *p;
+	char	*h = NULL, *pdir = NULL, *dir, *p;
 	int	 rv = -1;
 
 	if (path == NULL)
@@ -707,11 +743,27 @@ import_config(enum import_format f, const char *path, struct buf *out,
 		break;
 	case IMPORT_NULLMAILER: {
 		static const char *const n[] = { "remotes", "me",
-		    "defaultdomain", "defaulthost", "adminaddr" };
-		char	**v[] = { &a, &b, &c, &d, &e };
+		    "defaultdomain", "defaulthost", "adminaddr", "helohost" };
+		/* nullmailer's other control files: no equivalent here */
+		static const char *const other[] = { "allmailfrom", "idhost",
+		    "sendtimeout", "pausetime", "maxpause", NULL };
+		char	**v[] = { &a, &b, &c, &d, &e, &h };
+		struct nullmailer_files	nf;
+		struct strlist		unmapped = STRLIST_INIT;
+		struct stat		st;
 		size_t	  i;
 
-		for (i = 0; i < 5; i++) {
+		/* the remotes file named instead of its directory */
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			dir = xstrdup(path);
+			if ((p = strrchr(dir, '/')) != NULL)
+				*p = '\0';
+			else
+				strcpy(dir, ".");
+			pdir = dir;	/* freed at out */
+			path = pdir;
+		}
+		for (i = 0; i < 6; i++) {
 			p = xasprintf("%s/%s", path, n[i]);
 			if (i == 0 ? config_read_file(p, "nullmailer "
 			    "remotes", v[i], NULL, err) : read_opt(p, err,
@@ -721,8 +773,22 @@ import_config(enum import_format f, const char *path, struct buf *out,
 			}
 			free(p);
 		}
-		rv = import_nullmailer(a, first_word(b), first_word(c),
-		    first_word(d), first_word(e), out, notes, err);
+		for (i = 0; other[i] != NULL; i++) {
+			p = xasprintf("%s/%s", path, other[i]);
+			if (access(p, F_OK) == 0)
+				strlist_add(&unmapped, other[i]);
+			free(p);
+		}
+		memset(&nf, 0, sizeof(nf));
+		nf.remotes = a;
+		nf.me = first_word(b);
+		nf.defaultdomain = first_word(c);
+		nf.defaulthost = first_word(d);
+		nf.adminaddr = first_word(e);
+		nf.helohost = first_word(h);
+		nf.unmapped = &unmapped;
+		rv = import_nullmailer(&nf, out, notes, err);
+		strlist_release(&unmapped);
 		break;
 	}
 	case IMPORT_DMA: {
@@ -760,6 +826,6 @@ import_config(enum import_format f, const char *path, struct buf *out,
 out:
 	freezero_str(a);
 	freezero_str(b);
-	free(c); free(d); free(e);
+	free(c); free(d); free(e); free(h); free(pdir);
 	return rv;
 }

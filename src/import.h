@@ -14,6 +14,7 @@
 
 struct buf;
 struct error;
+struct strlist;
 
 enum import_format {
 	IMPORT_NONE = 0,
@@ -41,16 +42,22 @@ enum import_format import_detect(const char *key, const char *rest);
  * Each appends a postie.conf to out and one line per problem to notes
  * (also present as "# NOTE:" comments in out).  Pure.
  * ssmtp: conf = ssmtp.conf, revaliases = revaliases.
- * nullmailer: remotes, me, defaultdomain, defaulthost, adminaddr.
+ * nullmailer: remotes, me, defaultdomain, defaulthost, adminaddr,
+ * helohost.
  * dma: conf = dma.conf, auth = the auth.conf it names.
  * Errors: EX_DATAERR when the input names no relay at all.
  */
 int	import_ssmtp(const char *conf, const char *revaliases, struct buf *out,
 	    struct buf *notes, struct error *);
-int	import_nullmailer(const char *remotes, const char *me,
-	    const char *defaultdomain, const char *defaulthost,
-	    const char *adminaddr, struct buf *out, struct buf *notes,
-	    struct error *);
+/* nullmailer's control files (NULL: absent); unmapped: the names of the
+ * present ones with no equivalent (allmailfrom, sendtimeout, ...). */
+struct nullmailer_files {
+	const char		*remotes, *me, *defaultdomain, *defaulthost;
+	const char		*adminaddr, *helohost;
+	const struct strlist	*unmapped;
+};
+int	import_nullmailer(const struct nullmailer_files *, struct buf *out,
+	    struct buf *notes, struct error *);
 int	import_dma(const char *conf, const char *auth, struct buf *out,
 	    struct buf *notes, struct error *);
 

@@ -72,6 +72,8 @@ main(int argc, char **argv)
 	}
 	log_init(opts.progname, opts.verbose);
 	progress_set(opts.progress);
+	if (opts.msmtp && opts.config_file == NULL)
+		opts.config_file = config_msmtp_user_file();
 	/* a flush is never cut off halfway by SIGTERM, SIGINT, SIGHUP */
 	if (opts.mode == CLI_QUEUE_RUN)
 		interrupt_install();

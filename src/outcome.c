@@ -60,6 +60,7 @@ clear_failure(struct outcome *o)
 	o->smtp_code = 0;
 	o->enhanced[0] = '\0';
 	o->unknown = 0;
+	o->timedout = 0;
 	o->limited = 0;
 	o->not_before = 0;
 }

@@ -100,6 +100,7 @@ struct outcome {
 	char		*hint;		/* for SETUP: what to change, one
 					   sentence naming the key; owned */
 	int		 unknown;	/* lost after the final "." */
+	int		 timedout;	/* a wait for the relay ran out */
 	char		*server_id;	/* the relay's queue id from the final
 					   250 ("queued as X"), owned */
 	int		 final_code;	/* the reply to the final "." when

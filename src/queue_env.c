@@ -336,8 +336,11 @@ queue_format(struct buf *b, struct queue_entry *const *v, size_t n,
 			    "setup" : "admin");
 		buf_printf(b, " attempts=%d", e->attempts);
 		if (e->last_error != NULL && e->last_error[0] != '\0') {
+			/* the relay's words: escaped as on stderr (\x1b),
+			 * C1 controls (U+009B, a CSI) too */
 			buf_addstr(b, " (");
-			buf_add_clean(b, e->last_error, ERROR_TEXT_MAX);
+			buf_add_escaped(b, e->last_error,
+			    strnlen(e->last_error, ERROR_TEXT_MAX));
 			buf_addch(b, ')');
 		}
 		buf_addch(b, '\n');

@@ -191,9 +191,12 @@ attempt(const struct account *a, struct transport **tp,
 		outcome_fail(res, err->code == EX_CONFIG ||
 		    err->code == EX_NOPERM ? OUTCOME_SETUP : OUTCOME_RETRY,
 		    STEP_NONE, err->code, 0, err->msg,
-		    err->code == EX_CONFIG ? "fix the account's settings "
-		    "named above (run a passwordeval command by hand as "
-		    "this user to see it work)" : NULL);
+		    err->code != EX_CONFIG ? NULL :
+		    /* secret_eval() names its key: "passwordeval printed" */
+		    strstr(err->msg, "eval ") != NULL ? "fix the "
+		    "command named above (run it by hand as this user to "
+		    "see it work)" : "fix the account's setting named "
+		    "above");
 		return -1;
 	}
 	r = message_reader_new(msg);

@@ -145,7 +145,7 @@ finish_accepted(struct outcome *res, enum rcpt_state s,
 int
 security_failed(const struct transport *t, CURLcode rc)
 {
-	if (t->st.aborted || t->fp_bad || t->nxdomain)
+	if (t->st.aborted || t->fp_bad || t->nxdomain || t->silent465)
 		return 1;	/* unchecked fingerprint, no AUTH offered */
 	/* 454: TLS not available "due to temporary reason" (RFC 3207) */
 	if (rc == CURLE_USE_SSL_FAILED && t->st.rep[TS_STARTTLS].code / 100 == 4)
@@ -261,6 +261,9 @@ setup_hint(const struct transport *t, CURLcode rc)
 	if (t->nxdomain)
 		return xasprintf("check the 'host' setting: '%s' is not a "
 		    "name in DNS", t->host);
+	if (t->silent465)
+		return xstrdup("port 465 speaks TLS from the start: set "
+		    "tls on and tls_starttls off");
 	if (rc == CURLE_INTERFACE_FAILED && t->iface != NULL)
 		return xasprintf("source_ip %s is not an address of this "
 		    "host: change or remove 'source_ip'", t->iface + 5);
@@ -288,6 +291,12 @@ setup_hint(const struct transport *t, CURLcode rc)
 		/* FALLTHROUGH */
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_ISSUER_ERROR:
+		if (t->fp_seen[0] != '\0')
+			return xasprintf("set tls_trust_file to the CA "
+			    "certificate that signed %s's certificate, or, "
+			    "once you checked that it is the relay's, pin it "
+			    "with 'tls_fingerprint %s'", t->tlsname,
+			    t->fp_seen);
 		return xasprintf("set tls_trust_file to the CA certificate "
 		    "that signed %s's certificate, or pin it with "
 		    "tls_fingerprint", t->tlsname);
@@ -308,6 +317,10 @@ setup_hint(const struct transport *t, CURLcode rc)
 		    "tls_starttls) against the relay");
 	case CURLE_LOGIN_DENIED:
 	case CURLE_AUTH_ERROR:
+		if (t->nopass != NULL)
+			return xasprintf("no password is configured for "
+			    "user '%s' (postie never prompts): set 'password' "
+			    "or 'passwordeval', or check 'user'", t->nopass);
 		return xstrdup("check 'user' and 'password' (or "
 		    "'passwordeval'), and 'auth' for the mechanism");
 	default:
@@ -340,6 +353,7 @@ classify(const struct transport *t, CURLcode rc, struct outcome *res,
 	hint = cls == OUTCOME_SETUP ? setup_hint(t, rc) : NULL;
 	outcome_fail(res, cls, step, err->code, r->code, err->msg, hint);
 	(void)outcome_enhanced(r->text, res->enhanced);
+	res->timedout = rc == CURLE_OPERATION_TIMEDOUT;
 	free(hint);
 	free(res->relay);
 	res->relay = xstrdup(t->where);
@@ -359,6 +373,7 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 	cerr = t->errbuf[0] != '\0' ? t->errbuf : curl_easy_strerror(rc);
 	t->nxdomain = 0;
+	t->silent465 = 0;
 
 	if (rc == CURLE_OK) {
 		/* libcurl only gets here after a 250 to the final "." */
@@ -441,7 +456,17 @@ interpret(struct transport *t, CURLcode rc, const struct envelope *env,
 
 			/* TCP connected, then silence: not a connect timeout */
 			if (curl_easy_getinfo(t->curl, CURLINFO_CONNECT_TIME_T,
-			    &ct) == CURLE_OK && ct > 0)
+			    &ct) == CURLE_OK && ct > 0 && t->port == 465 &&
+			    !t->implicit_tls) {
+				/* smtps waits for our TLS hello: set-up */
+				t->silent465 = 1;
+				return error_set(err, EX_UNAVAILABLE,
+				    "connected to %s, but it sent no greeting "
+				    "in time: port 465 expects TLS from the "
+				    "start, not %s", t->where, t->starttls ?
+				    "STARTTLS" : "plain SMTP");
+			}
+			if (ct > 0)
 				return error_set(err, EX_TEMPFAIL, "connected to "
 				    "%s, but it sent no greeting in time",
 				    t->where);

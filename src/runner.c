@@ -79,8 +79,8 @@ static void	bounce_failed(const struct queue_entry *,
 		    const char *);
 static const struct account *run_account(const struct run *, const char *,
 		    struct error *);
-static int	run_deliver(struct run *, const char *, const struct message *,
-		    struct outcome *, struct error *);
+static int	run_deliver(struct run *, const struct queue_entry *,
+		    const struct message *, struct outcome *, struct error *);
 static int	run_hand_over(const struct message *, struct outcome *,
 		    struct error *);
 static void	run_log(const struct run *, const struct queue_entry *,
@@ -377,13 +377,9 @@ flush_pass(struct queue *q, const struct config *cfg,
 			continue;
 		}
 		outcome_init(&res, message_envelope(msg)->rcpts.n);
-		if (e->unknown)
-			log_warnx("queue entry %s: the last attempt's outcome "
-			    "is unknown: resending %s (possible duplicate)",
-			    e->id, e->msgid != NULL ? e->msgid : "");
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
-		rc = run_deliver(&run, e->account, msg, &res, &derr);
+		rc = run_deliver(&run, e, msg, &res, &derr);
 		if (res.limited > 0) {
 			/* once per account and pass (relay.c remembers the
 			 * full window until relay_finish()) */
@@ -593,20 +589,21 @@ run_account(const struct run *run, const char *name, struct error *err)
 {
 	const struct account	*a;
 
-	a = config_select(run->cfg, name, NULL, err);
+	a = config_select_queued(run->cfg, name, err);
 	if (a == NULL && name != NULL && strcmp(name, "default") == 0) {
 		/* the built-in account of an empty config */
 		error_release(err);
-		a = config_select(run->cfg, NULL, NULL, err);
+		a = config_select_queued(run->cfg, NULL, err);
 	}
 	return a;
 }
 
 static int
-run_deliver(struct run *run, const char *name, const struct message *msg,
-    struct outcome *res, struct error *err)
+run_deliver(struct run *run, const struct queue_entry *e,
+    const struct message *msg, struct outcome *res, struct error *err)
 {
 	const struct account	*a;
+	const char		*name = e->account;
 	size_t			 i;
 
 	if ((a = run_account(run, name, err)) == NULL)
@@ -624,6 +621,7 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 		run->t[i] = NULL;
 		run->down[i] = NULL;
 		run->n++;
+		config_log_queued(a);
 	}
 	if (run->down[i] != NULL && !relay_has_policy(a)) {
 		/* one wait for a dead relay per run, not one per message */
@@ -635,10 +633,18 @@ run_deliver(struct run *run, const char *name, const struct message *msg,
 	}
 	if (a->host == NULL && geteuid() != 0 && drop_available())
 		return run_hand_over(msg, res, err);
+	/* said only when it is sent again, not when left untried */
+	if (e->unknown)
+		log_warnx("queue entry %s: the last attempt's outcome is "
+		    "unknown: resending %s (possible duplicate)", e->id,
+		    e->msgid != NULL ? e->msgid : "");
 	if (send_attempt(a, NULL, &run->t[i], msg, res, err) == 0)
 		return 0;
-	if (res->class == OUTCOME_RETRY && res->smtp_code == 0 &&
-	    (res->step == STEP_CONNECT || res->step == STEP_GREETING))
+	/* a dead relay, or one whose wait ran out at any step: the
+	 * others wait for the next run, not one timeout each */
+	if (res->class == OUTCOME_RETRY && (res->timedout ||
+	    (res->smtp_code == 0 && (res->step == STEP_CONNECT ||
+	    res->step == STEP_GREETING))))
 		run->down[i] = xstrdup(err->msg);
 	return -1;
 }

@@ -125,7 +125,8 @@ send_check_local(const struct local_opts *lo, const struct envelope *env,
 /*
  * The log line's account and attempt fields.  The SMTP status is the
  * reply to the final "." when the message was accepted (with the
- * relay's queue id), else the worst recipient reply.
+ * relay's queue id), else the worst recipient reply, else the reply
+ * that failed the attempt (AUTH's 535, a greeting's 421).
  */
 void
 send_log(const struct account *acct, const char *id, const char *from,
@@ -165,6 +166,9 @@ send_log(const struct account *acct, const char *id, const char *from,
 		a.smtp_code = res->final_code;
 		a.smtp_text = res->final_reply;
 	}
+	/* no recipient reply: the reply that failed (AUTH's 535, a 421) */
+	if (res != NULL && a.smtp_code == 0)
+		a.smtp_code = res->smtp_code;
 	if (text != NULL)
 		a.smtp_text = text;
 	a.outcome = outcome;

@@ -96,8 +96,10 @@ parse_fingerprint(struct transport *t, const char *s, const char **pin,
 #ifdef HAVE_OPENSSL
 /*
  * OpenSSL's verify callback, once per certificate of the chain and at
- * least once for the server's own (depth 0).  Chain errors are ignored:
- * the fingerprint of the server's certificate decides alone.
+ * least once for the server's own (depth 0).  With a certificate pin,
+ * chain errors are ignored: the fingerprint of the server's certificate
+ * decides alone.  Without one, OpenSSL's verdict (ok) is returned as it
+ * is, and the server's certificate is only hashed into fp_seen.
  */
 int
 fp_verify(int ok, X509_STORE_CTX *xs)
@@ -108,7 +110,6 @@ fp_verify(int ok, X509_STORE_CTX *xs)
 	unsigned char		 md[EVP_MAX_MD_SIZE];
 	unsigned int		 mdlen = 0, i;
 
-	(void)ok;
 	ssl = X509_STORE_CTX_get_ex_data(xs,
 	    SSL_get_ex_data_X509_STORE_CTX_idx());
 	if (ssl == NULL)
@@ -116,6 +117,20 @@ fp_verify(int ok, X509_STORE_CTX *xs)
 	t = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), fp_index);
 	if (t == NULL)
 		return 0;
+	if (!t->fp_cert) {
+		/*
+		 * No pin: OpenSSL's verdict stands; the server's own
+		 * certificate is only hashed, so that a "not trusted" line
+		 * can print the fingerprint tls_fingerprint would take.
+		 */
+		cert = X509_STORE_CTX_get0_cert(xs);
+		if (cert != NULL && X509_digest(cert, EVP_sha256(), md,
+		    &mdlen) == 1 && mdlen == FP_LEN)
+			for (i = 0; i < FP_LEN; i++)
+				snprintf(t->fp_seen + i * 3, 4, "%02X%s",
+				    md[i], i + 1 < FP_LEN ? ":" : "");
+		return ok;
+	}
 	if (X509_STORE_CTX_get_error_depth(xs) != 0)
 		return 1;
 	cert = X509_STORE_CTX_get_current_cert(xs);
@@ -142,6 +157,7 @@ on_sslctx(CURL *h, void *sslctx, void *arg)
 
 	(void)h;
 	t->fp_ok = 0;
+	t->fp_seen[0] = '\0';
 	if (fp_index < 0 || SSL_CTX_set_ex_data(ctx, fp_index, t) != 1)
 		return CURLE_SSL_CONNECT_ERROR;
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, fp_verify);

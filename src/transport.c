@@ -306,6 +306,10 @@ setup(struct transport *t, const struct account *a, struct error *err)
 	    (uses_oauth2(a, mech) ? oauth2_token(a, &pw, err) :
 	    secret_password(a, &pw, err)) == -1)
 		goto fail;
+	/* no password nor passwordeval: AUTH goes with an empty one */
+	if (t->auth && pw == NULL && strcmp(mech, "AUTH=EXTERNAL") != 0 &&
+	    !uses_oauth2(a, mech))
+		t->nopass = xstrdup(a->user);
 
 	/* "domain", else the FQDN, else [address]: never "localhost" */
 	ehlo = a->domain != NULL && *a->domain != '\0' ? xstrdup(a->domain) :
@@ -422,10 +426,21 @@ setup(struct transport *t, const struct account *a, struct error *err)
 		if (pin != NULL)
 			SETOPT(t, CURLOPT_PINNEDPUBLICKEY, pin);
 #ifdef HAVE_OPENSSL
+		/*
+		 * A certificate pin; or full verification, where the
+		 * callback only notes the server's fingerprint for the
+		 * "not trusted" line (never with VERIFYPEER off: its
+		 * SSL_VERIFY_PEER would turn verification on).
+		 */
 		if (t->fp_cert) {
 			SETOPT(t, CURLOPT_SSL_CTX_FUNCTION, on_sslctx);
 			SETOPT(t, CURLOPT_SSL_CTX_DATA, t);
-		}
+		} else if (a->tls_certcheck && pin == NULL &&
+		    curl_easy_setopt(t->curl, CURLOPT_SSL_CTX_DATA, t) ==
+		    CURLE_OK)
+			/* a libcurl on another TLS library refuses: no print */
+			(void)curl_easy_setopt(t->curl,
+			    CURLOPT_SSL_CTX_FUNCTION, on_sslctx);
 #endif
 	}
 
@@ -542,6 +557,7 @@ transport_free(struct transport *t)
 	curl_slist_free_all(t->connect_to);
 	free(t->url);
 	free(t->host);
+	free(t->nopass);
 	free(t->tlsname);
 	free(t->where);
 	free(t->proxy);

@@ -100,6 +100,10 @@ struct transport {
 	int		 starttls;
 	int		 port;
 	int		 nxdomain;	/* the relay name does not exist */
+	char		*nopass;	/* the user, when no password is
+					   configured */
+	int		 silent465;	/* port 465 never greeted a client
+					   that waits for a greeting */
 	int		 fresh;		/* the last send failed: never reuse
 					   its connection */
 	int		 auth;		/* credentials are configured */

@@ -508,6 +508,12 @@ buf_add_json_str(struct buf *b, const char *s)
 			len = 1;
 			continue;
 		}
+		if (len == 2 && p[i] == 0xc2 && p[i + 1] < 0xa0) {
+			/* a C1 control (U+009B is a CSI): escaped, so that
+			 * jq -r never prints it raw */
+			buf_printf(b, "\\u%04x", p[i + 1]);
+			continue;
+		}
 		if (len > 1) {
 			buf_add(b, p + i, len);
 			continue;

@@ -115,4 +115,32 @@ check_fixed_absent '<?' "$TMP/web.php"
 run_postie -C "$TMP/config" --account other k@example.com <"$TMP/msg"
 check_rc 0
 check_no_grep '^after the dot' "$D2/0005.eml"
+
+# Without -C the msmtp face reads msmtp's own ~/.msmtprc, as msmtp does,
+# when there is no ~/.postierc: a script calling msmtp works unchanged.
+POSTIE=$TMP/msmtp
+n1=$(count "$D1")
+write_config "$TMP/.msmtprc" <<CONF
+account default
+host 127.0.0.1
+port $P1
+from rc@example.org
+CONF
+printf 'Subject: rc\n\nhello\n' >"$TMP/msg"
+run_postie m@example.com <"$TMP/msg"
+check_rc 0
+[ "$(count "$D1")" -eq $((n1 + 1)) ] || fail "~/.msmtprc was not read"
+check_grep '^Subject: rc' "$D1/000$((n1 + 1)).eml"
+# postie's own user file, when present, wins
+write_config "$TMP/.postierc" <<CONF
+account default
+host 127.0.0.1
+port $DEAD
+from rc@example.org
+queue off
+CONF
+run_postie m@example.com <"$TMP/msg"
+check_rc 75
+[ "$(count "$D1")" -eq $((n1 + 1)) ] || fail "~/.msmtprc won over ~/.postierc"
+rm -f "$TMP/.msmtprc" "$TMP/.postierc"
 exit 0

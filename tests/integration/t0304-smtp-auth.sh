@@ -57,4 +57,23 @@ for mech in plain login; do
 done
 check_count 0
 check_no_grep '^MAIL' "$(transcript)"
+
+# No password nor passwordeval (postie never prompts): the refused login
+# is held, and the line says that no password is configured for the user.
+write_config "$TMP/config" <<CONF
+account default
+host 127.0.0.1
+port $SMTPD_PORT
+from sender@example.org
+tls on
+tls_starttls on
+tls_trust_file $C/ca.pem
+auth plain
+user user
+CONF
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 77
+check_grep "^postie: NOT SENT: .*held until the configuration is fixed: no password is configured for user 'user' \\(postie never prompts\\): set 'password' or 'passwordeval'" \
+    "$TMP/stderr"
+check_count 0
 exit 0

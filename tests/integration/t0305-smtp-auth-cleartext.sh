@@ -29,4 +29,13 @@ run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
 check_rc 0
 check_count 1
 [ "$(json_field 1 auth)" = '"user"' ] || fail "not authenticated"
+
+# With the queue on: held, and the fix is the key named, not a
+# passwordeval command (none is configured).
+sed -i '/^queue off$/d; /^auth_cleartext on$/d' "$TMP/config"
+run_postie -C "$TMP/config" a@example.com <"$TMP/msg"
+check_rc 78
+check_grep '^postie: NOT SENT: refusing to send credentials .*auth_cleartext on\..*held until the configuration is fixed: fix the account.s setting named above; then send it' "$TMP/stderr"
+check_no_grep 'passwordeval' "$TMP/stderr"
+check_count 1
 exit 0

@@ -33,7 +33,7 @@ check_grep '^postie: <- 554 5.7.1 \\x1b\[2J' "$TMP/stderr"
 # The same words in a 4xx keep the message queued; mailq --json must
 # stay valid UTF-8 JSON with no raw control character (the queue keeps
 # no controls; invalid 8-bit becomes U+FFFD: test_util).
-soft=$(printf 'dot=451 4.3.0 \033[2J caf\303\251 \007busy\rpostie: delivered')
+soft=$(printf 'dot=451 4.3.0 \033[2J caf\303\251 \007busy\rpostie: delivered \302\2332J')
 start_smtpd --fail "$soft"
 write_config "$TMP/config2" <<CONF
 account default
@@ -56,6 +56,15 @@ text = json.dumps(v, ensure_ascii=False)
 assert "\x1b" not in text and "\x07" not in text and "\r" not in text.replace("\\r", ""), text
 assert "caf\u00e9" in text and "busy" in text, text
 PY
+# mailq's listing: the reply escaped as on stderr, the C1 control U+009B
+# (a CSI to many terminals) too; a valid UTF-8 letter stays
+run_postie -C "$TMP/config2" -bp
+check_rc 0
+check_grep 'delivered \\xc2\\x9b2J\)$' "$TMP/stdout"
+grep -q "$(printf 'caf\303\251 ')" "$TMP/stdout" || fail "mailq lost the UTF-8 letter"
+if grep -q "$(printf '\302\233')" "$TMP/stdout"; then
+	fail "mailq printed a raw C1 control"
+fi
 # the log line: the reply escaped, never a raw control
 for c in "$esc" "$bel" "$cr"; do
 	if grep -q "$c" "$TMP/log"; then

@@ -89,4 +89,12 @@ check_rc 0
 sleep 1
 check_count 4
 check_queue 1
+
+# -q -v names the account of a queued entry as the one it was queued
+# with, once, never "named with -a" (no -a was given).
+run_postie -C "$TMP/config" -q -v
+check_rc 0
+check_queue 0
+check_no_grep 'named with -a' "$TMP/stderr"
+check_grep "^postie: account 'default' \\(relay 127\\.0\\.0\\.1, port [0-9]+\\) chosen: the one its queue entry names$" "$TMP/stderr"
 exit 0

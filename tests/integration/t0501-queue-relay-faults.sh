@@ -65,6 +65,8 @@ check_fixed_absent 's3cret-pw' "$TMP/stderr"
 check_fixed_absent 's3cret-pw' "$TMP/log"
 check_fixed_absent "$(printf 'jane\000s3cret-pw' | base64)" "$TMP/log"
 check_grep 'user="jane"' "$TMP/log"
+# The log line says what the caller heard: the 535 and exit 77.
+check_grep 'smtpstatus=535 .*outcome=held exitcode=EX_NOPERM$' "$TMP/log"
 run_postie -C "$TMP/config" -bp
 check_grep '!.* held=setup attempts=1 \(.*authentication failed' "$TMP/stdout"
 # The timer's form leaves it alone, even when due.
@@ -94,6 +96,42 @@ run_postie -C "$TMP/config" a@example.com <"$TMP/in"
 check_rc 0
 check_queue 1
 check_grep 'queued as' "$TMP/stderr"
+
+# STARTTLS against port 465 (smtps): the server waits for a TLS hello,
+# postie for a greeting: a wrong TLS mode for the port (issue 11 part 1),
+# held with the fix, not retried for days.  Port 465 needs root.
+if "$PYTHON" -c 'import socket
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 465))' 2>/dev/null; then
+	rm -rf "$Q"
+	"$PYTHON" -c 'import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 465))
+s.listen(8)
+conns = []
+end = time.time() + 30
+while time.time() < end:
+    s.settimeout(1)
+    try:
+        conns.append(s.accept()[0])
+    except OSError:
+        pass' &
+	SINK_PIDS="$SINK_PIDS $!"
+	wait_port 465
+	qconf 465 "timeout 1
+tls on
+tls_starttls on"
+	msg smtps
+	run_postie -C "$TMP/config" a@example.com <"$TMP/in"
+	check_rc 69
+	check_queue 1
+	check_grep '^postie: NOT SENT: .*port 465 expects TLS from the start, not STARTTLS.*held until the configuration is fixed: port 465 speaks TLS from the start: set tls on and tls_starttls off; then send it' "$TMP/stderr"
+	check_grep '^held 2$' "$Q"/q/*.env
+else
+	echo "port 465 cannot be bound here: its case is skipped" >&2
+fi
 
 # R12 again, end to end: queued after 451 on ".", delivered once later.
 rm -rf "$Q"

@@ -94,7 +94,12 @@ for fault in wrong-name untrusted starttls-454; do
 		check_grep "^postie: NOT SENT: .*not trusted.*held.*set 'host' \\(or tls_host_override\\)" "$TMP/stderr" ;;
 	untrusted)
 		check_rc 69
-		check_grep '^postie: NOT SENT: .*not trusted.*held.*set tls_trust_file' "$TMP/stderr" ;;
+		check_grep '^postie: NOT SENT: .*not trusted.*held.*set tls_trust_file' "$TMP/stderr"
+		# and the pin it would take: the certificate's own SHA-256
+		fp=$(openssl x509 -in "$C/self.pem" -noout -fingerprint \
+		    -sha256 | sed 's/.*=//')
+		check_grep "pin it with 'tls_fingerprint $fp'; then send it" \
+		    "$TMP/stderr" ;;
 	starttls-454)
 		check_rc 0
 		check_grep '^postie: queued as .*STARTTLS refused' "$TMP/stderr" ;;

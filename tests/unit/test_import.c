@@ -157,6 +157,64 @@ import_config__nullmailer_dir__remotes_in_order(void **state)
 	buf_release(&out);
 	buf_release(&notes);
 	free(p);
+	/* the remotes file itself names its directory */
+	p = data_path("nullmailer/remotes");
+	assert_int_equal(import_config(IMPORT_NULLMAILER, p, &out, &notes,
+	    &err), 0);
+	assert_non_null(strstr(out.data, "\nfailover nullmailer2\n"));
+	buf_release(&out);
+	buf_release(&notes);
+	free(p);
+}
+
+/*
+ * nullmailer-send(8)'s options in any order: --auth-login before --user
+ * stays LOGIN, --source and --x509certfile have postie keys, a remote
+ * without a protocol is smtp; helohost names the EHLO, defaultdomain
+ * completes defaulthost, and control files with no equivalent are said.
+ */
+static void
+import_nullmailer__options_any_order__mapped_or_flagged(void **state)
+{
+	struct buf		 out = BUF_INIT, notes = BUF_INIT;
+	struct config		 cfg = CONFIG_INIT;
+	struct error		 err = ERROR_INIT;
+	struct strlist		 unmapped = STRLIST_INIT;
+	struct nullmailer_files	 f;
+	const struct account	*a;
+
+	(void)state;
+	strlist_add(&unmapped, "sendtimeout");
+	memset(&f, 0, sizeof(f));
+	f.remotes = "relay.example.org smtp --auth-login --user=u --pass=p "
+	    "--starttls --source=192.0.2.5 --x509certfile=/etc/c.pem\n"
+	    "backup.example.org\n";
+	f.me = "web1.example.org";
+	f.defaulthost = "web1";
+	f.defaultdomain = "example.org";
+	f.helohost = "mx.example.org";
+	f.unmapped = &unmapped;
+	assert_int_equal(import_nullmailer(&f, &out, &notes, &err), 0);
+	a = reparse(&cfg, &out);
+	assert_string_equal(a->auth, "login");
+	assert_string_equal(a->source_ip, "192.0.2.5");
+	assert_string_equal(a->tls_cert_file, "/etc/c.pem");
+	assert_string_equal(a->tls_key_file, "/etc/c.pem");
+	assert_string_equal(a->domain, "mx.example.org");
+	assert_string_equal(a->qualify_domain, "web1.example.org");
+	assert_null(strstr(notes.data, "no equivalent in postie: ignored\n"
+	    "remotes"));
+	assert_null(strstr(notes.data, "'--source'"));
+	assert_null(strstr(notes.data, "'--x509certfile'"));
+	assert_non_null(strstr(notes.data, "sendtimeout: this nullmailer "
+	    "setting has no equivalent"));
+	/* the protocol defaults to smtp: the second line is the backup */
+	assert_int_equal(a->nfailover, 1);
+	assert_string_equal(a->failover_to[0]->host, "backup.example.org");
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
+	strlist_release(&unmapped);
 }
 
 static void
@@ -192,6 +250,36 @@ import_dma__conf_and_auth__login_of_the_smarthost(void **state)
 	freezero_str(auth);
 	free(cp);
 	free(ap);
+}
+
+/* dma's MASQUERADE "john@" (dma(8): john at the host's name) becomes a
+ * valid from, not "john@", which postie refuses. */
+static void
+import_dma__masquerade_user_only__valid_from(void **state)
+{
+	struct buf		 out = BUF_INIT, notes = BUF_INIT;
+	struct config		 cfg = CONFIG_INIT;
+	struct error		 err = ERROR_INIT;
+	const struct account	*a;
+
+	(void)state;
+	assert_int_equal(import_dma("SMARTHOST mail.example.com\n"
+	    "SECURETRANSFER\nMASQUERADE john@\n", NULL, &out, &notes, &err),
+	    0);
+	assert_non_null(strstr(out.data, "\nfrom john@%M\n"));
+	a = reparse(&cfg, &out);
+	assert_true(strncmp(a->from, "john@", 5) == 0 && a->from[5] != '\0');
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
+	assert_int_equal(import_dma("SMARTHOST mail.example.com\n"
+	    "MAILNAME mx.example.org\nMASQUERADE john@\n", NULL, &out,
+	    &notes, &err), 0);
+	a = reparse(&cfg, &out);
+	assert_string_equal(a->from, "john@mx.example.org");
+	config_release(&cfg);
+	buf_release(&out);
+	buf_release(&notes);
 }
 
 static void
@@ -245,6 +333,43 @@ config_parse__ssmtp_file__error_names_format_and_command(void **state)
 	config_release(&cfg);
 }
 
+/* A foreign file's first line may be its password (ssmtp's AuthPass=,
+ * dma's auth.conf): the error names the key, never the value; for
+ * nullmailer the command names the directory of the file. */
+static void
+config_parse__foreign_secret_line__value_not_echoed(void **state)
+{
+	static const struct {
+		const char	*text, *want, *absent;
+	} cases[] = {
+		{ "AuthPass=TopSecret99\nmailhub=h\n",
+		    "t.conf:1: unknown key 'AuthPass': this is ssmtp's "
+		    "configuration", "TopSecret99" },
+		{ "relay@example.org|mail.example.org:TopSecret99\n",
+		    "t.conf:1: unknown key 'relay@example.org'", "TopSecret99" },
+		{ "smtp.example.org smtp --user=u --pass=TopSecret99\n",
+		    "'postie --import-config nullmailer /etc/nullmailer'",
+		    "TopSecret99" },
+	};
+	size_t	i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct config	 cfg = CONFIG_INIT;
+		struct error	 err = ERROR_INIT;
+		const char	*name = i == 2 ? "/etc/nullmailer/remotes" :
+		    "t.conf";
+
+		assert_int_equal(config_parse(&cfg, cases[i].text,
+		    strlen(cases[i].text), name, &err), -1);
+		if (strstr(err.msg, cases[i].want) == NULL ||
+		    strstr(err.msg, cases[i].absent) != NULL)
+			fail_msg("case %zu: %s", i, err.msg);
+		error_release(&err);
+		config_release(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -256,10 +381,15 @@ main(void)
 		cmocka_unit_test(
 		    import_config__nullmailer_dir__remotes_in_order),
 		cmocka_unit_test(
+		    import_nullmailer__options_any_order__mapped_or_flagged),
+		cmocka_unit_test(
 		    import_dma__conf_and_auth__login_of_the_smarthost),
+		cmocka_unit_test(import_dma__masquerade_user_only__valid_from),
 		cmocka_unit_test(import_detect__foreign_lines__named),
 		cmocka_unit_test(
 		    config_parse__ssmtp_file__error_names_format_and_command),
+		cmocka_unit_test(
+		    config_parse__foreign_secret_line__value_not_echoed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

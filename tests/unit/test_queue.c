@@ -1047,19 +1047,20 @@ queue_format__json_and_text__escaped(void **state)
 	e.size = 42;
 	e.created = 1000;
 	e.attempts = 3;
-	e.last_error = xstrdup("450 \x01 later\t");
+	e.last_error = xstrdup("450 \x01 later\t\xc2\x9b");
 	v[0] = &e;
 	queue_format(&b, v, 1, 1000 + 7200, 1);
 	assert_non_null(strstr(buf_str(&b), "\"sender\": \"a\\\"b\\\\c@x\""));
 	assert_non_null(strstr(buf_str(&b), "\"recipients\": [\"wait@x\"]"));
 	assert_non_null(strstr(buf_str(&b),
-	    "\"last_error\": \"450 \\u0001 later\\t\""));
+	    "\"last_error\": \"450 \\u0001 later\\t\\u009b\""));
 	assert_non_null(strstr(buf_str(&b), "\"account\": null"));
 	assert_non_null(strstr(buf_str(&b), "\"age\": 7200"));
 	buf_reset(&b);
 	queue_format(&b, v, 1, 1000 + 7200, 0);
+	/* the relay's words escaped as on stderr, a C1 control (CSI) too */
 	assert_string_equal(buf_str(&b), "ID1 42 2h <a\"b\\c@x> <wait@x> "
-	    "attempts=3 (450   later )\n-- 1 request\n");
+	    "attempts=3 (450 \\x01 later\t\\xc2\\x9b)\n-- 1 request\n");
 	buf_reset(&b);
 	queue_format(&b, v, 0, 0, 0);
 	assert_string_equal(buf_str(&b), "Mail queue is empty\n");
