@@ -483,4 +483,58 @@ check_calls $n
 [ "$(call_rc $n)" -eq 75 ] || fail "php: postie exited $(call_rc $n), expected 75"
 check_grep "connection to 127.0.0.1:$down refused" "$TMP/calls/$n/stderr"
 check_server "$GOOD_DIR" $ngood
+
+# C7: a hangup while s-nail's sendmail talks to a slow relay.  s-nail and
+# bsd-mailx run their sendmail with SIGHUP and SIGINT ignored, so that
+# closing the terminal does not stop the send (s-nail without sendwait
+# does not even wait for it); postie keeps them ignored and delivers.
+# (Before: "queued as ID: interrupted by signal 1", sent only by a flush.)
+start_smtpd --delay rcpt=2
+SLOW_DIR=$SMTPD_DIR
+write_config "$TMP/slow.conf" <<EOF
+host 127.0.0.1
+port $SMTPD_PORT
+timeout 30
+qualify_domain example.org
+local_spool $TMP/mail
+EOF
+vg=""
+if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
+	vg="valgrind -q --error-exitcode=99 --leak-check=full"
+	vg="$vg --errors-for-leak-kinds=definite,indirect"
+	vg="$vg --child-silent-after-fork=yes --log-file=$TMP/valgrind-hup.%p"
+fi
+cat >"$TMP/bin/sendmail-pid" <<EOF
+#!/bin/sh
+echo \$\$ >"$TMP/postie.pid"
+POSTIE_SYSCONFIG=/nonexistent exec $vg "$TMP/sbin/sendmail" -C "$TMP/slow.conf" "\$@"
+EOF
+chmod +x "$TMP/bin/sendmail-pid"
+cname=s-nail
+clientenv timeout 60 s-nail -n -Snosave -Ssendwait -Smta="$TMP/bin/sendmail-pid" \
+    -s hangup -r snail@example.com rcpt@example.com <"$TMP/body" \
+    >"$TMP/client.out" 2>"$TMP/client.err" &
+snail_pid=$!
+i=0
+until [ -s "$TMP/postie.pid" ] &&
+    grep -q '^RCPT' "$SLOW_DIR/transcript.log" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -le 300 ] || fail "s-nail's sendmail never reached RCPT"
+	sleep 0.1
+done
+# bit 0 of SigIgn is SIGHUP
+grep -Eq '^SigIgn:.*[13579bdf]$' "/proc/$(cat "$TMP/postie.pid")/status" ||
+    fail "postie (s-nail's sendmail) did not keep SIGHUP ignored"
+kill -HUP "$(cat "$TMP/postie.pid")"
+set +e
+wait $snail_pid
+crc=$?
+set -e
+[ "$crc" -eq 0 ] ||
+    fail "s-nail exited $crc after the hangup: $(cat "$TMP/client.err")"
+check_no_grep 'interrupted|queued' "$TMP/client.err"
+check_server "$SLOW_DIR" 1
+check_env "$SLOW_DIR" 1 snail@example.com '["rcpt@example.com"]'
+[ -z "$(find "$TMP/queue" -name '*.env' 2>/dev/null)" ] ||
+    fail "s-nail: the message was queued after the hangup"
 exit 0
