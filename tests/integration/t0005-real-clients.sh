@@ -1,9 +1,10 @@
 #!/bin/sh
-# Real mail clients from Debian 12 (C1-C6 in tests/README) with postie as
+# Real mail clients from Debian 12 (C1-C7 in tests/README) with postie as
 # their sendmail: mutt, s-nail, bsd-mailx, PHP mail() and git send-email
 # each send through integration/smtpd.py, and each refusal (550 to every
-# recipient) reaches the client as the failure it is.  t0001 replays the
-# argv such callers pass; here the clients build the message and the argv
+# recipient) reaches the client as the failure it is; a hangup during
+# s-nail's send (C7) does not stop it.  t0001 replays the argv such
+# callers pass; here the clients build the message and the argv
 # themselves.  Every client runs with HOME, MAIL and its rc file in $TMP:
 # none of them sees /usr/sbin/sendmail, ~/.muttrc or /var/mail.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"

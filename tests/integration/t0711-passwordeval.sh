@@ -5,7 +5,7 @@
 # when the failing command printed it.  passwordeval runs with /bin/sh and
 # never sees data from the message or the command line: its arguments
 # and environment hold none of the recipients, sender, names, subject or
-# body.
+# body.  A working command works also when the caller ignores SIGCHLD.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 PW=S3cr3t-pw-9
