@@ -9,7 +9,8 @@
 #define POSTIE_INTERRUPT_H
 
 /* Catch the three signals from now on (no SA_RESTART needed: the
- * handler only records the number). */
+ * handler only records the number), except those the caller left
+ * ignored (SIG_IGN inherited through exec: nohup, mailx, s-nail). */
 void	interrupt_install(void);
 /* The signal received, or 0. */
 int	interrupt_pending(void);

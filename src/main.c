@@ -53,6 +53,10 @@ main(int argc, char **argv)
 	/* A file size limit must be EFBIG (queue: could not queue), not a
 	 * silent death (as Postfix). */
 	signal(SIGXFSZ, SIG_IGN);
+	/* A caller's SIGCHLD ignored (Perl's $SIG{CHLD} = 'IGNORE' is kept
+	 * through exec) makes waitpid() fail with ECHILD: passwordeval's
+	 * status, the queue workers' and the type probe's would be lost. */
+	signal(SIGCHLD, SIG_DFL);
 	log_init("postie", 0);
 	if (getuid() != geteuid() || getgid() != getegid()) {
 		/*

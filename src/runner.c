@@ -953,11 +953,12 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 		for (i = 0; i < nkids; i++)
 			kill(kids[i], SIGTERM);
 	for (i = 0; i < nkids; i++) {
-		int	st;
+		pid_t	w;
+		int	st = 0;
 
-		while (waitpid(kids[i], &st, 0) == -1 && errno == EINTR)
+		while ((w = waitpid(kids[i], &st, 0)) == -1 && errno == EINTR)
 			;
-		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (w == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 			if (rv == 0)
 				rv = error_set(err, EX_TEMPFAIL, "a queue "
 				    "worker failed (see above); what it did "

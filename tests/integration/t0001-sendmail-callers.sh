@@ -2,7 +2,8 @@
 # Every real caller's command line works unchanged: the argv that cron,
 # cronie, anacron, bsd-mailx, GNU mail, s-nail, git send-email, PHP,
 # logwatch and mdadm pass to sendmail, each delivered through a real SMTP
-# server with the envelope the caller meant.
+# server with the envelope the caller meant.  (t0005 runs the clients
+# themselves: mutt, s-nail, bsd-mailx, PHP, git send-email.)
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 start_smtpd

@@ -5,7 +5,7 @@
 # when the failing command printed it.  passwordeval runs with /bin/sh and
 # never sees data from the message or the command line: its arguments
 # and environment hold none of the recipients, sender, names, subject or
-# body.
+# body.  A working command works also when the caller ignores SIGCHLD.
 . "$POSTIE_SRCDIR/tests/integration/lib.sh"
 
 PW=S3cr3t-pw-9
@@ -67,4 +67,26 @@ for tok in from-tok rcpt-tok Name-tok subject-tok hello; do
 	check_fixed_absent "$tok" "$TMP/pe.args"
 	check_fixed_absent "$tok" "$TMP/pe.env"
 done
+
+# A caller that ignores SIGCHLD (Perl's $SIG{CHLD} = 'IGNORE', kept
+# through exec): postie still gets passwordeval's exit status and sends
+# (before: "cannot wait for passwordeval: No child processes", queued).
+config "echo $PW" "queue off"
+vg=""
+if [ "${POSTIE_VALGRIND:-0}" = 1 ]; then
+	vg="valgrind -q --error-exitcode=99 --leak-check=full"
+	vg="$vg --errors-for-leak-kinds=definite,indirect"
+	vg="$vg --child-silent-after-fork=yes --log-file=$TMP/valgrind.%p"
+fi
+before=$(find "$SMTPD_DIR" -name '[0-9]*.json' | wc -l)
+set +e
+POSTIE_SYSCONFIG=/nonexistent HOME="$TMP" perl -e \
+    '$SIG{CHLD} = "IGNORE"; exec @ARGV or die "exec: $!\n"' \
+    $vg "$POSTIE" -C "$TMP/config" a@example.com <"$TMP/in" \
+    >"$TMP/stdout" 2>"$TMP/stderr"
+rc=$?
+set -e
+check_rc 0
+check_count $((before + 1))
+check_no_grep 'cannot wait' "$TMP/stderr"
 exit 0

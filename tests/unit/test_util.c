@@ -11,10 +11,12 @@
 #include <cmocka.h>
 
 #include <pwd.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "interrupt.h"
 #include "progress.h"
 #include "util.h"
 
@@ -232,6 +234,39 @@ util_home_dir__unusable_home__password_database(void **state)
 	free(h);
 }
 
+/* bsd-mailx and s-nail start their sendmail with SIGHUP and SIGINT
+ * ignored (and nohup SIGHUP): those stay ignored; the others are caught
+ * and noted. */
+static void
+interrupt_install__inherited_ignore__kept(void **state)
+{
+	struct sigaction	 ign, dfl, got;
+
+	(void)state;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	dfl = ign;
+	dfl.sa_handler = SIG_DFL;
+	assert_int_equal(sigaction(SIGHUP, &ign, NULL), 0);
+	assert_int_equal(sigaction(SIGINT, &ign, NULL), 0);
+	assert_int_equal(sigaction(SIGTERM, &dfl, NULL), 0);
+	interrupt_install();
+	assert_int_equal(sigaction(SIGHUP, NULL, &got), 0);
+	assert_true(got.sa_handler == SIG_IGN);
+	assert_int_equal(sigaction(SIGINT, NULL, &got), 0);
+	assert_true(got.sa_handler == SIG_IGN);
+	assert_int_equal(sigaction(SIGTERM, NULL, &got), 0);
+	assert_true(got.sa_handler != SIG_IGN && got.sa_handler != SIG_DFL);
+	assert_int_equal(raise(SIGHUP), 0);
+	assert_int_equal(interrupt_pending(), 0);
+	assert_int_equal(raise(SIGTERM), 0);
+	assert_int_equal(interrupt_pending(), SIGTERM);
+	assert_int_equal(sigaction(SIGHUP, &dfl, NULL), 0);
+	assert_int_equal(sigaction(SIGINT, &dfl, NULL), 0);
+	assert_int_equal(sigaction(SIGTERM, &dfl, NULL), 0);
+}
+
 int
 main(void)
 {
@@ -242,6 +277,7 @@ main(void)
 		cmocka_unit_test(crlf_next__every_split__crlf_text),
 		cmocka_unit_test(util_ehlo_name__no_domain__fqdn_or_literal),
 		cmocka_unit_test(util_home_dir__unusable_home__password_database),
+		cmocka_unit_test(interrupt_install__inherited_ignore__kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
