@@ -493,6 +493,15 @@ util_write_all(int fd, const void *p, size_t n)
 }
 
 void
+buf_add_json_str_or_null(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		buf_add_json_str(b, s);
+	else
+		buf_addstr(b, "null");
+}
+
+void
 buf_add_json_str(struct buf *b, const char *s)
 {
 	const unsigned char	*p = (const unsigned char *)(s != NULL ? s :

@@ -114,6 +114,8 @@ void	 buf_add_escaped(struct buf *, const char *, size_t);
  * U+FFFD, so the output is always valid UTF-8 JSON (RFC 8259).
  */
 void	 buf_add_json_str(struct buf *, const char *);
+/* The same, but NULL is the JSON null. */
+void	 buf_add_json_str_or_null(struct buf *, const char *);
 
 /*
  * The host's fully qualified name: the canonical name of gethostname()
