@@ -183,5 +183,8 @@ int	 util_tmpfile_in(const char *first, struct error *);
  * Returns 0, or -1 with errno set.
  */
 int	 util_write_all(int, const void *, size_t);
+/* read(2) exactly n bytes, retrying on EINTR and short reads.  Returns
+ * 0, or -1 at an error or an end of file first. */
+int	 util_read_all(int, void *, size_t);
 
 #endif
