@@ -146,4 +146,23 @@ check_queue 0
 n=$(grep -c '^EHLO' "$SMTPD_DIR/transcript.log")
 [ "$n" -ge 2 ] || fail "one connection only ($n): no worker took an entry"
 kill "$SMTPD_PID"
+
+# The relay down: the first entry's try is an attempt (its failure
+# says where); the second, not tried behind it, is only in "entries".
+qconf "$(free_port)"
+for k in 1 2; do
+	msg "d$k"
+	run_postie -odq -C "$TMP/config" a@example.com <"$TMP/in"
+	check_rc 0
+done
+run_postie --json -C "$TMP/config" -q
+check_rc 0
+want 'd["queued"]' 2
+want 'len(d["entries"])' 2
+want 'len(d["attempts"])' 1
+want 'd["attempts"][0]["status"]' queued
+want 'd["attempts"][0]["recipients"][0]["status"]' queued
+want 'd["attempts"][0]["failure"]["class"]' retry
+want 'd["attempts"][0]["failure"]["step"]' connect
+want 'd["attempts"][0]["error"] is not None' True
 exit 0
