@@ -82,7 +82,7 @@ static int	may_wait;
  */
 #define ATTEMPTS_MAX	(16 * 1024 * 1024)
 static struct buf	*flush_json;
-static size_t		 fj_partial, fj_dropped;
+static size_t		 fj_partial, fj_dropped, fj_objects;
 
 static int	expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
@@ -1010,26 +1010,27 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 		queue_close(q);
 	flush_json = NULL;
 	buf_release(&ab);
-	fj_partial = fj_dropped = 0;
+	fj_partial = fj_dropped = fj_objects = 0;
 	return q == NULL ? -1 : rv;
 }
 
 /*
  * A worker's report to the parent on its own pipe: what it sent, then,
- * with --json, the counts and the length of its attempts' text and the
- * text itself (worker_collect()).
+ * with --json, its counts, the number and length of its attempts' text
+ * and the text itself (worker_collect()).
  */
 static int
 worker_report(int fd, size_t sent)
 {
-	size_t	h[4];
+	size_t	h[5];
 
 	h[0] = sent;
 	if (flush_json == NULL)
 		return util_write_all(fd, h, sizeof(h[0]));
 	h[1] = fj_partial;
 	h[2] = fj_dropped;
-	h[3] = flush_json->len;
+	h[3] = fj_objects;
+	h[4] = flush_json->len;
 	if (util_write_all(fd, h, sizeof(h)) == -1 ||
 	    util_write_all(fd, flush_json->data, flush_json->len) == -1)
 		return -1;
@@ -1038,28 +1039,35 @@ worker_report(int fd, size_t sent)
 
 /*
  * The parent's side: a worker's count of entries sent, and with --json
- * its attempts spliced into this process's (whole, or not at all: a
- * worker that died writing, or one over ATTEMPTS_MAX, adds none).
+ * its attempts spliced into this process's, whole or not at all (a
+ * worker that died writing adds none; past ATTEMPTS_MAX in all they are
+ * counted in fj_dropped).
  */
 static size_t
 worker_collect(int fd)
 {
-	size_t	h[4];
+	size_t	h[5];
 	char	*text;
 
 	if (util_read_all(fd, h, sizeof(h[0])) == -1)
 		return 0;
-	if (flush_json == NULL || util_read_all(fd, h + 1, 3 * sizeof(h[0])) == -1)
+	if (flush_json == NULL ||
+	    util_read_all(fd, h + 1, sizeof(h) - sizeof(h[0])) == -1)
 		return h[0];
 	fj_partial += h[1];
 	fj_dropped += h[2];
-	if (h[3] == 0 || h[3] > ATTEMPTS_MAX + 65536)
+	if (h[4] == 0 || h[4] > ATTEMPTS_MAX)
 		return h[0];
-	text = xmalloc(h[3]);
-	if (util_read_all(fd, text, h[3]) == 0) {
-		if (flush_json->len > 0)
-			buf_addstr(flush_json, ", ");
-		buf_add(flush_json, text, h[3]);
+	text = xmalloc(h[4]);
+	if (util_read_all(fd, text, h[4]) == 0) {
+		if (flush_json->len + h[4] + 2 > ATTEMPTS_MAX)
+			fj_dropped += h[3];
+		else {
+			if (flush_json->len > 0)
+				buf_addstr(flush_json, ", ");
+			buf_add(flush_json, text, h[4]);
+			fj_objects += h[3];
+		}
 	}
 	free(text);
 	return h[0];
@@ -1080,7 +1088,7 @@ flush_attempt(const struct queue_entry *e, const struct envelope *env,
 {
 	struct buf	*b = flush_json;
 	const char	*st;
-	size_t		 ok;
+	size_t		 ok, was = b->len;
 
 	/* of the recipients tried now, as a send says it (deliver.h) */
 	ok = outcome_count(res, RCPT_ACCEPTED);
@@ -1089,10 +1097,6 @@ flush_attempt(const struct queue_entry *e, const struct envelope *env,
 	    "sent" : ok > 0 ? "partial" : "refused";
 	if (ok > 0 && ok < env->rcpts.n)
 		fj_partial++;
-	if (b->len > ATTEMPTS_MAX) {
-		fj_dropped++;
-		return;
-	}
 	if (b->len > 0)
 		buf_addstr(b, ", ");
 	buf_addstr(b, "{\"queue_id\": ");
@@ -1117,6 +1121,11 @@ flush_attempt(const struct queue_entry *e, const struct envelope *env,
 	buf_addstr(b, ", \"error\": ");
 	buf_add_json_str_or_null(b, ae != NULL ? ae->msg : NULL);
 	buf_addch(b, '}');
+	if (b->len > ATTEMPTS_MAX) {
+		b->len = was;		/* bounded: counted, not written */
+		fj_dropped++;
+	} else
+		fj_objects++;
 }
 
 /*
