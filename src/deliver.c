@@ -109,92 +109,36 @@ status_name(enum deliver_status s)
 	return "unknown";
 }
 
-/* One recipient's fate, as --json names it. */
-static const char *
-rcpt_name(const struct deliver_report *rep, enum rcpt_state st)
-{
-	switch (st) {
-	case RCPT_ACCEPTED:
-		return "delivered";
-	case RCPT_PERMFAIL:
-		return "refused";
-	default:
-		return rep->status == DLV_QUEUED ? "queued" :
-		    rep->status == DLV_HELD ? "held" : "failed";
-	}
-}
-
-static void
-json_str_or_null(struct buf *b, const char *s)
-{
-	if (s != NULL)
-		buf_add_json_str(b, s);
-	else
-		buf_addstr(b, "null");
-}
-
 void
 deliver_report_json(const struct deliver_report *rep,
     const struct envelope *env, const char *account, const char *error,
     struct buf *b)
 {
 	const struct outcome	*o = &rep->out;
-	size_t			 i;
 
 	buf_addstr(b, "{\"status\": ");
 	buf_add_json_str(b, status_name(rep->status));
 	buf_addstr(b, ", \"queue_id\": ");
-	json_str_or_null(b, rep->queue_id);
+	buf_add_json_str_or_null(b, rep->queue_id);
 	buf_addstr(b, ", \"account\": ");
-	json_str_or_null(b, account);
+	buf_add_json_str_or_null(b, account);
 	buf_addstr(b, ", \"relay\": ");
-	json_str_or_null(b, o->relay);
+	buf_add_json_str_or_null(b, o->relay);
 	if (o->account != NULL) {
 		/* the account(s) that delivered, other than "account" */
 		buf_addstr(b, ", \"sent_via\": ");
 		buf_add_json_str(b, o->account);
 	}
 	buf_addstr(b, ", \"server_id\": ");
-	json_str_or_null(b, o->server_id);
+	buf_add_json_str_or_null(b, o->server_id);
 	buf_addstr(b, ", \"sender\": ");
 	buf_add_json_str(b, env->sender);
-	buf_addstr(b, ", \"recipients\": [");
-	for (i = 0; i < env->rcpts.n; i++) {
-		const struct rcpt_result *r = i < o->n ? &o->rcpt[i] : NULL;
-
-		buf_addstr(b, i > 0 ? ", {\"address\": " : "{\"address\": ");
-		buf_add_json_str(b, env->rcpts.v[i]);
-		buf_addstr(b, ", \"status\": ");
-		buf_add_json_str(b, rcpt_name(rep, r != NULL ? r->state :
-		    RCPT_PENDING));
-		buf_printf(b, ", \"code\": %d, \"enhanced\": ",
-		    r != NULL ? r->code : 0);
-		json_str_or_null(b, r != NULL && r->enhanced[0] != '\0' ?
-		    r->enhanced : NULL);
-		buf_addstr(b, ", \"text\": ");
-		json_str_or_null(b, r != NULL ? r->reply : NULL);
-		if (r != NULL && r->account != NULL) {
-			/* routes or failover: where this one went */
-			buf_addstr(b, ", \"account\": ");
-			buf_add_json_str(b, r->account);
-			buf_addstr(b, ", \"relay\": ");
-			json_str_or_null(b, r->relay);
-		}
-		buf_addch(b, '}');
-	}
-	buf_addstr(b, "]");
-	if (o->class != OUTCOME_NONE) {
-		buf_addstr(b, ", \"failure\": {\"class\": ");
-		buf_add_json_str(b, outcome_class_name(o->class));
-		buf_addstr(b, ", \"step\": ");
-		buf_add_json_str(b, outcome_step_name(o->step));
-		buf_printf(b, ", \"code\": %d, \"exit\": %d, \"hint\": ",
-		    o->smtp_code, o->exitcode);
-		json_str_or_null(b, o->hint);
-		buf_addch(b, '}');
-	}
+	buf_addstr(b, ", ");
+	/* a recipient neither accepted nor refused: what became of it */
+	outcome_json(b, o, &env->rcpts, rep->status == DLV_QUEUED ?
+	    "queued" : rep->status == DLV_HELD ? "held" : "failed");
 	buf_addstr(b, ", \"error\": ");
-	json_str_or_null(b, error);
+	buf_add_json_str_or_null(b, error);
 	buf_addstr(b, "}\n");
 }
 

@@ -9,6 +9,7 @@
 #include <sysexits.h>
 
 #include "outcome.h"
+#include "util.h"
 #include "xmalloc.h"
 
 static void
@@ -299,4 +300,48 @@ outcome_step_name(enum outcome_step s)
 	if ((size_t)s < sizeof(names) / sizeof(names[0]))
 		return names[s];
 	return "unknown";
+}
+
+void
+outcome_json(struct buf *b, const struct outcome *o,
+    const struct strlist *rcpts, const char *open)
+{
+	size_t	i;
+
+	buf_addstr(b, "\"recipients\": [");
+	for (i = 0; i < rcpts->n; i++) {
+		const struct rcpt_result *r = i < o->n ? &o->rcpt[i] : NULL;
+		enum rcpt_state	 st = r != NULL ? r->state : RCPT_PENDING;
+
+		buf_addstr(b, i > 0 ? ", {\"address\": " : "{\"address\": ");
+		buf_add_json_str(b, rcpts->v[i]);
+		buf_addstr(b, ", \"status\": ");
+		buf_add_json_str(b, st == RCPT_ACCEPTED ? "delivered" :
+		    st == RCPT_PERMFAIL ? "refused" : open);
+		buf_printf(b, ", \"code\": %d, \"enhanced\": ",
+		    r != NULL ? r->code : 0);
+		buf_add_json_str_or_null(b, r != NULL &&
+		    r->enhanced[0] != '\0' ? r->enhanced : NULL);
+		buf_addstr(b, ", \"text\": ");
+		buf_add_json_str_or_null(b, r != NULL ? r->reply : NULL);
+		if (r != NULL && r->account != NULL) {
+			/* routes or failover: where this one went */
+			buf_addstr(b, ", \"account\": ");
+			buf_add_json_str(b, r->account);
+			buf_addstr(b, ", \"relay\": ");
+			buf_add_json_str_or_null(b, r->relay);
+		}
+		buf_addch(b, '}');
+	}
+	buf_addstr(b, "]");
+	if (o->class != OUTCOME_NONE) {
+		buf_addstr(b, ", \"failure\": {\"class\": ");
+		buf_add_json_str(b, outcome_class_name(o->class));
+		buf_addstr(b, ", \"step\": ");
+		buf_add_json_str(b, outcome_step_name(o->step));
+		buf_printf(b, ", \"code\": %d, \"exit\": %d, \"hint\": ",
+		    o->smtp_code, o->exitcode);
+		buf_add_json_str_or_null(b, o->hint);
+		buf_addch(b, '}');
+	}
 }

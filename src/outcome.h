@@ -41,6 +41,9 @@
 #include <stddef.h>
 #include <time.h>
 
+struct buf;
+struct strlist;
+
 enum outcome_class {
 	OUTCOME_NONE = 0,
 	OUTCOME_RETRY,
@@ -186,5 +189,21 @@ void	outcome_decide(const struct outcome *, int queue_on,
  * "connect" "greeting" "ehlo" ... */
 const char *outcome_class_name(enum outcome_class);
 const char *outcome_step_name(enum outcome_step);
+
+/*
+ * The one writer of an attempt's recipients for --json (a send's report,
+ * deliver.c, and each attempt of a flush's, runner.c): appends
+ *   "recipients": [{"address", "status", "code", "enhanced", "text"
+ *   (and "account", "relay" when routes or failover sent it elsewhere)},
+ *   ...]
+ * for each address of rcpts (the envelope tried, in the outcome's order),
+ * then, when the transaction failed, ", \"failure\": {class, step, code,
+ * exit, hint}".  A recipient's status is "delivered" (accepted),
+ * "refused" (5xx), or open for any other state: "queued", "held",
+ * "failed" as the caller says.  Every string goes through
+ * buf_add_json_str() (valid UTF-8 JSON, controls escaped).
+ */
+void	outcome_json(struct buf *, const struct outcome *,
+	    const struct strlist *rcpts, const char *open);
 
 #endif

@@ -51,6 +51,8 @@ struct run {
 	char			**down;		/* per account: why its relay
 						   failed to answer this run */
 	size_t			  n;
+	int			  untried;	/* run_deliver(): not tried,
+						   its relay is down */
 };
 
 /*
@@ -71,6 +73,17 @@ static int	run_worker;
  */
 static int	may_wait;
 
+/*
+ * With postie -q --json: this process's attempts, as JSON objects
+ * separated by ", " (flush_attempt()), and how many of them reached some
+ * but not all of their recipients; NULL without --json, so a normal flush
+ * writes nothing.  A worker hands its text to the parent over its pipe
+ * (flush_queue()); past ATTEMPTS_MAX the rest is counted, not written.
+ */
+#define ATTEMPTS_MAX	(16 * 1024 * 1024)
+static struct buf	*flush_json;
+static size_t		 fj_partial, fj_dropped, fj_objects;
+
 static int	expire(const struct queue_entry *, struct outcome *, int,
 		    struct error *);
 static void	bounce_failed(const struct queue_entry *,
@@ -90,7 +103,12 @@ static int	hold_unrecorded(struct queue *, struct queue_lock *,
 		    struct queue_entry *, struct error *);
 static int	flush_queue(const struct runner_opts *, struct config *,
 		    const struct account *, struct error *);
+static void	flush_attempt(const struct queue_entry *,
+		    const struct envelope *, const struct outcome *,
+		    const struct error *, const char *);
 static void	flush_summary(struct queue *, size_t, int);
+static int	worker_report(int, size_t);
+static size_t	worker_collect(int);
 static int	ingest_drops(const struct account *, struct error *);
 
 int
@@ -379,6 +397,7 @@ flush_pass(struct queue *q, const struct config *cfg,
 		outcome_init(&res, message_envelope(msg)->rcpts.n);
 		/* the relay may have it already: no failover (relay.h) */
 		res.unknown = e->unknown;
+		run.untried = 0;
 		rc = run_deliver(&run, e, msg, &res, &derr);
 		if (res.limited > 0) {
 			/* once per account and pass (relay.c remembers the
@@ -465,6 +484,9 @@ flush_pass(struct queue *q, const struct config *cfg,
 			    " (bounce to the sender)" : "");
 		run_log(&run, e, message_envelope(msg), &res,
 		    rc == -1 ? &derr : NULL, outcome);
+		if (flush_json != NULL && !run.untried)
+			flush_attempt(e, message_envelope(msg), &res,
+			    rc == -1 ? &derr : NULL, outcome);
 		message_free(msg);
 		outcome_release(&res);
 		error_release(&derr);
@@ -627,6 +649,7 @@ run_deliver(struct run *run, const struct queue_entry *e,
 		/* one wait for a dead relay per run, not one per message */
 		error_set(err, EX_TEMPFAIL, "not tried: %s (earlier in this "
 		    "run)", run->down[i]);
+		run->untried = 1;
 		outcome_fail(res, OUTCOME_RETRY, STEP_CONNECT, EX_TEMPFAIL, 0,
 		    err->msg, NULL);
 		return -1;
@@ -895,9 +918,11 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
     const struct account *acct, struct error *err)
 {
 	struct queue	*q;
+	struct buf	 ab = BUF_INIT;
 	size_t		 sent, left;
 	pid_t		 kids[RUNNER_MAX_CONNECTIONS];
-	int		 rv, fds[2] = { -1, -1 }, nkids = 0, i, nproc, wfd;
+	int		 kfd[RUNNER_MAX_CONNECTIONS];
+	int		 rv, fds[2], nkids = 0, i, nproc, wfd;
 
 	/*
 	 * queue_connections N, per account: as many flushes at once as the
@@ -906,7 +931,7 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 	 * accounts that allow more than w).  The entries' locks (queue.h)
 	 * give each entry to one of them; rate_limit is counted in a file
 	 * all of them share.  The children report how many they sent over
-	 * a pipe.
+	 * a pipe each (with --json, their attempts' text too).
 	 */
 	if ((q = runner_open_queue(acct, 1, err)) == NULL)
 		return -1;
@@ -914,17 +939,26 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 	may_wait = wfd != -1;
 	queue_close(q);
 	nproc = connections(cfg, acct);
-	if (nproc > 1 && pipe(fds) == 0) {
+	if (opts->json)
+		flush_json = &ab;
+	if (nproc > 1) {
 		fflush(stdout);
 		fflush(stderr);
 		for (i = 1; i < nproc; i++) {
-			pid_t pid = fork();
+			pid_t pid;
 
-			if (pid == -1)
+			if (pipe(fds) == -1)
 				break;		/* fewer workers, still correct */
+			if ((pid = fork()) == -1) {
+				close(fds[0]);
+				close(fds[1]);
+				break;
+			}
 			if (pid == 0) {
 				run_worker = i;
 				close(fds[0]);
+				while (nkids > 0)
+					close(kfd[--nkids]);
 				sent = 0;
 				rv = 0;
 				if ((q = runner_open_queue(acct, 1, err)) ==
@@ -935,14 +969,14 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 				}
 				if (q != NULL)
 					queue_close(q);
-				if (write(fds[1], &sent, sizeof(sent)) !=
-				    (ssize_t)sizeof(sent))
+				if (worker_report(fds[1], sent) == -1)
 					rv = 1;
 				_exit(rv);
 			}
+			close(fds[1]);
+			kfd[nkids] = fds[0];
 			kids[nkids++] = pid;
 		}
-		close(fds[1]);
 	}
 	if ((q = runner_open_queue(acct, 1, err)) == NULL) {
 		rv = -1;
@@ -956,6 +990,9 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 		pid_t	w;
 		int	st = 0;
 
+		/* read before the wait: a worker's text may fill its pipe */
+		sent += worker_collect(kfd[i]);
+		close(kfd[i]);
 		while ((w = waitpid(kids[i], &st, 0)) == -1 && errno == EINTR)
 			;
 		if (w == -1 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
@@ -965,22 +1002,131 @@ flush_queue(const struct runner_opts *opts, struct config *cfg,
 				    "not send stays queued");
 		}
 	}
-	if (fds[0] != -1) {
-		size_t	n;
-
-		while (read(fds[0], &n, sizeof(n)) == (ssize_t)sizeof(n))
-			sent += n;
-		close(fds[0]);
-	}
 	if (wfd != -1)
 		close(wfd);		/* releases the lock */
-	if (q == NULL)
-		return -1;
-	if (rv == 0 && (opts->json || log_verbose() ||
+	if (q != NULL && rv == 0 && (opts->json || log_verbose() ||
 	    isatty(STDERR_FILENO)))
 		flush_summary(q, sent, opts->json);
-	queue_close(q);
-	return rv;
+	if (q != NULL)
+		queue_close(q);
+	flush_json = NULL;
+	buf_release(&ab);
+	fj_partial = fj_dropped = fj_objects = 0;
+	return q == NULL ? -1 : rv;
+}
+
+/*
+ * A worker's report to the parent on its own pipe: what it sent, then,
+ * with --json, its counts, the number and length of its attempts' text
+ * and the text itself (worker_collect()).
+ */
+static int
+worker_report(int fd, size_t sent)
+{
+	size_t	h[5];
+
+	h[0] = sent;
+	if (flush_json == NULL)
+		return util_write_all(fd, h, sizeof(h[0]));
+	h[1] = fj_partial;
+	h[2] = fj_dropped;
+	h[3] = fj_objects;
+	h[4] = flush_json->len;
+	if (util_write_all(fd, h, sizeof(h)) == -1 ||
+	    util_write_all(fd, flush_json->data, flush_json->len) == -1)
+		return -1;
+	return 0;
+}
+
+/*
+ * The parent's side: a worker's count of entries sent, and with --json
+ * its attempts spliced into this process's, whole or not at all (a
+ * worker that died writing adds none; past ATTEMPTS_MAX in all they are
+ * counted in fj_dropped).
+ */
+static size_t
+worker_collect(int fd)
+{
+	size_t	h[5];
+	char	*text;
+
+	if (util_read_all(fd, h, sizeof(h[0])) == -1)
+		return 0;
+	if (flush_json == NULL ||
+	    util_read_all(fd, h + 1, sizeof(h) - sizeof(h[0])) == -1)
+		return h[0];
+	fj_partial += h[1];
+	fj_dropped += h[2];
+	if (h[4] == 0 || h[4] > ATTEMPTS_MAX)
+		return h[0];
+	text = xmalloc(h[4]);
+	if (util_read_all(fd, text, h[4]) == 0) {
+		if (flush_json->len + h[4] + 2 > ATTEMPTS_MAX)
+			fj_dropped += h[3];
+		else {
+			if (flush_json->len > 0)
+				buf_addstr(flush_json, ", ");
+			buf_add(flush_json, text, h[4]);
+			fj_objects += h[3];
+		}
+	}
+	free(text);
+	return h[0];
+}
+
+/*
+ * One attempt of a flush as a JSON object (--json), added to flush_json.
+ * Its status says what became of the recipients tried now (env), with
+ * the send report's names (deliver.h): sent (all delivered), partial
+ * (some delivered, the rest refused for good), queued (some still wait
+ * for a retry), held (a set-up failure), refused (none delivered, none
+ * left); and expired: its last try past queue_lifetime, every recipient
+ * still open refused.  outcome is run_log()'s word for the entry.
+ */
+static void
+flush_attempt(const struct queue_entry *e, const struct envelope *env,
+    const struct outcome *res, const struct error *ae, const char *outcome)
+{
+	struct buf	*b = flush_json;
+	const char	*st;
+	size_t		 ok, was = b->len;
+
+	/* of the recipients tried now, as a send says it (deliver.h) */
+	ok = outcome_count(res, RCPT_ACCEPTED);
+	st = strcmp(outcome, "expired") == 0 || strcmp(outcome, "held") == 0 ||
+	    strcmp(outcome, "queued") == 0 ? outcome : ok == env->rcpts.n ?
+	    "sent" : ok > 0 ? "partial" : "refused";
+	if (ok > 0 && ok < env->rcpts.n)
+		fj_partial++;
+	if (b->len > 0)
+		buf_addstr(b, ", ");
+	buf_addstr(b, "{\"queue_id\": ");
+	buf_add_json_str(b, e->id);
+	buf_addstr(b, ", \"status\": ");
+	buf_add_json_str(b, st);
+	buf_addstr(b, ", \"account\": ");
+	buf_add_json_str_or_null(b, e->account);
+	buf_addstr(b, ", \"relay\": ");
+	buf_add_json_str_or_null(b, res->relay);
+	if (res->account != NULL) {
+		buf_addstr(b, ", \"sent_via\": ");
+		buf_add_json_str(b, res->account);
+	}
+	buf_addstr(b, ", \"server_id\": ");
+	buf_add_json_str_or_null(b, res->server_id);
+	buf_addstr(b, ", \"sender\": ");
+	buf_add_json_str(b, env->sender);
+	buf_addstr(b, ", ");
+	outcome_json(b, res, &env->rcpts, strcmp(st, "held") == 0 ? "held" :
+	    strcmp(st, "queued") == 0 ? "queued" : "refused");
+	buf_addstr(b, ", \"error\": ");
+	buf_add_json_str_or_null(b, ae != NULL ? ae->msg : NULL);
+	buf_addch(b, '}');
+	if (b->len > ATTEMPTS_MAX) {
+		b->len = was;		/* bounded: counted, not written */
+		fj_dropped++;
+	} else
+		fj_objects++;
 }
 
 /*
@@ -1019,6 +1165,14 @@ flush_summary(struct queue *q, size_t sent, int json)
 		queue_format(&b, v, n, now, 1);
 		while (b.len > 0 && b.data[b.len - 1] == '\n')
 			b.len--;
+		buf_printf(&b, ", \"partial\": %zu, \"attempts\": [",
+		    fj_partial);
+		if (flush_json != NULL)
+			buf_add(&b, flush_json->data, flush_json->len);
+		buf_addch(&b, ']');
+		if (fj_dropped > 0)
+			buf_printf(&b, ", \"attempts_left_out\": %zu",
+			    fj_dropped);
 		buf_addstr(&b, "}\n");
 		if (fwrite(b.data, 1, b.len, stdout) != b.len ||
 		    fflush(stdout) == EOF)

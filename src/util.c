@@ -492,6 +492,33 @@ util_write_all(int fd, const void *p, size_t n)
 	return 0;
 }
 
+int
+util_read_all(int fd, void *p, size_t n)
+{
+	char	*c = p;
+	ssize_t	 r;
+
+	while (n > 0) {
+		if ((r = read(fd, c, n)) <= 0) {
+			if (r == -1 && errno == EINTR)
+				continue;
+			return -1;
+		}
+		c += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+void
+buf_add_json_str_or_null(struct buf *b, const char *s)
+{
+	if (s != NULL)
+		buf_add_json_str(b, s);
+	else
+		buf_addstr(b, "null");
+}
+
 void
 buf_add_json_str(struct buf *b, const char *s)
 {

@@ -114,6 +114,8 @@ void	 buf_add_escaped(struct buf *, const char *, size_t);
  * U+FFFD, so the output is always valid UTF-8 JSON (RFC 8259).
  */
 void	 buf_add_json_str(struct buf *, const char *);
+/* The same, but NULL is the JSON null. */
+void	 buf_add_json_str_or_null(struct buf *, const char *);
 
 /*
  * The host's fully qualified name: the canonical name of gethostname()
@@ -181,5 +183,8 @@ int	 util_tmpfile_in(const char *first, struct error *);
  * Returns 0, or -1 with errno set.
  */
 int	 util_write_all(int, const void *, size_t);
+/* read(2) exactly n bytes, retrying on EINTR and short reads.  Returns
+ * 0, or -1 at an error or an end of file first. */
+int	 util_read_all(int, void *, size_t);
 
 #endif

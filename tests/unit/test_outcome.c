@@ -431,6 +431,45 @@ log_line__fields__msmtp_names(void **state)
 	strlist_release(&rcpts);
 }
 
+/* The one --json writer of recipients: states, codes, escapes, failure. */
+static void
+json__states_escapes_failure__valid(void **state)
+{
+	struct outcome	 o;
+	struct strlist	 rcpts = STRLIST_INIT;
+	struct buf	 b = BUF_INIT;
+
+	(void)state;
+	strlist_add(&rcpts, "a@example.com");
+	strlist_add(&rcpts, "b@example.com");
+	strlist_add(&rcpts, "c\"@example.com");
+	outcome_init(&o, 3);
+	outcome_set_rcpt(&o, 0, RCPT_ACCEPTED, 250, "", "ok");
+	outcome_set_rcpt(&o, 1, RCPT_PERMFAIL, 550, "5.1.1", "5.1.1 no\033[2J");
+	outcome_set_rcpt(&o, 2, RCPT_TEMPFAIL, 451, "4.2.0", NULL);
+	outcome_json(&b, &o, &rcpts, "queued");
+	buf_addch(&b, '\0');
+	assert_string_equal(b.data, "\"recipients\": ["
+	    "{\"address\": \"a@example.com\", \"status\": \"delivered\", "
+	    "\"code\": 250, \"enhanced\": null, \"text\": \"ok\"}, "
+	    "{\"address\": \"b@example.com\", \"status\": \"refused\", "
+	    "\"code\": 550, \"enhanced\": \"5.1.1\", "
+	    "\"text\": \"5.1.1 no\\u001b[2J\"}, "
+	    "{\"address\": \"c\\\"@example.com\", \"status\": \"queued\", "
+	    "\"code\": 451, \"enhanced\": \"4.2.0\", \"text\": null}]");
+	b.len = 0;
+	outcome_fail(&o, OUTCOME_RETRY, STEP_CONNECT, 75, 0, "refused", NULL);
+	outcome_json(&b, &o, &rcpts, "held");
+	buf_addch(&b, '\0');
+	assert_non_null(strstr(b.data, "}], \"failure\": {\"class\": "
+	    "\"retry\", \"step\": \"connect\", \"code\": 0, \"exit\": 75, "
+	    "\"hint\": null}"));
+	assert_int_equal(b.data[strlen(b.data) - 1], '}');
+	buf_release(&b);
+	outcome_release(&o);
+	strlist_release(&rcpts);
+}
+
 int
 main(void)
 {
@@ -444,6 +483,7 @@ main(void)
 		cmocka_unit_test(log_line__fields__msmtp_names),
 		cmocka_unit_test(helpers__count_reset_release),
 		cmocka_unit_test(names__all),
+		cmocka_unit_test(json__states_escapes_failure__valid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
