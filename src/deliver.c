@@ -122,20 +122,9 @@ deliver_report_json(const struct deliver_report *rep,
 	buf_add_json_str_or_null(b, rep->queue_id);
 	buf_addstr(b, ", \"account\": ");
 	buf_add_json_str_or_null(b, account);
-	buf_addstr(b, ", \"relay\": ");
-	buf_add_json_str_or_null(b, o->relay);
-	if (o->account != NULL) {
-		/* the account(s) that delivered, other than "account" */
-		buf_addstr(b, ", \"sent_via\": ");
-		buf_add_json_str(b, o->account);
-	}
-	buf_addstr(b, ", \"server_id\": ");
-	buf_add_json_str_or_null(b, o->server_id);
-	buf_addstr(b, ", \"sender\": ");
-	buf_add_json_str(b, env->sender);
-	buf_addstr(b, ", ");
 	/* a recipient neither accepted nor refused: what became of it */
-	outcome_json(b, o, &env->rcpts, rep->status == DLV_QUEUED ?
+	outcome_json_attempt(b, o, env->sender, &env->rcpts,
+	    rep->status == DLV_QUEUED ?
 	    "queued" : rep->status == DLV_HELD ? "held" : "failed");
 	buf_addstr(b, ", \"error\": ");
 	buf_add_json_str_or_null(b, error);

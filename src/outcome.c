@@ -303,6 +303,25 @@ outcome_step_name(enum outcome_step s)
 }
 
 void
+outcome_json_attempt(struct buf *b, const struct outcome *o,
+    const char *sender, const struct strlist *rcpts, const char *open)
+{
+	buf_addstr(b, ", \"relay\": ");
+	buf_add_json_str_or_null(b, o->relay);
+	if (o->account != NULL) {
+		/* the account(s) that delivered, other than "account" */
+		buf_addstr(b, ", \"sent_via\": ");
+		buf_add_json_str(b, o->account);
+	}
+	buf_addstr(b, ", \"server_id\": ");
+	buf_add_json_str_or_null(b, o->server_id);
+	buf_addstr(b, ", \"sender\": ");
+	buf_add_json_str(b, sender);
+	buf_addstr(b, ", ");
+	outcome_json(b, o, rcpts, open);
+}
+
+void
 outcome_json(struct buf *b, const struct outcome *o,
     const struct strlist *rcpts, const char *open)
 {

@@ -205,5 +205,12 @@ const char *outcome_step_name(enum outcome_step);
  */
 void	outcome_json(struct buf *, const struct outcome *,
 	    const struct strlist *rcpts, const char *open);
+/*
+ * The part of a --json report both faces share, after their own status
+ * and account: "relay", "sent_via" (when routes or failover delivered
+ * through another account), "server_id", "sender", then outcome_json().
+ */
+void	outcome_json_attempt(struct buf *, const struct outcome *,
+	    const char *sender, const struct strlist *rcpts, const char *open);
 
 #endif

@@ -1106,18 +1106,8 @@ flush_attempt(const struct queue_entry *e, const struct envelope *env,
 	buf_add_json_str(b, st);
 	buf_addstr(b, ", \"account\": ");
 	buf_add_json_str_or_null(b, e->account);
-	buf_addstr(b, ", \"relay\": ");
-	buf_add_json_str_or_null(b, res->relay);
-	if (res->account != NULL) {
-		buf_addstr(b, ", \"sent_via\": ");
-		buf_add_json_str(b, res->account);
-	}
-	buf_addstr(b, ", \"server_id\": ");
-	buf_add_json_str_or_null(b, res->server_id);
-	buf_addstr(b, ", \"sender\": ");
-	buf_add_json_str(b, env->sender);
-	buf_addstr(b, ", ");
-	outcome_json(b, res, &env->rcpts, strcmp(st, "held") == 0 ? "held" :
+	outcome_json_attempt(b, res, env->sender, &env->rcpts,
+	    strcmp(st, "held") == 0 ? "held" :
 	    strcmp(st, "queued") == 0 ? "queued" : "refused");
 	buf_addstr(b, ", \"error\": ");
 	buf_add_json_str_or_null(b, ae != NULL ? ae->msg : NULL);
